@@ -1,0 +1,108 @@
+/**
+ * netcheck's one error taxonomy. Every failure anywhere in the flow carries one of these
+ * stable codes; this table alone decides whether a code is retried, whether it ends the run
+ * (the caller's input or our configuration is wrong) or becomes a `failed` CheckResult (the
+ * provider answered, and the answer is final for this number), and what the user should do.
+ * Workflow-safe: no I/O, no Node built-ins.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+
+/**
+ * - `retryable`: the activity is retried by Temporal (with backoff, or after `Retry-After`).
+ * - `outcome: 'run'`: the workflow run fails; nothing will change by retrying the same input.
+ * - `outcome: 'result'`: the check ends with `status: 'failed'` and this code.
+ */
+export const ERROR_CODES = {
+  INVALID_INPUT: { retryable: false, outcome: 'run', hint: 'Fix the check input and start it again.' },
+  CONFIGURATION: {
+    retryable: false,
+    outcome: 'run',
+    hint: 'Check VONAGE_APPLICATION_ID, the private key and the API base URL of the worker.',
+  },
+  ACCESS_DENIED: { retryable: false, outcome: 'result', hint: 'The operator or subscriber refused consent.' },
+  INVALID_GRANT: {
+    retryable: false,
+    outcome: 'result',
+    hint: 'The auth_req_id was unknown or already redeemed; start a new check.',
+  },
+  AUTHORIZATION_EXPIRED: {
+    retryable: false,
+    outcome: 'result',
+    hint: 'Authorization did not complete before expires_in; try again later.',
+  },
+  UNAUTHENTICATED: {
+    retryable: false,
+    outcome: 'result',
+    hint: 'The access token was rejected even after a fresh authorization.',
+  },
+  UNKNOWN_NUMBER: {
+    retryable: false,
+    outcome: 'result',
+    hint: 'The operator does not know this number; check it is a mobile number it serves.',
+  },
+  INVALID_ARGUMENT: { retryable: false, outcome: 'result', hint: 'The provider rejected the request body.' },
+  PERMISSION_DENIED: {
+    retryable: false,
+    outcome: 'result',
+    hint: 'The token does not allow this check; check the purpose and the application’s capabilities.',
+  },
+  QUOTA_EXCEEDED: { retryable: false, outcome: 'result', hint: 'The account quota is used up; contact Vonage.' },
+  CONFLICT: { retryable: false, outcome: 'result', hint: 'The provider reported a conflict for this number.' },
+  PROTOCOL_ERROR: {
+    retryable: false,
+    outcome: 'result',
+    hint: 'The provider answered in a form netcheck does not understand; check VONAGE_API_BASE_URL.',
+  },
+  RATE_LIMITED: { retryable: true, outcome: 'result', hint: 'Lower the request rate or raise the account limit.' },
+  UPSTREAM_UNAVAILABLE: { retryable: true, outcome: 'result', hint: 'The provider is failing; retry later.' },
+  NETWORK_ERROR: { retryable: true, outcome: 'result', hint: 'Check the worker’s network path to the provider.' },
+  TIMEOUT: { retryable: true, outcome: 'result', hint: 'The provider did not answer in time.' },
+  CANCELLED: { retryable: false, outcome: 'result', hint: 'The check was cancelled before it finished.' },
+} as const satisfies Record<string, { retryable: boolean; outcome: 'run' | 'result'; hint: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}
+
+export function isRetryable(code: ErrorCode): boolean {
+  return ERROR_CODES[code].retryable;
+}
+
+/** Whether a failure with this code ends the run (true) or becomes a failed CheckResult. */
+export function failsRun(code: ErrorCode): boolean {
+  return ERROR_CODES[code].outcome === 'run';
+}
+
+export interface FailureOptions {
+  /** Earliest next attempt in ms (from `Retry-After`); only used for retryable codes. */
+  retryAfterMs?: number;
+  /** Extra, non-secret facts for the UI (HTTP status, provider error code). */
+  details?: Record<string, string | number | boolean | undefined>;
+}
+
+/**
+ * The only way netcheck raises an error: an ApplicationFailure whose `type` is the code and
+ * whose retryability comes from the table above. Messages must never contain credentials.
+ */
+export function netcheckFailure(code: ErrorCode, message: string, options: FailureOptions = {}): ApplicationFailure {
+  const { retryable } = ERROR_CODES[code];
+  return ApplicationFailure.create({
+    type: code,
+    message: `${message} (${code}: ${ERROR_CODES[code].hint})`,
+    nonRetryable: !retryable,
+    nextRetryDelay: retryable && options.retryAfterMs !== undefined ? options.retryAfterMs : undefined,
+    details: options.details ? [options.details] : undefined,
+  });
+}
+
+/** Finds the netcheck code in a failure chain (ActivityFailure → ApplicationFailure, ChildWorkflowFailure → …). */
+export function errorCodeOf(err: unknown): ErrorCode | undefined {
+  let current: unknown = err;
+  for (let depth = 0; current && depth < 8; depth++) {
+    if (current instanceof ApplicationFailure && isErrorCode(current.type)) return current.type;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}

@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './msisdn.js';
+export * from './operations.js';
+export type * from './types.js';

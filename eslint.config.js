@@ -1,0 +1,48 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import { builtinModules } from 'node:module';
+
+const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', '.temporal/', '.netcheck/', 'bench/results/', 'eslint.config.js'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // Workflow code is replayed: it must stay deterministic and free of I/O.
+    files: ['workflows/**/*.ts', 'domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...nodeBuiltins.map((name) => ({ name, message: 'Workflow code must not use Node built-ins.' })),
+            { name: 'undici', message: 'Workflow code must not do I/O: call an activity.' },
+            { name: 'jose', message: 'Workflow code must not touch credentials: do it in an activity.' },
+            { name: '@temporalio/activity', message: 'Activities are not importable from workflow code.' },
+          ],
+          patterns: [
+            { group: ['../activities/*', '../worker/*', '../client/*', '../simulator/*'], allowTypeImports: true, message: 'Workflows may only import types from here.' },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'setTimeout', message: 'Use sleep() from @temporalio/workflow.' },
+        { name: 'fetch', message: 'Workflow code must not do I/O.' },
+        { name: 'process', message: 'Workflow code has no process.' },
+      ],
+    },
+  },
+);
