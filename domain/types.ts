@@ -148,3 +148,16 @@ export interface CheckCallInput {
   /** Only for `sim-swap`. */
   maxAge?: number;
 }
+
+/**
+ * The activities the workflows call. Implemented by `createActivities` in activities/;
+ * declared here so workflow code depends on the contract, not on the HTTP code.
+ */
+export interface NetcheckActivities {
+  authorize(input: AuthorizeInput): Promise<Authorization>;
+  pollToken(input: PollTokenInput): Promise<PollOutcome>;
+  checkSimSwap(input: CheckCallInput): Promise<SimSwapCheckData>;
+  retrieveSimSwapDate(input: CheckCallInput): Promise<SimSwapDateData>;
+  getDeviceConnectivity(input: CheckCallInput): Promise<ConnectivityData>;
+  getDeviceRoaming(input: CheckCallInput): Promise<RoamingData>;
+}

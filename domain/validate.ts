@@ -1,0 +1,59 @@
+/** Input validation shared by the workflow (authoritative), the batch and the client (early errors). Workflow-safe. */
+import { netcheckFailure } from './errors.js';
+import { isE164 } from './msisdn.js';
+import {
+  ALLOWED_PURPOSES,
+  isOperation,
+  MAX_AGE_DEFAULT,
+  MAX_AGE_MAX,
+  MAX_AGE_MIN,
+  OPERATION_NAMES,
+  OPERATIONS,
+  scopeFor,
+  type Operation,
+} from './operations.js';
+import type { CheckRequest } from './types.js';
+
+export interface ValidCheck {
+  msisdn: string;
+  operation: Operation;
+  purpose: string;
+  scope: string;
+  /** Set for `sim-swap` only (default 240). */
+  maxAge?: number;
+}
+
+/** Returns what is wrong with a check request, or undefined when it is valid. */
+export function checkRequestProblem(input: Partial<CheckRequest> | undefined): string | undefined {
+  if (!input || typeof input !== 'object') return 'the check input is missing';
+  if (!isE164(input.msisdn)) {
+    return `msisdn must be E.164: "+" then 5 to 15 digits, e.g. +447700900000 (got ${typeof input.msisdn === 'string' ? JSON.stringify(input.msisdn.slice(0, 3) + '…') : typeof input.msisdn})`;
+  }
+  if (!isOperation(input.operation)) {
+    return `operation must be one of ${OPERATION_NAMES.join(', ')} (got ${JSON.stringify(input.operation)})`;
+  }
+  if (input.maxAge !== undefined) {
+    if (!Number.isInteger(input.maxAge) || input.maxAge < MAX_AGE_MIN || input.maxAge > MAX_AGE_MAX) {
+      return `maxAge must be a whole number of hours from ${MAX_AGE_MIN} to ${MAX_AGE_MAX} (got ${JSON.stringify(input.maxAge)})`;
+    }
+  }
+  if (input.purpose !== undefined && !ALLOWED_PURPOSES[input.operation].includes(input.purpose)) {
+    return `purpose ${JSON.stringify(input.purpose)} is not valid for ${input.operation}; use ${ALLOWED_PURPOSES[input.operation].join(' or ')}`;
+  }
+  return undefined;
+}
+
+/** Validates and normalizes; throws a non-retryable INVALID_INPUT failure when the input is wrong. */
+export function validateCheckRequest(input: Partial<CheckRequest> | undefined): ValidCheck {
+  const problem = checkRequestProblem(input);
+  if (problem || !input) throw netcheckFailure('INVALID_INPUT', `Invalid check input: ${problem}`);
+  const operation = input.operation as Operation;
+  const purpose = input.purpose ?? OPERATIONS[operation].purpose;
+  return {
+    msisdn: input.msisdn as string,
+    operation,
+    purpose,
+    scope: scopeFor(operation, purpose),
+    ...(operation === 'sim-swap' ? { maxAge: input.maxAge ?? MAX_AGE_DEFAULT } : {}),
+  };
+}
