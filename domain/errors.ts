@@ -46,16 +46,32 @@ export const ERROR_CODES = {
     outcome: 'result',
     hint: 'The token does not allow this check; check the purpose and the application’s capabilities.',
   },
-  QUOTA_EXCEEDED: { retryable: false, outcome: 'result', hint: 'The account quota is used up; contact Vonage.' },
-  CONFLICT: { retryable: false, outcome: 'result', hint: 'The provider reported a conflict for this number.' },
+  QUOTA_EXCEEDED: {
+    retryable: false,
+    outcome: 'result',
+    hint: 'The account quota is used up; contact Vonage.',
+  },
+  CONFLICT: {
+    retryable: false,
+    outcome: 'result',
+    hint: 'The provider reported a conflict for this number.',
+  },
   PROTOCOL_ERROR: {
     retryable: false,
     outcome: 'result',
     hint: 'The provider answered in a form netcheck does not understand; check VONAGE_API_BASE_URL.',
   },
-  RATE_LIMITED: { retryable: true, outcome: 'result', hint: 'Lower the request rate or raise the account limit.' },
+  RATE_LIMITED: {
+    retryable: true,
+    outcome: 'result',
+    hint: 'Lower the request rate or raise the account limit.',
+  },
   UPSTREAM_UNAVAILABLE: { retryable: true, outcome: 'result', hint: 'The provider is failing; retry later.' },
-  NETWORK_ERROR: { retryable: true, outcome: 'result', hint: 'Check the worker’s network path to the provider.' },
+  NETWORK_ERROR: {
+    retryable: true,
+    outcome: 'result',
+    hint: 'Check the worker’s network path to the provider.',
+  },
   TIMEOUT: { retryable: true, outcome: 'result', hint: 'The provider did not answer in time.' },
   CANCELLED: { retryable: false, outcome: 'result', hint: 'The check was cancelled before it finished.' },
 } as const satisfies Record<string, { retryable: boolean; outcome: 'run' | 'result'; hint: string }>;
@@ -86,7 +102,11 @@ export interface FailureOptions {
  * The only way netcheck raises an error: an ApplicationFailure whose `type` is the code and
  * whose retryability comes from the table above. Messages must never contain credentials.
  */
-export function netcheckFailure(code: ErrorCode, message: string, options: FailureOptions = {}): ApplicationFailure {
+export function netcheckFailure(
+  code: ErrorCode,
+  message: string,
+  options: FailureOptions = {},
+): ApplicationFailure {
   const { retryable } = ERROR_CODES[code];
   return ApplicationFailure.create({
     type: code,

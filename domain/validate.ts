@@ -26,8 +26,11 @@ export interface ValidCheck {
 /** Returns what is wrong with a check request, or undefined when it is valid. */
 export function checkRequestProblem(input: Partial<CheckRequest> | undefined): string | undefined {
   if (!input || typeof input !== 'object') return 'the check input is missing';
-  if (!isE164(input.msisdn)) {
-    return `msisdn must be E.164: "+" then 5 to 15 digits, e.g. +447700900000 (got ${typeof input.msisdn === 'string' ? JSON.stringify(input.msisdn.slice(0, 3) + '…') : typeof input.msisdn})`;
+  const msisdn: unknown = input.msisdn;
+  if (!isE164(msisdn)) {
+    // Show only the start of a wrong number: it may still be personal data.
+    const shown = typeof msisdn === 'string' ? JSON.stringify(msisdn.slice(0, 4) + '…') : typeof msisdn;
+    return `msisdn must be E.164: "+" then 5 to 15 digits, e.g. +447700900000 (got ${shown})`;
   }
   if (!isOperation(input.operation)) {
     return `operation must be one of ${OPERATION_NAMES.join(', ')} (got ${JSON.stringify(input.operation)})`;

@@ -69,11 +69,15 @@ export async function ensureTemporalCli(log: (line: string) => void = console.er
   const found = await findTemporalCli();
   if (found) return found;
   if (process.env.TEMPORAL_CLI_PATH) {
-    log(`TEMPORAL_CLI_PATH=${process.env.TEMPORAL_CLI_PATH} is not a Temporal CLI reporting ${TEMPORAL_SERVER_MARKER}; building one.`);
+    log(
+      `TEMPORAL_CLI_PATH=${process.env.TEMPORAL_CLI_PATH} is not a Temporal CLI reporting ${TEMPORAL_SERVER_MARKER}; building one.`,
+    );
   }
   const go = await onPath('go');
   if (!go) throw new TemporalCliUnavailableError(howToGetIt());
-  log(`Building the Temporal CLI ${TEMPORAL_CLI_VERSION} into ${localBinDir} (a cold build takes a few minutes)…`);
+  log(
+    `Building the Temporal CLI ${TEMPORAL_CLI_VERSION} into ${localBinDir} (a cold build takes a few minutes)…`,
+  );
   const started = Date.now();
   await new Promise<void>((resolve, reject) => {
     const child = spawn(go, ['install', `github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`], {
@@ -82,11 +86,15 @@ export async function ensureTemporalCli(log: (line: string) => void = console.er
     });
     child.on('error', reject);
     child.on('exit', (code) =>
-      code === 0 ? resolve() : reject(new TemporalCliUnavailableError(`go install exited with ${code}.\n${howToGetIt()}`)),
+      code === 0
+        ? resolve()
+        : reject(new TemporalCliUnavailableError(`go install exited with ${code}.\n${howToGetIt()}`)),
     );
   });
   if (!(await reportsPinnedVersion(localBinary))) {
-    throw new TemporalCliUnavailableError(`${localBinary} was built but does not report ${TEMPORAL_SERVER_MARKER}.`);
+    throw new TemporalCliUnavailableError(
+      `${localBinary} was built but does not report ${TEMPORAL_SERVER_MARKER}.`,
+    );
   }
   log(`Built ${localBinary} in ${Math.round((Date.now() - started) / 1000)} s.`);
   return localBinary;
