@@ -1,0 +1,235 @@
+/**
+ * networkCheck: one network check of one number, durably.
+ *
+ *   validate input ─► bc-authorize ─► wait `interval` ─► poll token ─┬─ pending:   wait `interval`, poll again
+ *                         ▲                                          ├─ slow_down: interval += 5 s, wait, poll again
+ *                         └──── expired / past expires_in (≤ N times)┘─ token ─► CAMARA check ─► CheckResult
+ *                                                                                   │ 401: re-run the auth flow once
+ *
+ * Every HTTP call is an activity (retried by Temporal per domain/errors.ts); every wait is a
+ * durable timer, so a worker can die mid-wait and another finishes the run on time. The access
+ * token only crosses history sealed; the application JWT never does.
+ */
+import {
+  ActivityFailure,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  uuid4,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import { errorCodeOf, failsRun, netcheckFailure, type ErrorCode } from '../domain/errors.js';
+import { maskMsisdn } from '../domain/msisdn.js';
+import { OPERATIONS } from '../domain/operations.js';
+import {
+  NetcheckBatchId,
+  NetcheckErrorCode,
+  NetcheckOperation,
+  NetcheckOutcome,
+  NetcheckSubject,
+} from '../domain/search-attributes.js';
+import type {
+  CheckData,
+  CheckProgress,
+  CheckResult,
+  CheckTimestamps,
+  NetcheckActivities,
+  NetworkCheckInput,
+} from '../domain/types.js';
+import { validateCheckRequest } from '../domain/validate.js';
+import { statusQuery } from './queries.js';
+
+/** bc-authorize requests in all, when earlier ones expire before the token is granted. */
+export const DEFAULT_MAX_AUTHORIZATIONS = 2;
+/** CIBA's slow_down penalty (OpenID CIBA Core §11). */
+const SLOW_DOWN_SECONDS = 5;
+
+/** Retries for HTTP calls: backoff for 5xx and network errors; 429 waits `Retry-After` (nextRetryDelay). */
+const HTTP_ACTIVITY: ActivityOptions = {
+  startToCloseTimeout: '30 seconds',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 8,
+  },
+};
+
+const acts = proxyActivities<NetcheckActivities>(HTTP_ACTIVITY);
+
+const iso = (ms: number = Date.now()) => new Date(ms).toISOString();
+
+export async function networkCheck(input: NetworkCheckInput): Promise<CheckResult> {
+  // Bad input fails the run at once, before any HTTP call: retrying cannot fix it.
+  const check = validateCheckRequest(input);
+  const masked = maskMsisdn(check.msisdn);
+  const correlationId = input.correlationId ?? uuid4();
+  const maxAuthorizations = input.maxAuthorizations ?? DEFAULT_MAX_AUTHORIZATIONS;
+  if (!Number.isInteger(maxAuthorizations) || maxAuthorizations < 1) {
+    throw netcheckFailure(
+      'INVALID_INPUT',
+      `maxAuthorizations must be a whole number ≥ 1 (got ${maxAuthorizations})`,
+    );
+  }
+
+  const timestamps: Partial<CheckTimestamps> & { started: string } = { started: iso() };
+  const progress: CheckProgress = {
+    phase: 'authorizing',
+    operation: check.operation,
+    polls: 0,
+    authorizations: 0,
+  };
+  setHandler(statusQuery, () => progress);
+
+  // Clients set these at start (no extra history event); a bare start gets them here.
+  if (workflowInfo().typedSearchAttributes.get(NetcheckOperation) === undefined) {
+    upsertSearchAttributes([
+      { key: NetcheckOperation, value: check.operation },
+      ...(input.subject ? [{ key: NetcheckSubject, value: input.subject }] : []),
+      ...(input.batchId ? [{ key: NetcheckBatchId, value: input.batchId }] : []),
+    ]);
+  }
+
+  const show = (phase: CheckProgress['phase'], extra: Partial<CheckProgress> = {}) => {
+    Object.assign(progress, { phase, nextPollAt: undefined }, extra);
+    const lines = [
+      `**${check.operation}** for ${masked} — phase **${phase}**`,
+      `authorizations ${progress.authorizations}/${maxAuthorizations} · polls ${progress.polls}` +
+        (progress.intervalSeconds !== undefined ? ` · interval ${progress.intervalSeconds}s` : ''),
+    ];
+    if (progress.nextPollAt) lines.push(`next poll at ${progress.nextPollAt}`);
+    if (progress.deadline && phase !== 'done') lines.push(`authorization expires at ${progress.deadline}`);
+    setCurrentDetails(lines.join('\n\n'));
+  };
+
+  /** authorize → wait → poll until a token, re-authorizing when expired; at most maxAuthorizations times. */
+  async function obtainToken(): Promise<string> {
+    for (let round = 1; round <= maxAuthorizations; round++) {
+      show('authorizing');
+      const auth = await acts.authorize.executeWithOptions(
+        {
+          ...HTTP_ACTIVITY,
+          summary: `bc-authorize ${masked} for ${check.operation} (${round}/${maxAuthorizations})`,
+        },
+        [{ msisdn: check.msisdn, scope: check.scope, correlationId }],
+      );
+      progress.authorizations++;
+      timestamps.authorized ??= iso();
+      const deadline = Date.now() + auth.expiresIn * 1000;
+      let interval = auth.interval;
+      let waitSeconds = input.skipFirstWait ? 0 : interval;
+      progress.deadline = iso(deadline);
+      progress.intervalSeconds = interval;
+
+      polling: for (;;) {
+        if (waitSeconds > 0) {
+          const pollAt = Date.now() + waitSeconds * 1000;
+          if (pollAt >= deadline) break polling; // never poll after expires_in
+          show('waiting', { nextPollAt: iso(pollAt) });
+          await sleep(waitSeconds * 1000, {
+            summary: `wait ${waitSeconds}s before token poll #${progress.polls + 1}`,
+          });
+        }
+        const remainingMs = deadline - Date.now();
+        if (remainingMs <= 0) break polling;
+        show('polling');
+        const outcome = await acts.pollToken.executeWithOptions(
+          {
+            ...HTTP_ACTIVITY,
+            summary: `token poll #${progress.polls + 1} for ${masked}`,
+            // Retries stop at the expires_in deadline and never come faster than `interval`.
+            scheduleToCloseTimeout: remainingMs,
+            retry: {
+              ...HTTP_ACTIVITY.retry,
+              initialInterval: Math.max(1000, interval * 1000),
+              maximumAttempts: 0,
+            },
+          },
+          [{ authReqId: auth.authReqId, correlationId, operation: check.operation, msisdn: check.msisdn }],
+        );
+        progress.polls++;
+        switch (outcome.outcome) {
+          case 'token':
+            timestamps.tokenIssued = iso();
+            return outcome.sealedToken;
+          case 'pending':
+            waitSeconds = interval;
+            break;
+          case 'slow_down':
+            interval += SLOW_DOWN_SECONDS;
+            progress.intervalSeconds = interval;
+            waitSeconds = interval;
+            break;
+          case 'expired':
+            break polling;
+        }
+      }
+    }
+    throw netcheckFailure(
+      'AUTHORIZATION_EXPIRED',
+      `No access token within expires_in after ${maxAuthorizations} bc-authorize request(s)`,
+    );
+  }
+
+  async function runCheck(sealedToken: string): Promise<CheckData> {
+    show('checking');
+    const activity = acts[OPERATIONS[check.operation].activity];
+    return activity.executeWithOptions(
+      { ...HTTP_ACTIVITY, summary: `${check.operation} check for ${masked}` },
+      [
+        {
+          sealedToken,
+          msisdn: check.msisdn,
+          correlationId,
+          operation: check.operation,
+          maxAge: check.maxAge,
+        },
+      ],
+    );
+  }
+
+  const finish = (fields: Pick<CheckResult, 'status' | 'data' | 'error'>): CheckResult => {
+    const result: CheckResult = {
+      operation: check.operation,
+      ...fields,
+      correlationId,
+      polls: progress.polls,
+      authorizations: progress.authorizations,
+      timestamps: { ...timestamps, finished: iso() },
+    };
+    upsertSearchAttributes([
+      { key: NetcheckOutcome, value: result.status },
+      ...(result.error ? [{ key: NetcheckErrorCode, value: result.error.code }] : []),
+    ]);
+    show('done', { result });
+    return result;
+  };
+
+  try {
+    let data: CheckData;
+    try {
+      data = await runCheck(await obtainToken());
+    } catch (err) {
+      // A 401 from the CAMARA API: the token is no longer valid. Re-run the auth flow, once.
+      if (errorCodeOf(err) !== 'UNAUTHENTICATED') throw err;
+      data = await runCheck(await obtainToken());
+    }
+    timestamps.checked = iso();
+    return finish({ status: 'ok', data });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    const code = errorCodeOf(err);
+    // Misconfiguration and unknown failures fail the run; final provider answers are results.
+    if (code === undefined || failsRun(code)) throw err;
+    return finish({ status: 'failed', error: { code, message: failureMessage(err, code) } });
+  }
+}
+
+function failureMessage(err: unknown, code: ErrorCode): string {
+  const inner = err instanceof ActivityFailure && err.cause ? err.cause : err;
+  return inner instanceof Error ? inner.message : code;
+}
