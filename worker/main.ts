@@ -1,0 +1,25 @@
+/**
+ * The standalone netcheck worker: configuration from the environment, the Temporal connection
+ * from envconfig, and the same plugin an existing worker would add. SIGINT/SIGTERM stop it
+ * gracefully (Temporal's runtime drains in-flight tasks before run() resolves).
+ */
+import { Worker } from '@temporalio/worker';
+import { loadConfig, type NetcheckConfig } from './config.js';
+import { connectWorker } from './connection.js';
+import { netcheckPlugin } from './plugin.js';
+
+export async function createNetcheckWorker(config: NetcheckConfig = loadConfig()): Promise<Worker> {
+  const { connection, namespace } = await connectWorker();
+  return Worker.create({
+    connection,
+    namespace,
+    taskQueue: config.taskQueue,
+    plugins: [netcheckPlugin(config)],
+  });
+}
+
+export async function runWorker(config: NetcheckConfig = loadConfig()): Promise<void> {
+  const worker = await createNetcheckWorker(config);
+  console.error(`netcheck worker polling task queue "${config.taskQueue}" (Vonage ${config.baseUrl})`);
+  await worker.run();
+}

@@ -1,0 +1,71 @@
+/**
+ * netcheckPlugin: adds netcheck's workflows and Vonage activities to any Temporal worker.
+ *
+ *   const worker = await Worker.create({ connection, taskQueue: 'netcheck', plugins: [netcheckPlugin(config)] });
+ *
+ * A worker that already has its own workflowsPath must export netcheck's workflows from it
+ * (`export * from 'netcheck/workflows'`); a worker with no workflows gets netcheck's.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { SimplePlugin } from '@temporalio/plugin';
+import type { WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities/index.js';
+import type { VonageConfig } from './config.js';
+
+/** The workflow entry module, as source (tests, tsx) or compiled (dist/). */
+export function netcheckWorkflowsPath(): string {
+  for (const name of ['../workflows/index.js', '../workflows/index.ts']) {
+    const candidate = fileURLToPath(new URL(name, import.meta.url));
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error('netcheck workflows not found next to worker/: is the package installed completely?');
+}
+
+export interface NetcheckPluginOptions extends VonageConfig {
+  /** HTTP pool settings for the Vonage origin. */
+  http?: ActivityDeps['http'];
+}
+
+/**
+ * After a worker dies, its sticky queue holds the workflow for this long before another worker
+ * takes it. CIBA's interval and expires_in keep running meanwhile, so keep it short.
+ */
+const STICKY_SCHEDULE_TO_START = '3 seconds';
+
+class NetcheckPlugin extends SimplePlugin {
+  override configureWorker(options: WorkerOptions): WorkerOptions {
+    const configured = super.configureWorker(options);
+    return {
+      ...configured,
+      // Keep a caller's own bundle; otherwise bring netcheck's workflows.
+      workflowsPath: configured.workflowBundle
+        ? configured.workflowsPath
+        : (configured.workflowsPath ?? netcheckWorkflowsPath()),
+      stickyQueueScheduleToStartTimeout:
+        configured.stickyQueueScheduleToStartTimeout ?? STICKY_SCHEDULE_TO_START,
+    };
+  }
+}
+
+export function netcheckPlugin(options: NetcheckPluginOptions): SimplePlugin {
+  const vonage = createActivities({
+    applicationId: options.applicationId,
+    privateKey: options.privateKey,
+    baseUrl: options.baseUrl,
+    http: options.http,
+  });
+  const { close, ...activities } = vonage;
+  return new NetcheckPlugin({
+    name: 'netcheck',
+    activities,
+    // Close the HTTP pools when the worker stops.
+    runContext: async (next) => {
+      try {
+        await next();
+      } finally {
+        await close();
+      }
+    },
+  });
+}
