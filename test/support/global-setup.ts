@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { SEARCH_ATTRIBUTES } from '../../domain/search-attributes.js';
 import { ensureTemporalCli, projectRoot } from '../../scripts/temporal-cli.js';
@@ -35,9 +36,13 @@ const SERVER_ARGS = ['--headless', '--log-level', 'error'];
 /** When the server does not come up, run it once more by hand to show what it printed. */
 async function serverOutput(binary: string): Promise<string> {
   return new Promise((resolve) => {
-    const child = execFile(binary, ['server', 'start-dev', '--ip', '127.0.0.1', '--port', '0', ...SERVER_ARGS], {
-      timeout: 5_000,
-    });
+    const child = execFile(
+      binary,
+      ['server', 'start-dev', '--ip', '127.0.0.1', '--port', '0', ...SERVER_ARGS],
+      {
+        timeout: 5_000,
+      },
+    );
     let out = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (out += d.toString()));

@@ -1,0 +1,128 @@
+/**
+ * What history holds: no credentials in the clear, and recorded histories of real runs still
+ * replay against today's workflow code (a non-deterministic change fails here, before it
+ * breaks runs in flight).
+ *
+ * Re-record the fixtures (only when a change is meant to be incompatible, with patched()):
+ *   NETCHECK_RECORD_HISTORIES=1 npx vitest run test/history.test.ts
+ */
+import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker, type Worker as WorkerType } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { createTokenSealer } from '../activities/index.js';
+import { startCheck } from '../client/index.js';
+import type { CheckRequest } from '../domain/types.js';
+import {
+  addScenarios,
+  connectTestEnv,
+  createTestWorker,
+  uniqueNumber,
+  uniqueTaskQueue,
+  type TestEnv,
+} from './support/harness.js';
+
+const fixturesDir = path.join(import.meta.dirname, 'fixtures', 'histories');
+const recording = process.env.NETCHECK_RECORD_HISTORIES === '1';
+
+let env: TestEnv;
+let worker: WorkerType;
+let running: Promise<void>;
+const taskQueue = uniqueTaskQueue('history');
+
+beforeAll(async () => {
+  env = await connectTestEnv();
+  worker = await createTestWorker(env, taskQueue);
+  running = worker.run();
+});
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await env?.close();
+});
+
+async function runAndFetch(request: CheckRequest) {
+  const handle = await startCheck(env.client, request, { taskQueue, subjectKey: 'history-test' });
+  await handle.result();
+  return { handle, history: await handle.fetchHistory() };
+}
+
+describe('history holds no credentials', () => {
+  it('neither the access token, nor the application JWT, nor the private key', async () => {
+    const msisdn = uniqueNumber();
+    await addScenarios(env.simulatorUrl, { numbers: { [msisdn]: { interval: 0.2, lastSimChangeHoursAgo: 5 } } });
+    const { history } = await runAndFetch({ msisdn, operation: 'sim-swap', maxAge: 12 });
+    const json = historyToJSON(history);
+
+    // Payload data is base64 in history JSON: decode it so the assertions see the text.
+    const decodedPayloads = json + extractPayloadText(json);
+    // The sealed token is in history; open it with the worker's key to learn the real token.
+    const sealedToken = /v1\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}/.exec(decodedPayloads)?.[0];
+    expect(sealedToken, 'the sealed token should be in history').toBeDefined();
+    const correlationId = /"correlationId":"([0-9a-f-]{36})"/.exec(decodedPayloads)?.[1];
+    const token = createTokenSealer(env.vonage.privateKey).openToken(sealedToken!, {
+      operation: 'sim-swap',
+      msisdn,
+      correlationId: correlationId!,
+    });
+    expect(token.length).toBeGreaterThan(8);
+    expect(decodedPayloads).not.toContain(token);
+
+    // An RS256 JWT starts with the base64url of '{"alg":"RS256"' (or '{"typ":"JWT"').
+    expect(decodedPayloads).not.toMatch(/eyJhbGciOiJSUzI1Ni|eyJ0eXAiOiJKV1Qi/);
+    const pem = inject('privateKeyPem');
+    const keyBody = pem.split('\n').filter((l) => l && !l.startsWith('-----'));
+    for (const line of keyBody) expect(decodedPayloads).not.toContain(line);
+    expect(decodedPayloads).not.toContain('PRIVATE KEY');
+  });
+});
+
+/** Payload data in history JSON is base64: decode every `data` field so assertions see the text. */
+function extractPayloadText(json: string): string {
+  const out: string[] = [];
+  for (const match of json.matchAll(/"data":"([A-Za-z0-9+/=]+)"/g)) {
+    out.push(Buffer.from(match[1]!, 'base64').toString('utf8'));
+  }
+  return out.join('\n');
+}
+
+describe('recorded histories replay against the current workflow code', () => {
+  it.runIf(recording)('records fixtures from real runs', async () => {
+    mkdirSync(fixturesDir, { recursive: true });
+    const scenarios: Array<[string, CheckRequest, object]> = [
+      ['sim-swap-ok', { msisdn: uniqueNumber(), operation: 'sim-swap', maxAge: 48 }, { lastSimChangeHoursAgo: 5 }],
+      [
+        'connectivity-pending',
+        { msisdn: uniqueNumber(), operation: 'device-connectivity' },
+        { pendingPolls: 2, connectivity: 'CONNECTED_DATA' },
+      ],
+      [
+        'roaming-expired-reauthorized',
+        { msisdn: uniqueNumber(), operation: 'device-roaming' },
+        { roaming: { roaming: false }, faults: [{ endpoint: 'token', status: 400, error: 'expired_token' }] },
+      ],
+      ['sim-swap-date-denied', { msisdn: uniqueNumber(), operation: 'sim-swap-date' }, { denied: true }],
+    ];
+    for (const [name, request, entry] of scenarios) {
+      await addScenarios(env.simulatorUrl, { numbers: { [request.msisdn]: { interval: 0.2, ...entry } } });
+      const { history } = await runAndFetch(request);
+      writeFileSync(path.join(fixturesDir, `${name}.json`), historyToJSON(history));
+    }
+  });
+
+  it('every committed fixture replays clean', async () => {
+    const files = readdirSync(fixturesDir).filter((f) => f.endsWith('.json'));
+    expect(files.length).toBeGreaterThanOrEqual(4);
+    const histories = files.map((file) => ({
+      workflowId: file,
+      history: historyFromJSON(JSON.parse(readFileSync(path.join(fixturesDir, file), 'utf8'))),
+    }));
+    const results = Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, histories);
+    const failures: string[] = [];
+    for await (const result of results) {
+      if (result.error) failures.push(`${result.workflowId}: ${String(result.error)}`);
+    }
+    expect(failures).toEqual([]);
+  });
+});

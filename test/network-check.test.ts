@@ -1,0 +1,297 @@
+/**
+ * networkCheck end to end: real Temporal dev server, real worker with the netcheck plugin,
+ * real HTTP to the simulator. Each test has its own numbers and task queue.
+ */
+import { WorkflowFailedError } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkNumber, startCheck, checkStatus } from '../client/index.js';
+import type { CheckResult } from '../domain/types.js';
+import {
+  addScenarios,
+  connectTestEnv,
+  createTestWorker,
+  requestCount,
+  simulatorStats,
+  uniqueNumber,
+  uniqueTaskQueue,
+  type TestEnv,
+} from './support/harness.js';
+
+let env: TestEnv;
+let worker: Worker;
+let running: Promise<void>;
+const taskQueue = uniqueTaskQueue('network-check');
+const subjectKey = 'test-subject-key';
+
+beforeAll(async () => {
+  env = await connectTestEnv();
+  worker = await createTestWorker(env, taskQueue);
+  running = worker.run();
+});
+
+afterAll(async () => {
+  worker?.shutdown();
+  await running;
+  await env?.close();
+});
+
+type Entry = NonNullable<Parameters<typeof addScenarios>[1]['numbers']>[string];
+
+async function numberWith(entry: Entry): Promise<string> {
+  const msisdn = uniqueNumber();
+  await addScenarios(env.simulatorUrl, { numbers: { [msisdn]: { interval: 0.2, ...entry } } });
+  return msisdn;
+}
+
+const run = (request: Parameters<typeof checkNumber>[1], options: Parameters<typeof checkNumber>[2] = {}) =>
+  checkNumber(env.client, request, { taskQueue, subjectKey, ...options });
+
+function expectOk(result: CheckResult) {
+  expect(result.error).toBeUndefined();
+  expect(result.status).toBe('ok');
+}
+
+describe('happy path per operation', () => {
+  it('sim-swap: swapped when the last change is inside maxAge, with every phase timestamped', async () => {
+    const msisdn = await numberWith({ lastSimChangeHoursAgo: 10 });
+    const result = await run({ msisdn, operation: 'sim-swap', maxAge: 24 });
+    expectOk(result);
+    expect(result.data).toEqual({ swapped: true });
+    expect(result.operation).toBe('sim-swap');
+    expect(result.authorizations).toBe(1);
+    expect(result.polls).toBe(1);
+    expect(result.correlationId).toMatch(/^[0-9a-f-]{36}$/);
+    const { started, authorized, tokenIssued, checked, finished } = result.timestamps;
+    expect([started, authorized, tokenIssued, checked, finished].every((t) => typeof t === 'string')).toBe(true);
+    expect(Date.parse(started)).toBeLessThanOrEqual(Date.parse(finished));
+    const stats = await simulatorStats(env.simulatorUrl, msisdn);
+    expect(stats.violations['poll-too-early'] ?? 0).toBe(0);
+  });
+
+  it('sim-swap: not swapped when the change is older than maxAge; maxAge defaults to 240', async () => {
+    const msisdn = await numberWith({ lastSimChangeHoursAgo: 300 });
+    expect((await run({ msisdn, operation: 'sim-swap', maxAge: 100 })).data).toEqual({ swapped: false });
+    expect((await run({ msisdn, operation: 'sim-swap' })).data).toEqual({ swapped: false });
+    expect((await run({ msisdn, operation: 'sim-swap', maxAge: 400 })).data).toEqual({ swapped: true });
+  });
+
+  it('sim-swap-date returns latestSimChange as received', async () => {
+    const msisdn = await numberWith({ lastSimChange: '2026-01-02T03:04:05Z' });
+    const result = await run({ msisdn, operation: 'sim-swap-date' });
+    expectOk(result);
+    expect(Date.parse((result.data as { latestSimChange: string }).latestSimChange)).toBe(
+      Date.parse('2026-01-02T03:04:05Z'),
+    );
+  });
+
+  it('device-connectivity', async () => {
+    const msisdn = await numberWith({ connectivity: 'CONNECTED_SMS' });
+    const result = await run({ msisdn, operation: 'device-connectivity' });
+    expectOk(result);
+    expect(result.data).toEqual({ connectivityStatus: 'CONNECTED_SMS' });
+  });
+
+  it('device-roaming', async () => {
+    const msisdn = await numberWith({ roaming: { roaming: true, countryCode: 262, countryName: ['DE'] } });
+    const result = await run({ msisdn, operation: 'device-roaming' });
+    expectOk(result);
+    expect(result.data).toEqual({ roaming: true, countryCode: 262, countryName: ['DE'] });
+  });
+
+  it('Virtual Operator numbers follow Vonage’s rules', async () => {
+    const result = await run({ msisdn: '+99012345622', operation: 'device-roaming' });
+    expect(result.data).toEqual({ roaming: true, countryCode: 262, countryName: ['DE'] });
+  });
+});
+
+describe('CIBA polling', () => {
+  it('waits interval before each poll through 3 × authorization_pending', async () => {
+    const msisdn = await numberWith({ pendingPolls: 3, interval: 0.5, connectivity: 'CONNECTED_DATA' });
+    const started = Date.now();
+    const result = await run({ msisdn, operation: 'device-connectivity' });
+    expectOk(result);
+    expect(result.polls).toBe(4);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(4 * 500);
+    const stats = await simulatorStats(env.simulatorUrl, msisdn);
+    expect(stats.violations['poll-too-early'] ?? 0).toBe(0);
+    expect(requestCount(stats, 'token', 400)).toBe(3);
+    expect(requestCount(stats, 'token', 200)).toBe(1);
+  });
+
+  it('slow_down adds 5 s to the interval for later polls', async () => {
+    // skipFirstWait polls at once, before the interval: the server answers slow_down.
+    const msisdn = await numberWith({ interval: 0.5, connectivity: 'CONNECTED_DATA' });
+    const handle = await startCheck(
+      env.client,
+      { msisdn, operation: 'device-connectivity' },
+      { taskQueue, subjectKey, skipFirstWait: true },
+    );
+    const result = await handle.result();
+    expectOk(result);
+    expect(result.polls).toBe(2);
+    const gap = Date.parse(result.timestamps.tokenIssued!) - Date.parse(result.timestamps.authorized!);
+    expect(gap).toBeGreaterThanOrEqual(5_500);
+    const stats = await simulatorStats(env.simulatorUrl, msisdn);
+    expect(stats.violations['poll-too-early']).toBe(1); // only the deliberate first poll
+  }, 30_000);
+
+  it('expired_token starts a new bc-authorize', async () => {
+    const msisdn = await numberWith({
+      connectivity: 'NOT_CONNECTED',
+      faults: [{ endpoint: 'token', status: 400, error: 'expired_token' }],
+    });
+    const result = await run({ msisdn, operation: 'device-connectivity' });
+    expectOk(result);
+    expect(result.authorizations).toBe(2);
+    expect(result.polls).toBe(2);
+  });
+
+  it('gives up with AUTHORIZATION_EXPIRED when expires_in runs out every time, never polling late', async () => {
+    const msisdn = await numberWith({ pendingPolls: 1000, interval: 0.4, expiresIn: 1 });
+    const result = await run({ msisdn, operation: 'sim-swap' }, { maxAuthorizations: 2 });
+    expect(result.status).toBe('failed');
+    expect(result.error?.code).toBe('AUTHORIZATION_EXPIRED');
+    expect(result.authorizations).toBe(2);
+    const stats = await simulatorStats(env.simulatorUrl, msisdn);
+    expect(requestCount(stats, 'bc-authorize')).toBe(2);
+    // Polls happen only inside each 1-s window: 2 per authorization at 0.4 s spacing.
+    expect(result.polls).toBe(4);
+    expect(stats.violations['poll-too-early'] ?? 0).toBe(0);
+    expect(Object.keys(stats.violations).filter((k) => stats.violations[k]! > 0)).toEqual([]);
+  });
+
+  it('accepts expires_in and interval sent as numeric strings', async () => {
+    // The shared simulator answers numbers; this case gets its own server answering strings.
+    const { startSimulator } = await import('../simulator/index.js');
+    const { createPublicKey } = await import('node:crypto');
+    const sim = await startSimulator({
+      applicationId: env.vonage.applicationId,
+      publicKey: createPublicKey(env.vonage.privateKey),
+      port: 0,
+      numericStrings: true,
+      interval: 0.3,
+    });
+    const queue = uniqueTaskQueue('strings');
+    const w = await createTestWorker(env, queue, { vonage: { baseUrl: sim.url } });
+    try {
+      const result = await w.runUntil(
+        checkNumber(env.client, { msisdn: '+99012345601', operation: 'device-roaming' }, { taskQueue: queue, subjectKey }),
+      );
+      expectOk(result);
+      expect(result.data).toEqual({ roaming: false });
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
+describe('errors', () => {
+  it('access_denied is a failed result, not retried', async () => {
+    const msisdn = await numberWith({ denied: true });
+    const result = await run({ msisdn, operation: 'sim-swap' });
+    expect(result.status).toBe('failed');
+    expect(result.error?.code).toBe('ACCESS_DENIED');
+    const stats = await simulatorStats(env.simulatorUrl, msisdn);
+    expect(requestCount(stats, 'token')).toBe(1);
+    expect(requestCount(stats, 'bc-authorize')).toBe(1);
+  });
+
+  it('503 and 429 are retried, 429 no sooner than Retry-After', async () => {
+    const msisdn = await numberWith({
+      connectivity: 'CONNECTED_DATA',
+      faults: [
+        { endpoint: 'bc-authorize', status: 503 },
+        { endpoint: 'camara', status: 429, code: 'TOO_MANY_REQUESTS', retryAfter: 2 },
+      ],
+    });
+    const result = await run({ msisdn, operation: 'device-connectivity' });
+    expectOk(result);
+    const stats = await simulatorStats(env.simulatorUrl, msisdn);
+    expect(requestCount(stats, 'bc-authorize', 503)).toBe(1);
+    expect(requestCount(stats, 'bc-authorize', 200)).toBe(1);
+    expect(requestCount(stats, 'connectivity', 429)).toBe(1);
+    expect(requestCount(stats, 'connectivity', 200)).toBe(1);
+    const checkPhase = Date.parse(result.timestamps.checked!) - Date.parse(result.timestamps.tokenIssued!);
+    expect(checkPhase).toBeGreaterThanOrEqual(2_000);
+  });
+
+  it.each([
+    [400, 'INVALID_ARGUMENT'],
+    [403, 'PERMISSION_DENIED'],
+    [404, 'UNKNOWN_NUMBER'],
+  ] as const)('%i from the API is final (%s), not retried', async (status, code) => {
+    const msisdn = await numberWith({ connectivity: 'CONNECTED_DATA', faults: [{ endpoint: 'camara', status }] });
+    const result = await run({ msisdn, operation: 'device-connectivity' });
+    expect(result.status).toBe('failed');
+    expect(result.error?.code).toBe(code);
+    expect(requestCount(await simulatorStats(env.simulatorUrl, msisdn), 'connectivity')).toBe(1);
+  });
+
+  it('429 QUOTA_EXCEEDED is final', async () => {
+    const msisdn = await numberWith({ faults: [{ endpoint: 'camara', status: 429, code: 'QUOTA_EXCEEDED' }] });
+    const result = await run({ msisdn, operation: 'sim-swap' });
+    expect(result.error?.code).toBe('QUOTA_EXCEEDED');
+  });
+
+  it('a 401 on the API re-runs the auth flow once', async () => {
+    const msisdn = await numberWith({ connectivity: 'CONNECTED_DATA', faults: [{ endpoint: 'camara', status: 401 }] });
+    const result = await run({ msisdn, operation: 'device-connectivity' });
+    expectOk(result);
+    expect(result.authorizations).toBe(2);
+  });
+
+  it('bad input fails the run at once, before any HTTP call', async () => {
+    const handle = await env.client.workflow.start('networkCheck', {
+      taskQueue,
+      workflowId: `bad-input-${Date.now()}`,
+      args: [{ msisdn: '+44 7700', operation: 'sim-swap' }],
+    });
+    const err = await handle.result().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    expect((err as WorkflowFailedError).cause).toMatchObject({ type: 'INVALID_INPUT', nonRetryable: true });
+    const history = await handle.fetchHistory();
+    const scheduled = history.events?.filter((e) => e.activityTaskScheduledEventAttributes) ?? [];
+    expect(scheduled).toHaveLength(0);
+  });
+
+  it('maxAge out of range and an unknown purpose are rejected by the client too', async () => {
+    const msisdn = uniqueNumber();
+    await expect(run({ msisdn, operation: 'sim-swap', maxAge: 2401 })).rejects.toThrow(/maxAge/);
+    await expect(run({ msisdn, operation: 'device-roaming', purpose: 'Marketing' })).rejects.toThrow(/purpose/);
+  });
+});
+
+describe('progress and identity', () => {
+  it('the status query shows the phase and polls while waiting', async () => {
+    const msisdn = await numberWith({ pendingPolls: 2, interval: 1, connectivity: 'CONNECTED_DATA' });
+    const handle = await startCheck(env.client, { msisdn, operation: 'device-connectivity' }, { taskQueue, subjectKey });
+    await new Promise((r) => setTimeout(r, 1_500));
+    const progress = await checkStatus(handle);
+    expect(['waiting', 'polling']).toContain(progress.phase);
+    expect(progress.polls).toBeGreaterThanOrEqual(1);
+    expect(progress.authorizations).toBe(1);
+    await handle.result();
+    const done = await checkStatus(handle);
+    expect(done.phase).toBe('done');
+    expect(done.result?.status).toBe('ok');
+  });
+
+  it('workflow ids and search attributes never hold the number; the same request id never checks twice', async () => {
+    const msisdn = await numberWith({ connectivity: 'CONNECTED_DATA' });
+    const digits = msisdn.slice(1);
+    const a = await startCheck(env.client, { msisdn, operation: 'device-connectivity' }, { taskQueue, subjectKey, requestId: 'r1' });
+    await a.result();
+    const b = await startCheck(env.client, { msisdn, operation: 'device-connectivity' }, { taskQueue, subjectKey, requestId: 'r1' });
+    expect(b.workflowId).toBe(a.workflowId);
+    await b.result();
+    expect(a.workflowId).not.toContain(digits);
+    const description = await a.describe();
+    const attributes = JSON.stringify(description.searchAttributes) + JSON.stringify(description.typedSearchAttributes);
+    expect(attributes).not.toContain(digits);
+    expect(attributes).toContain('device-connectivity');
+    expect(await description.staticSummary()).toMatch(/\*+/);
+    expect(await description.staticSummary()).not.toContain(digits);
+    expect(requestCount(await simulatorStats(env.simulatorUrl, msisdn), 'bc-authorize')).toBe(1);
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * What a test file needs to talk to the run's shared dev server and simulator (started by
+ * global-setup.ts): clients, a worker on the test's own task queue, simulator scenarios and stats.
+ */
+import { createPrivateKey, randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { netcheckPlugin, type NetcheckPluginOptions } from '../../worker/plugin.js';
+import type { ScenarioFile } from '../../simulator/index.js';
+
+export interface TestEnv {
+  client: Client;
+  nativeConnection: NativeConnection;
+  simulatorUrl: string;
+  vonage: Pick<NetcheckPluginOptions, 'applicationId' | 'privateKey' | 'baseUrl'>;
+  close(): Promise<void>;
+}
+
+export async function connectTestEnv(): Promise<TestEnv> {
+  const address = inject('temporalAddress');
+  const connection = await Connection.connect({ address });
+  const nativeConnection = await NativeConnection.connect({ address });
+  const simulatorUrl = inject('simulatorUrl');
+  return {
+    client: new Client({ connection }),
+    nativeConnection,
+    simulatorUrl,
+    vonage: {
+      applicationId: inject('applicationId'),
+      privateKey: createPrivateKey(inject('privateKeyPem')),
+      baseUrl: simulatorUrl,
+    },
+    async close() {
+      await connection.close();
+      await nativeConnection.close();
+    },
+  };
+}
+
+export function uniqueTaskQueue(prefix = 'test'): string {
+  return `${prefix}-${randomUUID()}`;
+}
+
+let counter = 0;
+/** A fresh number for one test (so tests sharing the simulator never share a number). */
+export function uniqueNumber(): string {
+  const suffix = (Date.now() % 1e6).toString().padStart(6, '0') + (counter++ % 1000).toString().padStart(3, '0');
+  return `+44${(process.pid % 100).toString().padStart(2, '0')}${suffix}`;
+}
+
+/** A worker with the netcheck plugin, against the shared simulator, using the pre-built workflow bundle. */
+export async function createTestWorker(
+  env: TestEnv,
+  taskQueue: string,
+  overrides: Partial<WorkerOptions> & { vonage?: Partial<NetcheckPluginOptions> } = {},
+): Promise<Worker> {
+  const { vonage, ...workerOptions } = overrides;
+  return Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+    plugins: [netcheckPlugin({ ...env.vonage, ...vonage })],
+    ...workerOptions,
+  });
+}
+
+export async function addScenarios(simulatorUrl: string, scenarios: ScenarioFile): Promise<void> {
+  const res = await fetch(`${simulatorUrl}/__simulator/scenarios`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(scenarios),
+  });
+  if (!res.ok) throw new Error(`adding scenarios failed: ${res.status} ${await res.text()}`);
+}
+
+export interface NumberStats {
+  requests: Record<string, Record<string, number>>;
+  violations: Record<string, number>;
+  total: number;
+}
+
+export async function simulatorStats(simulatorUrl: string, msisdn?: string): Promise<NumberStats> {
+  const query = msisdn ? `?msisdn=${encodeURIComponent(msisdn)}` : '';
+  const res = await fetch(`${simulatorUrl}/__simulator/stats${query}`);
+  if (!res.ok) throw new Error(`stats failed: ${res.status}`);
+  return (await res.json()) as NumberStats;
+}
+
+/** Requests to one endpoint (all statuses, or one). */
+export function requestCount(stats: NumberStats, endpoint: string, status?: number): number {
+  const byStatus = Object.entries(stats.requests).find(([name]) => name.includes(endpoint))?.[1] ?? {};
+  if (status !== undefined) return byStatus[String(status)] ?? 0;
+  return Object.values(byStatus).reduce((a, b) => a + b, 0);
+}

@@ -1,0 +1,88 @@
+/**
+ * Durability: the worker process is killed while the workflow waits out `interval`; a new
+ * worker finishes the same run, and the durable timer still keeps CIBA's interval.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { inject } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { checkStatus, startCheck } from '../client/index.js';
+import {
+  addScenarios,
+  connectTestEnv,
+  createTestWorker,
+  simulatorStats,
+  uniqueNumber,
+  uniqueTaskQueue,
+  type TestEnv,
+} from './support/harness.js';
+
+let env: TestEnv;
+beforeAll(async () => {
+  env = await connectTestEnv();
+});
+afterAll(async () => {
+  await env?.close();
+});
+
+/** The standalone worker (`npm run worker`) as a real child process, configured from the environment. */
+async function startWorkerProcess(taskQueue: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/run.ts'], {
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_NAMESPACE: 'default',
+      VONAGE_APPLICATION_ID: inject('applicationId'),
+      VONAGE_PRIVATE_KEY: inject('privateKeyPem'),
+      VONAGE_API_BASE_URL: inject('simulatorUrl'),
+      NETCHECK_TASK_QUEUE: taskQueue,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const ready = new Promise<void>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      if (output.includes('polling task queue')) resolve();
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`worker exited early (${code}):\n${output}`)));
+  });
+  await ready;
+  return child;
+}
+
+it('a new worker finishes a run whose worker was killed during the interval wait', async () => {
+  const taskQueue = uniqueTaskQueue('restart');
+  const msisdn = uniqueNumber();
+  await addScenarios(env.simulatorUrl, { numbers: { [msisdn]: { interval: 4, connectivity: 'CONNECTED_DATA' } } });
+
+  const first = await startWorkerProcess(taskQueue);
+  const handle = await startCheck(
+    env.client,
+    { msisdn, operation: 'device-connectivity' },
+    { taskQueue, subjectKey: 'restart-test' },
+  );
+  for (let i = 0; i < 50; i++) {
+    const progress = await checkStatus(handle);
+    if (progress.phase === 'waiting') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect((await checkStatus(handle)).phase).toBe('waiting');
+  first.kill('SIGKILL');
+  await once(first, 'exit');
+
+  const second = await createTestWorker(env, taskQueue);
+  const result = await second.runUntil(handle.result());
+  expect(result.status).toBe('ok');
+  expect(result.polls).toBe(1);
+  expect(result.authorizations).toBe(1);
+  const stats = await simulatorStats(env.simulatorUrl, msisdn);
+  expect(stats.violations['poll-too-early'] ?? 0).toBe(0);
+  const history = await handle.fetchHistory();
+  const workerIdentities = new Set(
+    history.events?.map((e) => e.workflowTaskStartedEventAttributes?.identity).filter(Boolean),
+  );
+  expect(workerIdentities.size).toBeGreaterThanOrEqual(2);
+}, 60_000);
