@@ -1,0 +1,30 @@
+/**
+ * The activity Context, when there is one. The activity functions are also called directly
+ * (benchmarks, tests) with no Temporal worker around them, so nothing here requires a Context.
+ */
+import { Context } from '@temporalio/activity';
+
+function currentContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The activity's cancellation signal inside Temporal; undefined outside. */
+export function activitySignal(): AbortSignal | undefined {
+  return currentContext()?.cancellationSignal;
+}
+
+type LogAttributes = Record<string, string | number | boolean | undefined>;
+
+/** Logs through the activity logger inside Temporal; silent outside. Never pass credentials. */
+export const activityLog = {
+  info(message: string, attributes: LogAttributes): void {
+    currentContext()?.log.info(message, attributes);
+  },
+  warn(message: string, attributes: LogAttributes): void {
+    currentContext()?.log.warn(message, attributes);
+  },
+};

@@ -1,0 +1,210 @@
+/**
+ * The HTTP transport for every call to Vonage: one keep-alive undici `Pool` per origin, two
+ * helpers (`postForm`, `postJson`) that always consume the response body and hand back
+ * `{status, headers, body}` (JSON parsed when it is JSON, text otherwise), and the mapping of
+ * transport failures to `NETWORK_ERROR` / `TIMEOUT`. Cancellation follows the AbortSignal the
+ * caller passes (the activity's cancellation signal inside Temporal).
+ */
+import { CancelledFailure, type ApplicationFailure } from '@temporalio/common';
+import { Pool } from 'undici';
+import { netcheckFailure } from '../domain/index.js';
+import type { HttpAnswer } from './errors.js';
+
+export interface HttpOptions {
+  /** TCP/TLS connect timeout (default 10 000 ms). */
+  connectTimeoutMs?: number;
+  /** Time to wait for the response headers (default 20 000 ms). */
+  headersTimeoutMs?: number;
+  /** Maximum gap between two body chunks (default 20 000 ms). */
+  bodyTimeoutMs?: number;
+  /** Connections per origin (pool size, default 16). */
+  connections?: number;
+  /** How long an idle connection is kept (default 4 000 ms; a server's Keep-Alive hint may lower it). */
+  keepAliveTimeoutMs?: number;
+}
+
+export const HTTP_DEFAULTS = {
+  connectTimeoutMs: 10_000,
+  headersTimeoutMs: 20_000,
+  bodyTimeoutMs: 20_000,
+  connections: 16,
+  keepAliveTimeoutMs: 4_000,
+} as const satisfies Required<HttpOptions>;
+
+/** Bodies above this size are refused: no Vonage answer comes close. */
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+export type HttpResponse = HttpAnswer;
+
+export interface RequestOptions {
+  headers: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export interface HttpClient {
+  postForm(url: URL, form: Record<string, string>, options: RequestOptions): Promise<HttpResponse>;
+  postJson(url: URL, json: unknown, options: RequestOptions): Promise<HttpResponse>;
+  /** Closes every pool; requests made afterwards fail with NETWORK_ERROR. */
+  close(): Promise<void>;
+}
+
+const TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+]);
+
+function errorCode(err: unknown): string | undefined {
+  let current: unknown = err;
+  for (let depth = 0; current && typeof current === 'object' && depth < 4; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    const inner = (current as { errors?: unknown }).errors;
+    if (Array.isArray(inner) && inner.length > 0) {
+      current = inner[0];
+      continue;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+function shortMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.replace(/\s+/g, ' ').slice(0, 200);
+}
+
+/**
+ * The failure to throw when the request was aborted. Temporal's own cancellation
+ * (`CancelledFailure` as the signal's reason) is rethrown as is, so the worker reports the
+ * activity as cancelled (or paused/reset); any other abort becomes `CANCELLED`.
+ */
+export function cancellationFailure(signal: AbortSignal, path: string): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof CancelledFailure) return reason;
+  return netcheckFailure('CANCELLED', `POST ${path} was cancelled before Vonage answered`, {
+    details: { endpoint: path },
+  });
+}
+
+/** Maps an error thrown by undici (no HTTP answer) to NETWORK_ERROR, TIMEOUT or PROTOCOL_ERROR. */
+export function transportFailure(err: unknown, path: string): ApplicationFailure {
+  const code = errorCode(err) ?? 'UNKNOWN';
+  const details = { endpoint: path, errorCode: code };
+  if (TIMEOUT_CODES.has(code)) {
+    return netcheckFailure(
+      'TIMEOUT',
+      `POST ${path} timed out (${code}: ${shortMessage(err)}); it will be retried`,
+      { details },
+    );
+  }
+  if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') {
+    return netcheckFailure(
+      'PROTOCOL_ERROR',
+      `POST ${path} answered with a body larger than ${MAX_RESPONSE_BYTES} bytes; check the API base URL`,
+      { details },
+    );
+  }
+  return netcheckFailure(
+    'NETWORK_ERROR',
+    `POST ${path} failed without an HTTP answer (${code}: ${shortMessage(err)}); it will be retried`,
+    { details },
+  );
+}
+
+function parseBody(text: string, contentType: string | undefined): unknown {
+  if (text === '') return '';
+  const looksJson = /json/i.test(contentType ?? '') || /^\s*[[{]/.test(text);
+  if (!looksJson) return text;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export function createHttpClient(options: HttpOptions = {}): HttpClient {
+  const settings = { ...HTTP_DEFAULTS, ...stripUndefined(options) };
+  const pools = new Map<string, Pool>();
+  let closed = false;
+
+  function poolFor(origin: string): Pool {
+    let pool = pools.get(origin);
+    if (!pool) {
+      pool = new Pool(origin, {
+        connections: settings.connections,
+        keepAliveTimeout: settings.keepAliveTimeoutMs,
+        headersTimeout: settings.headersTimeoutMs,
+        bodyTimeout: settings.bodyTimeoutMs,
+        connect: { timeout: settings.connectTimeoutMs },
+        maxResponseSize: MAX_RESPONSE_BYTES,
+      });
+      pools.set(origin, pool);
+    }
+    return pool;
+  }
+
+  async function post(
+    url: URL,
+    body: string,
+    contentType: string,
+    options: RequestOptions,
+  ): Promise<HttpResponse> {
+    const path = url.pathname;
+    const { signal } = options;
+    if (closed) {
+      throw netcheckFailure(
+        'NETWORK_ERROR',
+        `POST ${path} was not sent: the worker's HTTP client is closed`,
+        {
+          details: { endpoint: path },
+        },
+      );
+    }
+    if (signal?.aborted) throw cancellationFailure(signal, path);
+    try {
+      const res = await poolFor(url.origin).request({
+        method: 'POST',
+        path: url.pathname + url.search,
+        headers: {
+          ...options.headers,
+          'content-type': contentType,
+          accept: 'application/json',
+        },
+        body,
+        signal,
+      });
+      // Always consume the body, so the connection goes back to the pool.
+      const text = await res.body.text();
+      const headers = res.headers as Record<string, string | string[] | undefined>;
+      return { status: res.statusCode, headers, body: parseBody(text, firstHeader(headers['content-type'])) };
+    } catch (err) {
+      if (signal?.aborted) throw cancellationFailure(signal, path);
+      throw transportFailure(err, path);
+    }
+  }
+
+  return {
+    postForm(url, form, options) {
+      return post(url, new URLSearchParams(form).toString(), 'application/x-www-form-urlencoded', options);
+    },
+    postJson(url, json, options) {
+      return post(url, JSON.stringify(json), 'application/json', options);
+    },
+    async close() {
+      closed = true;
+      const all = [...pools.values()];
+      pools.clear();
+      await Promise.all(all.map((pool) => pool.close()));
+    },
+  };
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
