@@ -1,0 +1,45 @@
+/**
+ * netcheck's Temporal activities: every HTTP call to Vonage. Built by a factory from injected
+ * dependencies (application id, private key, base URL, HTTP options), so the worker, the tests
+ * and the benchmark all get the same functions.
+ *
+ * ```ts
+ * const vonage = createVonageClient({ applicationId, privateKey, baseUrl });
+ * const worker = await Worker.create({ activities: createActivities(vonage), ... });
+ * await worker.run();
+ * await vonage.close();
+ * ```
+ */
+import { OPERATIONS } from '../domain/index.js';
+import type { NetcheckActivities as ActivityContract } from '../domain/index.js';
+import { makeAuthorize } from './authorize.js';
+import { makeCheck } from './checks.js';
+import { createVonageClient, isVonageClient, type ActivityDeps, type VonageClient } from './client.js';
+import { makePollToken } from './token.js';
+
+export { createVonageClient, DEFAULT_BASE_URL, isVonageClient } from './client.js';
+export type { ActivityDeps, VonageClient } from './client.js';
+export { HTTP_DEFAULTS, type HttpOptions } from './http.js';
+export { createTokenSealer, type SealContext, type TokenSealer } from './seal.js';
+
+/**
+ * The activities, by the names workflows call them (`OPERATIONS[op].activity` for the checks),
+ * plus `close()`, which closes the client's HTTP pools (call it on worker shutdown). `close` is
+ * non-enumerable: handing the whole object to `Worker.create({ activities })` does not register
+ * it as an activity, and `const { close, ...activities } = createActivities(deps)` works too.
+ */
+export function createActivities(deps: ActivityDeps | VonageClient) {
+  const client = isVonageClient(deps) ? deps : createVonageClient(deps);
+  const activities = {
+    authorize: makeAuthorize(client),
+    pollToken: makePollToken(client),
+    [OPERATIONS['sim-swap'].activity]: makeCheck(client, 'sim-swap'),
+    [OPERATIONS['sim-swap-date'].activity]: makeCheck(client, 'sim-swap-date'),
+    [OPERATIONS['device-connectivity'].activity]: makeCheck(client, 'device-connectivity'),
+    [OPERATIONS['device-roaming'].activity]: makeCheck(client, 'device-roaming'),
+  } satisfies ActivityContract;
+  Object.defineProperty(activities, 'close', { value: () => client.close(), enumerable: false });
+  return activities as typeof activities & { readonly close: () => Promise<void> };
+}
+
+export type NetcheckActivities = ReturnType<typeof createActivities>;

@@ -1,0 +1,63 @@
+/** `pollToken`: POST {base}/oauth2/token with the CIBA grant; waiting states are values. */
+import type { PollOutcome, PollTokenInput } from '../domain/index.js';
+import type { VonageClient } from './client.js';
+import { classifyHttpError, parseProviderError, protocolError } from './errors.js';
+import {
+  requireCorrelationId,
+  requireMsisdn,
+  requireNonEmpty,
+  requireObject,
+  requireOperation,
+} from './input.js';
+import { logAnswer } from './log.js';
+import { describeIssues, TokenResponse } from './responses.js';
+
+export const TOKEN_PATH = '/oauth2/token';
+export const CIBA_GRANT_TYPE = 'urn:openid:params:grant-type:ciba';
+
+/** CIBA Core §11 polling errors that are states of the flow, not failures. */
+const WAITING_STATES: Record<string, PollOutcome> = {
+  authorization_pending: { outcome: 'pending' },
+  slow_down: { outcome: 'slow_down' },
+  expired_token: { outcome: 'expired' },
+};
+
+export function makePollToken(client: VonageClient) {
+  return async function pollToken(input: PollTokenInput): Promise<PollOutcome> {
+    requireObject('pollToken', input);
+    const authReqId = requireNonEmpty('pollToken', 'authReqId', input.authReqId);
+    const correlationId = requireCorrelationId('pollToken', input.correlationId);
+    const operation = requireOperation('pollToken', input.operation);
+    const msisdn = requireMsisdn('pollToken', input.msisdn);
+
+    const started = Date.now();
+    const { endpoint, answer, secrets } = await client.postFormWithAppJwt(
+      'token',
+      TOKEN_PATH,
+      { grant_type: CIBA_GRANT_TYPE, auth_req_id: authReqId },
+      correlationId,
+    );
+    logAnswer(endpoint, answer.status, { msisdn, correlationId, durationMs: Date.now() - started });
+
+    if (answer.status === 200) {
+      const parsed = TokenResponse.safeParse(answer.body);
+      if (!parsed.success) throw protocolError(endpoint, answer.status, describeIssues(parsed.error));
+      const sealedToken = client.sealer.sealToken(parsed.data.access_token, {
+        operation,
+        msisdn,
+        correlationId,
+      });
+      const outcome: PollOutcome = { outcome: 'token', sealedToken };
+      if (parsed.data.expires_in !== undefined && parsed.data.expires_in !== null) {
+        outcome.expiresIn = parsed.data.expires_in;
+      }
+      return outcome;
+    }
+    if (answer.status >= 400 && answer.status < 500) {
+      const code = parseProviderError(answer.status, answer.body).providerCode?.toLowerCase();
+      const state = code === undefined ? undefined : WAITING_STATES[code];
+      if (state) return { ...state };
+    }
+    throw classifyHttpError(endpoint, answer, secrets);
+  };
+}
