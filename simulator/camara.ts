@@ -1,0 +1,181 @@
+/**
+ * The four CAMARA endpoints as Vonage serves them (SIM Swap v0.4.0, Device Status v0.5.0):
+ * bearer access token checks (bound number and operation), request-body validation and
+ * answers from the subscriber data.
+ */
+import { z } from 'zod';
+import type { Operation } from '../domain/operations.js';
+import { MAX_AGE_DEFAULT, MAX_AGE_MAX, MAX_AGE_MIN } from '../domain/operations.js';
+import type { IssuedToken } from './ciba.js';
+import { camaraError, type Reply } from './http.js';
+import type { Subscribers } from './subscribers.js';
+import type { ViolationKind } from './types.js';
+
+/** CAMARA PhoneNumber: E.164 digits, the `+` optional. */
+const PhoneNumberSchema = z
+  .string()
+  .regex(/^\+?[0-9]{5,15}$/, 'must be E.164 digits, optionally prefixed with +');
+
+const CheckBodySchema = z.object({
+  phoneNumber: PhoneNumberSchema,
+  maxAge: z.number().int().min(MAX_AGE_MIN).max(MAX_AGE_MAX).optional(),
+});
+const RetrieveDateBodySchema = z.object({ phoneNumber: PhoneNumberSchema });
+const DeviceBodySchema = z.object({
+  device: z.object({ phoneNumber: PhoneNumberSchema.optional() }).refine((d) => d.phoneNumber !== undefined, {
+    message: 'this simulator identifies devices by device.phoneNumber only',
+  }),
+});
+
+const HOUR_MS = 3_600_000;
+
+export interface CamaraRequest {
+  bearer?: string;
+  mediaType: string;
+  body: string;
+}
+
+export interface CamaraDeps {
+  now: () => number;
+  token: (accessToken: string) => IssuedToken | undefined;
+  subscribers: Subscribers;
+  violation: (kind: ViolationKind, msisdn?: string) => void;
+}
+
+function isSimSwap(operation: Operation): boolean {
+  return operation === 'sim-swap' || operation === 'sim-swap-date';
+}
+
+function notFound(operation: Operation): Reply {
+  return isSimSwap(operation)
+    ? camaraError(
+        404,
+        'SIM_SWAP.UNKNOWN_PHONE_NUMBER',
+        "SIM Swap can't be checked because the phone number is unknown.",
+      )
+    : camaraError(404, 'NOT_FOUND', 'The specified resource is not found: unknown phone number.');
+}
+
+function isoSeconds(ms: number): string {
+  return new Date(ms).toISOString().replace('.000Z', 'Z');
+}
+
+function withPlus(phoneNumber: string): string {
+  return phoneNumber.startsWith('+') ? phoneNumber : `+${phoneNumber}`;
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+}
+
+type Parsed = { ok: true; phoneNumber: string; maxAge: number } | { ok: false; reply: Reply };
+
+function parseBody(operation: Operation, req: CamaraRequest): Parsed {
+  if (req.mediaType !== 'application/json') {
+    return {
+      ok: false,
+      reply: camaraError(400, 'INVALID_ARGUMENT', 'Content-Type must be application/json'),
+    };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(req.body);
+  } catch {
+    return { ok: false, reply: camaraError(400, 'INVALID_ARGUMENT', 'The request body is not valid JSON') };
+  }
+  const invalid = (error: z.ZodError): Parsed => ({
+    ok: false,
+    reply: camaraError(
+      400,
+      'INVALID_ARGUMENT',
+      `Client specified an invalid argument: ${describeIssues(error)}`,
+    ),
+  });
+  if (operation === 'sim-swap') {
+    const r = CheckBodySchema.safeParse(json);
+    return r.success
+      ? { ok: true, phoneNumber: r.data.phoneNumber, maxAge: r.data.maxAge ?? MAX_AGE_DEFAULT }
+      : invalid(r.error);
+  }
+  if (operation === 'sim-swap-date') {
+    const r = RetrieveDateBodySchema.safeParse(json);
+    return r.success
+      ? { ok: true, phoneNumber: r.data.phoneNumber, maxAge: MAX_AGE_DEFAULT }
+      : invalid(r.error);
+  }
+  const r = DeviceBodySchema.safeParse(json);
+  return r.success
+    ? { ok: true, phoneNumber: r.data.device.phoneNumber ?? '', maxAge: MAX_AGE_DEFAULT }
+    : invalid(r.error);
+}
+
+/** The number a CAMARA request is about: the token's, else the body's (for stats and faults). */
+export function msisdnOfCamara(token: IssuedToken | undefined, body: string): string | undefined {
+  if (token) return token.msisdn;
+  try {
+    const json = JSON.parse(body) as { phoneNumber?: unknown; device?: { phoneNumber?: unknown } } | null;
+    const phone = json?.phoneNumber ?? json?.device?.phoneNumber;
+    return typeof phone === 'string' && /^\+?[0-9]{5,15}$/.test(phone) ? withPlus(phone) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function handleCamara(operation: Operation, req: CamaraRequest, deps: CamaraDeps): Reply {
+  if (!req.bearer) {
+    return camaraError(
+      401,
+      'UNAUTHENTICATED',
+      'Request not authenticated: missing Authorization: Bearer <access token>',
+    );
+  }
+  const token = deps.token(req.bearer);
+  if (!token)
+    return camaraError(401, 'UNAUTHENTICATED', 'Request not authenticated: the access token is unknown');
+  const now = deps.now();
+  if (now >= token.expiresAt) {
+    deps.violation('token-expired', token.msisdn);
+    return camaraError(401, 'UNAUTHENTICATED', 'Request not authenticated: the access token has expired');
+  }
+  if (token.operation !== operation) {
+    deps.violation('token-for-other-scope', token.msisdn);
+    return camaraError(
+      403,
+      'PERMISSION_DENIED',
+      `The access token was issued for ${token.operation}, not ${operation}`,
+    );
+  }
+  const parsed = parseBody(operation, req);
+  if (!parsed.ok) return parsed.reply;
+  const phoneNumber = withPlus(parsed.phoneNumber);
+  if (phoneNumber !== token.msisdn) {
+    deps.violation('token-for-other-number', token.msisdn);
+    return camaraError(403, 'PERMISSION_DENIED', 'The access token was issued for another phone number');
+  }
+  const data = deps.subscribers.data(phoneNumber, now);
+  switch (operation) {
+    case 'sim-swap': {
+      if (!data.simSwap) return notFound(operation);
+      const { lastSimChange } = data.simSwap;
+      return {
+        status: 200,
+        body: { swapped: lastSimChange !== null && lastSimChange >= now - parsed.maxAge * HOUR_MS },
+      };
+    }
+    case 'sim-swap-date': {
+      if (!data.simSwap) return notFound(operation);
+      const { lastSimChange } = data.simSwap;
+      // SIM Swap v0.4.0 does not allow null here: a number never swapped answers without the field.
+      return {
+        status: 200,
+        body: lastSimChange === null ? {} : { latestSimChange: isoSeconds(lastSimChange) },
+      };
+    }
+    case 'device-connectivity':
+      return data.connectivity
+        ? { status: 200, body: { connectivityStatus: data.connectivity } }
+        : notFound(operation);
+    case 'device-roaming':
+      return data.roaming ? { status: 200, body: data.roaming } : notFound(operation);
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * The OAuth side of the simulator: `POST /oauth2/bc-authorize` and the CIBA poll at
+ * `POST /oauth2/token` (OpenID CIBA Core 1.0 §7, §10, §11), including the access tokens it
+ * issues, each bound to one number and one operation.
+ */
+import { randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import { isE164 } from '../domain/msisdn.js';
+import { ALLOWED_PURPOSES, OPERATIONS, OPERATION_NAMES, type Operation } from '../domain/operations.js';
+import { ExpiringMap } from './expiring-map.js';
+import { oauthError, parseForm, problem, type Reply } from './http.js';
+import { verifyApplicationJwt } from './jwt.js';
+import type { Subscribers } from './subscribers.js';
+import type { ViolationKind } from './types.js';
+
+export const CIBA_GRANT_TYPE = 'urn:openid:params:grant-type:ciba';
+/** Added to the interval of an auth_req_id at each `slow_down` (CIBA §11). */
+export const SLOW_DOWN_STEP_SECONDS = 5;
+/** Timer slack allowed when judging whether a poll came too early. */
+export const POLL_TOLERANCE_MS = 10;
+
+const NO_STORE = { 'cache-control': 'no-store' };
+
+/** `dpv:<purpose>#<api-scope>` → operation, for every allowed purpose. */
+const DPV_SCOPES = new Map<string, Operation>(
+  OPERATION_NAMES.flatMap((op) =>
+    ALLOWED_PURPOSES[op].map((p) => [`dpv:${p}#${OPERATIONS[op].apiScope}`, op] as const),
+  ),
+);
+
+export interface OAuthRequest {
+  /** Bearer token of the Authorization header. */
+  bearer?: string;
+  mediaType: string;
+  body: string;
+}
+
+interface AuthRequest {
+  msisdn: string;
+  operation: Operation;
+  expiresAt: number;
+  intervalMs: number;
+  lastPollAt: number;
+  pendingLeft: number;
+  denied: boolean;
+  tokenExpiresIn: number;
+  state: 'pending' | 'redeemed' | 'denied';
+}
+
+export interface IssuedToken {
+  msisdn: string;
+  operation: Operation;
+  expiresAt: number;
+}
+
+export interface CibaDeps {
+  applicationId: string;
+  publicKey: KeyObject;
+  now: () => number;
+  subscribers: Subscribers;
+  violation: (kind: ViolationKind, msisdn?: string) => void;
+  numericStrings: boolean;
+  omitInterval: boolean;
+}
+
+type LoginHint =
+  | { ok: true; msisdn: string }
+  | {
+      ok: false;
+      detail: string;
+      /** The number meant, when a raw '+' arrived as a space. */ unencodedPlus?: string;
+    };
+
+/** `tel:+<E.164>` or `+<E.164>`. */
+export function parseLoginHint(hint: string): LoginHint {
+  const value = hint.startsWith('tel:') ? hint.slice(4) : hint;
+  const spaced = /^ (\d+)$/.exec(value)?.[1];
+  if (spaced !== undefined && isE164(`+${spaced}`)) {
+    return {
+      ok: false,
+      unencodedPlus: `+${spaced}`,
+      detail:
+        "login_hint starts with a space: a raw '+' in a form body decodes to a space; percent-encode it as %2B",
+    };
+  }
+  if (isE164(value)) return { ok: true, msisdn: value };
+  return { ok: false, detail: 'login_hint must be tel:+<E.164 number> or +<E.164 number>' };
+}
+
+/** `openid dpv:<purpose>#<api-scope>` → operation. */
+export function parseScope(scope: string): Operation | undefined {
+  const parts = scope.split(' ').filter((p) => p !== '');
+  if (parts.length !== 2 || !parts.includes('openid')) return undefined;
+  const dpv = parts.find((p) => p !== 'openid');
+  return dpv === undefined ? undefined : DPV_SCOPES.get(dpv);
+}
+
+function formParams(
+  req: OAuthRequest,
+): { ok: true; params: Map<string, string> } | { ok: false; reply: Reply } {
+  if (req.mediaType !== 'application/x-www-form-urlencoded') {
+    return {
+      ok: false,
+      reply: oauthError('invalid_request', 'Content-Type must be application/x-www-form-urlencoded'),
+    };
+  }
+  const form = parseForm(req.body);
+  return form.ok ? form : { ok: false, reply: oauthError('invalid_request', form.error) };
+}
+
+export class CibaServer {
+  private readonly authRequests = new ExpiringMap<AuthRequest>();
+  private readonly tokens = new ExpiringMap<IssuedToken>();
+
+  constructor(private readonly deps: CibaDeps) {}
+
+  /** The number a bc-authorize request is about (for stats and scripted faults), if valid. */
+  msisdnOfAuthorize(body: string): string | undefined {
+    const hint = new URLSearchParams(body).get('login_hint');
+    if (hint === null) return undefined;
+    const parsed = parseLoginHint(hint);
+    return parsed.ok ? parsed.msisdn : parsed.unencodedPlus;
+  }
+
+  /** The number a token poll is about, if its auth_req_id is known. */
+  msisdnOfPoll(body: string): string | undefined {
+    const id = new URLSearchParams(body).get('auth_req_id');
+    return id === null ? undefined : this.authRequests.get(id)?.msisdn;
+  }
+
+  token(accessToken: string): IssuedToken | undefined {
+    return this.tokens.get(accessToken);
+  }
+
+  private async authenticate(req: OAuthRequest): Promise<Reply | undefined> {
+    const jwt = await verifyApplicationJwt(
+      req.bearer,
+      this.deps.publicKey,
+      this.deps.applicationId,
+      this.deps.now(),
+    );
+    return jwt.ok ? undefined : problem(401, 'Unauthorized', jwt.detail, 'unauthorized');
+  }
+
+  private seconds(value: number): number | string {
+    return this.deps.numericStrings ? String(value) : value;
+  }
+
+  async bcAuthorize(req: OAuthRequest): Promise<Reply> {
+    const denied = await this.authenticate(req);
+    if (denied) return denied;
+    const form = formParams(req);
+    if (!form.ok) return form.reply;
+    const hint = form.params.get('login_hint');
+    const scope = form.params.get('scope');
+    if (hint === undefined) return oauthError('invalid_request', 'login_hint is required');
+    if (scope === undefined) return oauthError('invalid_request', 'scope is required');
+    const login = parseLoginHint(hint);
+    if (!login.ok) {
+      if (login.unencodedPlus) this.deps.violation('unencoded-plus', login.unencodedPlus);
+      return oauthError('invalid_request', login.detail);
+    }
+    const operation = parseScope(scope);
+    if (!operation) {
+      const known = OPERATION_NAMES.map(
+        (op) => `openid dpv:${OPERATIONS[op].purpose}#${OPERATIONS[op].apiScope}`,
+      );
+      return oauthError(
+        'invalid_scope',
+        `scope must be "openid dpv:<purpose>#<api-scope>", one of: ${known.join(' | ')}`,
+      );
+    }
+    const now = this.deps.now();
+    const flow = this.deps.subscribers.flow(login.msisdn);
+    const id = randomUUID();
+    this.authRequests.set(
+      id,
+      {
+        msisdn: login.msisdn,
+        operation,
+        expiresAt: now + flow.expiresIn * 1000,
+        intervalMs: flow.interval * 1000,
+        lastPollAt: now,
+        pendingLeft: flow.pendingPolls,
+        denied: flow.denied,
+        tokenExpiresIn: flow.tokenExpiresIn,
+        state: 'pending',
+      },
+      now,
+    );
+    const body: Record<string, unknown> = { auth_req_id: id, expires_in: this.seconds(flow.expiresIn) };
+    if (!this.deps.omitInterval) body.interval = this.seconds(flow.interval);
+    return { status: 200, body, headers: NO_STORE };
+  }
+
+  async poll(req: OAuthRequest): Promise<Reply> {
+    const denied = await this.authenticate(req);
+    if (denied) return denied;
+    const form = formParams(req);
+    if (!form.ok) return form.reply;
+    const grantType = form.params.get('grant_type');
+    const id = form.params.get('auth_req_id');
+    if (grantType === undefined) return oauthError('invalid_request', 'grant_type is required');
+    if (grantType !== CIBA_GRANT_TYPE) {
+      return oauthError('unsupported_grant_type', `grant_type must be ${CIBA_GRANT_TYPE}`);
+    }
+    if (id === undefined) return oauthError('invalid_request', 'auth_req_id is required');
+    const auth = this.authRequests.get(id);
+    if (!auth) return oauthError('invalid_grant', 'auth_req_id is unknown');
+    const { msisdn } = auth;
+    if (auth.state !== 'pending') {
+      this.deps.violation('poll-after-final', msisdn);
+      return oauthError('invalid_grant', `auth_req_id was already ${auth.state}`);
+    }
+    const now = this.deps.now();
+    if (now >= auth.expiresAt) {
+      this.deps.violation('poll-after-expiry', msisdn);
+      return oauthError('expired_token', 'auth_req_id has expired; start a new bc-authorize');
+    }
+    const early = now - auth.lastPollAt < auth.intervalMs - POLL_TOLERANCE_MS;
+    auth.lastPollAt = now;
+    if (early) {
+      auth.intervalMs += SLOW_DOWN_STEP_SECONDS * 1000;
+      this.deps.violation('poll-too-early', msisdn);
+      return oauthError(
+        'slow_down',
+        `polled before the interval; the interval is now ${auth.intervalMs / 1000} s`,
+      );
+    }
+    if (auth.pendingLeft > 0) {
+      auth.pendingLeft--;
+      return oauthError('authorization_pending', 'the subscriber has not authorized the request yet');
+    }
+    if (auth.denied) {
+      auth.state = 'denied';
+      return oauthError('access_denied', 'the subscriber refused the request');
+    }
+    auth.state = 'redeemed';
+    const accessToken = randomBytes(32).toString('base64url');
+    const expiresAt = now + auth.tokenExpiresIn * 1000;
+    this.tokens.set(accessToken, { msisdn, operation: auth.operation, expiresAt }, now);
+    return {
+      status: 200,
+      body: { access_token: accessToken, token_type: 'Bearer', expires_in: auth.tokenExpiresIn },
+      headers: NO_STORE,
+    };
+  }
+}

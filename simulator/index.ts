@@ -1,0 +1,104 @@
+/**
+ * Vonage-compatible HTTP simulator: OAuth CIBA (bc-authorize, token) and the CAMARA SIM Swap
+ * and Device Status endpoints, with scenarios, injected faults, a rate limit and stats.
+ */
+import { CibaServer } from './ciba.js';
+import { FaultInjector } from './faults.js';
+import { toPublicKey } from './jwt.js';
+import { RateLimiter } from './rate-limit.js';
+import { RequestLog } from './request-log.js';
+import { parseScenarioFile, ScenarioStore } from './scenarios.js';
+import { SimulatorServer } from './server.js';
+import { StatsRecorder } from './stats.js';
+import { Subscribers, type FlowDefaults } from './subscribers.js';
+import type { Simulator, SimulatorOptions } from './types.js';
+
+export type { FaultOptions, Simulator, SimulatorOptions, SimulatorStats, ViolationKind } from './types.js';
+export type { ScenarioFile } from './scenarios.js';
+export { VIOLATION_KINDS } from './types.js';
+export { loadScenarioFile, parseScenarioFile, ScenarioValidationError } from './scenarios.js';
+
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  expiresIn: 120,
+  interval: 2,
+  pendingPolls: 0,
+  tokenExpiresIn: 3600,
+} as const;
+
+function check(name: string, value: number, ok: (v: number) => boolean, rule: string): number {
+  if (!Number.isFinite(value) || !ok(value)) throw new RangeError(`${name} must be ${rule} (got ${value})`);
+  return value;
+}
+
+function flowDefaults(options: SimulatorOptions): FlowDefaults {
+  return {
+    expiresIn: check('expiresIn', options.expiresIn ?? DEFAULTS.expiresIn, (v) => v > 0, '> 0'),
+    interval: check('interval', options.interval ?? DEFAULTS.interval, (v) => v >= 0, '>= 0'),
+    pendingPolls: check(
+      'pendingPolls',
+      options.pendingPolls ?? DEFAULTS.pendingPolls,
+      (v) => Number.isInteger(v) && v >= 0,
+      'an integer >= 0',
+    ),
+    tokenExpiresIn: check(
+      'tokenExpiresIn',
+      options.tokenExpiresIn ?? DEFAULTS.tokenExpiresIn,
+      (v) => v > 0,
+      '> 0',
+    ),
+  };
+}
+
+export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
+  if (typeof options.applicationId !== 'string' || options.applicationId === '') {
+    throw new TypeError('applicationId is required');
+  }
+  const now = options.now ?? Date.now;
+  const publicKey = toPublicKey(options.publicKey);
+  const scenarios = new ScenarioStore();
+  if (options.scenarios) scenarios.add(parseScenarioFile(options.scenarios, 'options.scenarios'));
+  const subscribers = new Subscribers(scenarios, flowDefaults(options));
+  const stats = new StatsRecorder();
+  const faults = new FaultInjector(options.faults);
+  const rateLimiter = options.rateLimit === undefined ? undefined : new RateLimiter(options.rateLimit);
+  const ciba = new CibaServer({
+    applicationId: options.applicationId,
+    publicKey,
+    now,
+    subscribers,
+    violation: (kind, msisdn) => stats.violation(kind, msisdn),
+    numericStrings: options.numericStrings ?? false,
+    omitInterval: options.omitInterval ?? false,
+  });
+  const requestLog = options.requestLog === undefined ? undefined : await RequestLog.open(options.requestLog);
+  const server = new SimulatorServer({
+    now,
+    ciba,
+    subscribers,
+    scenarios,
+    stats,
+    faults,
+    ...(rateLimiter ? { rateLimiter } : {}),
+    ...(requestLog ? { requestLog } : {}),
+  });
+  const host = options.host ?? DEFAULTS.host;
+  let port: number;
+  try {
+    port = await server.listen(options.port ?? 0, host);
+  } catch (err) {
+    await requestLog?.close();
+    throw err;
+  }
+  const urlHost =
+    host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  let closed: Promise<void> | undefined;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    stats: (msisdn) => stats.snapshot(msisdn),
+    reset: () => stats.reset(),
+    addScenarios: (s) => scenarios.add(parseScenarioFile(s)),
+    close: () => (closed ??= server.close()),
+  };
+}

@@ -1,0 +1,94 @@
+/** Public types of the simulator; `index.ts` re-exports them. */
+import type { KeyObject } from 'node:crypto';
+import type { ScenarioFile } from './scenarios.js';
+
+export type { ScenarioFile } from './scenarios.js';
+
+export interface FaultOptions {
+  /** Seed of the PRNG that decides latency and random faults (default 1). */
+  seed?: number;
+  /** Added to every Vonage request: a fixed delay or a `[min, max]` range drawn per request. */
+  latencyMs?: number | [number, number];
+  /** Share (0–1) of requests answered 503 UNAVAILABLE. */
+  unavailable?: number;
+  /** Share (0–1) of requests answered 429 TOO_MANY_REQUESTS with `Retry-After`. */
+  tooManyRequests?: number;
+  /** `Retry-After` seconds of the random 429s and of the rate limit (default 1). */
+  retryAfterSeconds?: number;
+  /** Share (0–1) of requests held without an answer until the client gives up. */
+  timeout?: number;
+  /** Share (0–1) of requests whose connection is destroyed without an answer. */
+  drop?: number;
+}
+
+export interface SimulatorOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** 0 = ephemeral. */
+  port?: number;
+  applicationId: string;
+  /** PEM (SPKI) or KeyObject. */
+  publicKey: string | KeyObject;
+  /** Parsed scenario object (validated again here). */
+  scenarios?: ScenarioFile;
+  /** bc-authorize answers `expires_in` / `interval` as numeric strings. */
+  numericStrings?: boolean;
+  /** bc-authorize answers without `interval` (polls are still checked against the configured one). */
+  omitInterval?: boolean;
+  /** Seconds until an auth_req_id expires; default 120. */
+  expiresIn?: number;
+  /** Minimum seconds between polls; default 2; may be 0 or fractional. */
+  interval?: number;
+  /** `authorization_pending` answers before the token; default 0. */
+  pendingPolls?: number;
+  /** Access-token lifetime in seconds; default 3600. */
+  tokenExpiresIn?: number;
+  faults?: FaultOptions;
+  /** Requests per second, global (sliding 1-s window); undefined = none. */
+  rateLimit?: number;
+  /** JSON-lines request log path. */
+  requestLog?: string;
+  /** Clock in ms since the epoch, for tests; default Date.now. */
+  now?: () => number;
+}
+
+/** Client misbehaviours the simulator counts. */
+export const VIOLATION_KINDS = [
+  /** Token poll earlier than `interval` after bc-authorize or the previous poll. */
+  'poll-too-early',
+  /** Token poll after the auth_req_id's `expires_in` had passed. */
+  'poll-after-expiry',
+  /** Token poll for an auth_req_id already redeemed or denied. */
+  'poll-after-final',
+  /** Access token used for a number other than the one it was issued for. */
+  'token-for-other-number',
+  /** Access token used on an API other than the one its scope names. */
+  'token-for-other-scope',
+  /** Access token used after its `expires_in`. */
+  'token-expired',
+  /** Request refused by the global rate limit. */
+  'rate-limit-exceeded',
+  /** `login_hint` starting with a space: a `+` sent without percent-encoding. */
+  'unencoded-plus',
+] as const;
+
+export type ViolationKind = (typeof VIOLATION_KINDS)[number];
+
+export interface SimulatorStats {
+  /** Per endpoint, per status (`"200"`, `"429"`, … or `"drop"` / `"timeout"`), the number of requests. */
+  requests: Record<string, Record<string, number>>;
+  violations: Record<ViolationKind, number>;
+  /** Most requests received within any 1-s span (sliding window). */
+  maxRequestsInAnyWindow1s: number;
+  /** Requests received. */
+  total: number;
+}
+
+export interface Simulator {
+  url: string;
+  port: number;
+  stats(msisdn?: string): SimulatorStats;
+  reset(): void;
+  addScenarios(s: ScenarioFile): void;
+  close(): Promise<void>;
+}
