@@ -119,7 +119,9 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
     const ms = Number(trimmed) * 1000;
     return Number.isSafeInteger(ms) ? ms : undefined;
   }
-  if (trimmed === '') return undefined;
+  // Every HTTP-date form (IMF-fixdate, RFC 850, asctime) names the month; Date.parse alone
+  // would also take "-1" or "1.5".
+  if (!/\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b/i.test(trimmed)) return undefined;
   const at = Date.parse(trimmed);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now);
