@@ -1,0 +1,275 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createActivities, createTokenSealer, type NetcheckActivities } from '../../activities/index.js';
+import {
+  OPERATION_NAMES,
+  OPERATIONS,
+  type CheckCallInput,
+  type ErrorCode,
+  type Operation,
+} from '../../domain/index.js';
+import {
+  detailsOf,
+  failureOf,
+  makeKeys,
+  serializeFailure,
+  startScriptedServer,
+  type Reply,
+  type ScriptedServer,
+} from './helpers.js';
+
+const keys = makeKeys();
+const sealer = createTokenSealer(keys.privateKey);
+const ACCESS_TOKEN = 'camara-token-' + randomUUID();
+const MSISDN = '+447700900003';
+const CORRELATION = 'corr-check-1';
+let server: ScriptedServer;
+let acts: NetcheckActivities;
+
+function callInput(operation: Operation, extra: Partial<CheckCallInput> = {}): CheckCallInput {
+  return {
+    operation,
+    msisdn: MSISDN,
+    correlationId: CORRELATION,
+    sealedToken: sealer.sealToken(ACCESS_TOKEN, { operation, msisdn: MSISDN, correlationId: CORRELATION }),
+    ...(operation === 'sim-swap' ? { maxAge: 240 } : {}),
+    ...extra,
+  };
+}
+
+function run(operation: Operation, input: CheckCallInput = callInput(operation)): Promise<unknown> {
+  return acts[OPERATIONS[operation].activity](input);
+}
+
+beforeAll(async () => {
+  server = await startScriptedServer();
+  acts = createActivities({ applicationId: randomUUID(), privateKey: keys.privateKey, baseUrl: server.url });
+});
+afterAll(async () => {
+  await acts.close();
+  await server.close();
+});
+beforeEach(() => server.reset());
+
+describe('check activities: names and wire format', () => {
+  it('exposes one activity per OPERATIONS[op].activity, plus authorize and pollToken', () => {
+    expect(Object.keys(acts).sort()).toEqual(
+      ['authorize', 'pollToken', ...OPERATION_NAMES.map((op) => OPERATIONS[op].activity)].sort(),
+    );
+    expect(typeof acts.close).toBe('function');
+  });
+
+  const cases: [Operation, unknown, unknown][] = [
+    ['sim-swap', { phoneNumber: MSISDN, maxAge: 240 }, { swapped: true }],
+    ['sim-swap-date', { phoneNumber: MSISDN }, { latestSimChange: '2019-08-24T14:15:22Z' }],
+    ['device-connectivity', { device: { phoneNumber: MSISDN } }, { connectivityStatus: 'CONNECTED_DATA' }],
+    [
+      'device-roaming',
+      { device: { phoneNumber: MSISDN } },
+      { roaming: true, countryCode: 262, countryName: ['DE'] },
+    ],
+  ];
+  it.each(cases)(
+    '%s POSTs %j with the access token and returns the body as received',
+    async (op, sent, received) => {
+      server.reply({ body: received });
+      await expect(run(op)).resolves.toEqual(received);
+      const req = server.requests[0]!;
+      expect(req.method).toBe('POST');
+      expect(req.path).toBe(OPERATIONS[op].path);
+      expect(req.headers.authorization).toBe(`Bearer ${ACCESS_TOKEN}`);
+      expect(req.headers['content-type']).toBe('application/json');
+      expect(req.headers['x-correlator']).toBe(CORRELATION);
+      expect(req.body).toBe(JSON.stringify(sent));
+    },
+  );
+
+  it('sends maxAge as given, and 240 when the input has none', async () => {
+    server.reply({ body: { swapped: false } }, { body: { swapped: false } });
+    await run('sim-swap', callInput('sim-swap', { maxAge: 600 }));
+    await run('sim-swap', callInput('sim-swap', { maxAge: undefined }));
+    expect(JSON.parse(server.requests[0]!.body)).toEqual({ phoneNumber: MSISDN, maxAge: 600 });
+    expect(JSON.parse(server.requests[1]!.body)).toEqual({ phoneNumber: MSISDN, maxAge: 240 });
+  });
+
+  it('rejects an out-of-range maxAge, a wrong operation or number with INVALID_INPUT, before any request', async () => {
+    for (const input of [
+      callInput('sim-swap', { maxAge: 0 }),
+      callInput('sim-swap', { maxAge: 2401 }),
+      callInput('sim-swap', { maxAge: 1.5 }),
+      { ...callInput('sim-swap'), operation: 'device-roaming' as const },
+      { ...callInput('sim-swap'), msisdn: 'not-a-number' },
+    ]) {
+      expect((await failureOf(acts.checkSimSwap(input))).type).toBe('INVALID_INPUT');
+    }
+    expect(server.requests).toHaveLength(0);
+  });
+});
+
+describe('check activities: 200 bodies', () => {
+  it.each([
+    ['sim-swap-date', { latestSimChange: null }],
+    ['device-connectivity', { connectivityStatus: 'NOT_CONNECTED' }],
+    ['device-connectivity', { connectivityStatus: 'CONNECTED_SMS', lastStatusTime: '2024-01-01T00:00:00Z' }],
+    ['device-roaming', { roaming: false }],
+    ['device-roaming', { roaming: true, countryCode: 901, countryName: [] }],
+  ] as [Operation, unknown][])('%s accepts %j', async (op, body) => {
+    server.reply({ body });
+    await expect(run(op)).resolves.toEqual(body);
+  });
+
+  it.each([
+    ['sim-swap', { swapped: 'yes' }, 'swapped'],
+    ['sim-swap', {}, 'swapped'],
+    ['sim-swap-date', {}, 'latestSimChange'],
+    ['sim-swap-date', { latestSimChange: 5 }, 'latestSimChange'],
+    ['device-connectivity', { connectivityStatus: 'ROAMING' }, 'connectivityStatus'],
+    ['device-roaming', { roaming: 'true' }, 'roaming'],
+    ['device-roaming', 'roaming', 'body'],
+  ] as [Operation, unknown, string][])('%s rejects %j with PROTOCOL_ERROR', async (op, body, field) => {
+    server.reply({ body });
+    const failure = await failureOf(run(op));
+    expect(failure.type).toBe('PROTOCOL_ERROR');
+    expect(failure.message).toContain(field);
+    expect(failure.message).toContain(OPERATIONS[op].path);
+  });
+});
+
+interface Case {
+  name: string;
+  reply: Reply;
+  code: ErrorCode;
+  retryAfterMs?: number;
+}
+
+const camara = (status: number, code: string) => ({ status, code, message: `${code} happened` });
+
+describe('check activities: CAMARA error classification', () => {
+  const cases: Case[] = [
+    {
+      name: '400 INVALID_ARGUMENT',
+      reply: { status: 400, body: camara(400, 'INVALID_ARGUMENT') },
+      code: 'INVALID_ARGUMENT',
+    },
+    {
+      name: '400 OUT_OF_RANGE',
+      reply: { status: 400, body: camara(400, 'OUT_OF_RANGE') },
+      code: 'INVALID_ARGUMENT',
+    },
+    {
+      name: '401 UNAUTHENTICATED',
+      reply: { status: 401, body: camara(401, 'UNAUTHENTICATED') },
+      code: 'UNAUTHENTICATED',
+    },
+    {
+      name: '403 PERMISSION_DENIED',
+      reply: { status: 403, body: camara(403, 'PERMISSION_DENIED') },
+      code: 'PERMISSION_DENIED',
+    },
+    {
+      name: '404 SIM_SWAP.UNKNOWN_PHONE_NUMBER',
+      reply: { status: 404, body: camara(404, 'SIM_SWAP.UNKNOWN_PHONE_NUMBER') },
+      code: 'UNKNOWN_NUMBER',
+    },
+    { name: '404 NOT_FOUND', reply: { status: 404, body: camara(404, 'NOT_FOUND') }, code: 'UNKNOWN_NUMBER' },
+    { name: '409 CONFLICT', reply: { status: 409, body: camara(409, 'CONFLICT') }, code: 'CONFLICT' },
+    {
+      name: '429 QUOTA_EXCEEDED',
+      reply: { status: 429, body: camara(429, 'QUOTA_EXCEEDED'), headers: { 'retry-after': '5' } },
+      code: 'QUOTA_EXCEEDED',
+    },
+    {
+      name: '429 TOO_MANY_REQUESTS + Retry-After: 7',
+      reply: { status: 429, body: camara(429, 'TOO_MANY_REQUESTS'), headers: { 'retry-after': '7' } },
+      code: 'RATE_LIMITED',
+      retryAfterMs: 7000,
+    },
+    {
+      name: '429 TOO_MANY_REQUESTS, no Retry-After',
+      reply: { status: 429, body: camara(429, 'TOO_MANY_REQUESTS') },
+      code: 'RATE_LIMITED',
+    },
+    {
+      name: '429 + unparseable Retry-After',
+      reply: { status: 429, headers: { 'retry-after': 'soon' } },
+      code: 'RATE_LIMITED',
+    },
+    {
+      name: '500 INTERNAL',
+      reply: { status: 500, body: camara(500, 'INTERNAL') },
+      code: 'UPSTREAM_UNAVAILABLE',
+    },
+    {
+      name: '502 HTML',
+      reply: { status: 502, body: '<html>bad gateway</html>', headers: { 'content-type': 'text/html' } },
+      code: 'UPSTREAM_UNAVAILABLE',
+    },
+    {
+      name: '503 UNAVAILABLE + Retry-After: 1',
+      reply: { status: 503, body: camara(503, 'UNAVAILABLE'), headers: { 'retry-after': '1' } },
+      code: 'UPSTREAM_UNAVAILABLE',
+      retryAfterMs: 1000,
+    },
+    {
+      name: '504 TIMEOUT',
+      reply: { status: 504, body: camara(504, 'TIMEOUT') },
+      code: 'UPSTREAM_UNAVAILABLE',
+    },
+    { name: '405', reply: { status: 405, body: 'Method Not Allowed' }, code: 'PROTOCOL_ERROR' },
+    { name: '204', reply: { status: 204 }, code: 'PROTOCOL_ERROR' },
+  ];
+
+  it.each(cases)('$name → $code', async ({ reply, code, retryAfterMs }) => {
+    server.reply(reply);
+    const failure = await failureOf(run('sim-swap'));
+    expect(failure.type).toBe(code);
+    expect(failure.nonRetryable).toBe(!(code === 'RATE_LIMITED' || code === 'UPSTREAM_UNAVAILABLE'));
+    expect(failure.nextRetryDelay).toBe(retryAfterMs);
+    const body = reply.body as { code?: string } | undefined;
+    expect(detailsOf(failure)).toMatchObject({
+      httpStatus: reply.status,
+      endpoint: OPERATIONS['sim-swap'].path,
+      providerCode: body?.code,
+    });
+    if (body?.code) expect(failure.message).toContain(`${body.code} happened`);
+  });
+});
+
+describe('check activities: sealed tokens', () => {
+  it.each([
+    ['another operation', { operation: 'sim-swap-date' as Operation }],
+    ['another number', { msisdn: '+447700900999' }],
+    ['another correlation id', { correlationId: 'corr-other' }],
+  ])('a token sealed for %s does not open: CONFIGURATION, nothing sent', async (_name, change) => {
+    const ctx = { operation: 'sim-swap' as Operation, msisdn: MSISDN, correlationId: CORRELATION, ...change };
+    const sealedToken = sealer.sealToken(ACCESS_TOKEN, ctx);
+    const failure = await failureOf(acts.checkSimSwap(callInput('sim-swap', { sealedToken })));
+    expect(failure.type).toBe('CONFIGURATION');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toMatch(/sealed access token cannot be opened/);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('a token sealed by a worker with another key does not open', async () => {
+    const other = createTokenSealer(makeKeys().privateKey);
+    const sealedToken = other.sealToken(ACCESS_TOKEN, {
+      operation: 'sim-swap',
+      msisdn: MSISDN,
+      correlationId: CORRELATION,
+    });
+    expect((await failureOf(acts.checkSimSwap(callInput('sim-swap', { sealedToken })))).type).toBe(
+      'CONFIGURATION',
+    );
+  });
+
+  it('never puts the access token in a failure, even when the provider echoes it', async () => {
+    server.handle((req) => ({
+      status: 401,
+      body: { status: 401, code: 'UNAUTHENTICATED', message: `token ${req.headers.authorization} expired` },
+    }));
+    const failure = await failureOf(run('device-connectivity'));
+    expect(failure.type).toBe('UNAUTHENTICATED');
+    expect(failure.message).toContain('token Bearer [redacted] expired');
+    expect(serializeFailure(failure)).not.toContain(ACCESS_TOKEN);
+  });
+});

@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import { jwtVerify } from 'jose';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createActivities, createTokenSealer, type NetcheckActivities } from '../../activities/index.js';
+import type { ErrorCode, PollTokenInput } from '../../domain/index.js';
+import {
+  bearerOf,
+  detailsOf,
+  failureOf,
+  makeKeys,
+  serializeFailure,
+  startScriptedServer,
+  type Reply,
+  type ScriptedServer,
+} from './helpers.js';
+
+const keys = makeKeys();
+const applicationId = randomUUID();
+const ACCESS_TOKEN = 'at-' + randomUUID() + '-very-secret';
+let server: ScriptedServer;
+let acts: NetcheckActivities;
+
+const input: PollTokenInput = {
+  authReqId: 'auth-req-+/= 1',
+  correlationId: 'corr-token-1',
+  operation: 'device-roaming',
+  msisdn: '+447700900002',
+};
+
+beforeAll(async () => {
+  server = await startScriptedServer();
+  acts = createActivities({ applicationId, privateKey: keys.privateKey, baseUrl: server.url });
+});
+afterAll(async () => {
+  await acts.close();
+  await server.close();
+});
+beforeEach(() => server.reset());
+
+describe('pollToken: request on the wire', () => {
+  it('POSTs the CIBA grant to /oauth2/token with the application JWT and x-correlator', async () => {
+    server.reply({ status: 400, body: { error: 'authorization_pending' } });
+    await acts.pollToken(input);
+    const req = server.requests[0]!;
+    expect(req.method).toBe('POST');
+    expect(req.path).toBe('/oauth2/token');
+    expect(req.headers['content-type']).toBe('application/x-www-form-urlencoded');
+    expect(req.headers['x-correlator']).toBe('corr-token-1');
+    expect(req.body).toBe(
+      'grant_type=urn%3Aopenid%3Aparams%3Agrant-type%3Aciba&auth_req_id=auth-req-%2B%2F%3D+1',
+    );
+    const form = new URLSearchParams(req.body);
+    expect(form.get('grant_type')).toBe('urn:openid:params:grant-type:ciba');
+    expect(form.get('auth_req_id')).toBe('auth-req-+/= 1');
+    const { payload } = await jwtVerify(bearerOf(req), keys.publicKey, { algorithms: ['RS256'] });
+    expect(payload.application_id).toBe(applicationId);
+    expect(payload.exp).toBe(payload.iat! + 900);
+  });
+});
+
+describe('pollToken: token', () => {
+  it.each([
+    [{ access_token: ACCESS_TOKEN, token_type: 'Bearer', expires_in: 3600 }, 3600],
+    [{ access_token: ACCESS_TOKEN, token_type: 'bearer', expires_in: '3600' }, 3600],
+    [{ access_token: ACCESS_TOKEN, token_type: 'BEARER', refresh_token: 'rt-ignored' }, undefined],
+  ])('returns the sealed token for %j', async (body, expiresIn) => {
+    server.reply({ body });
+    const outcome = await acts.pollToken(input);
+    expect(outcome.outcome).toBe('token');
+    if (outcome.outcome !== 'token') return;
+    expect(outcome.expiresIn).toBe(expiresIn);
+    expect(Object.keys(outcome).sort()).toEqual(
+      expiresIn === undefined ? ['outcome', 'sealedToken'] : ['expiresIn', 'outcome', 'sealedToken'],
+    );
+    expect(outcome.sealedToken).toMatch(/^v1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]+$/);
+    const serialized = JSON.stringify(outcome);
+    expect(serialized).not.toContain(ACCESS_TOKEN);
+    expect(serialized).not.toContain('rt-ignored');
+    // Any worker with the same key opens it, for this check only.
+    const sealer = createTokenSealer(keys.privateKey);
+    expect(sealer.openToken(outcome.sealedToken, input)).toBe(ACCESS_TOKEN);
+  });
+
+  it.each([
+    ['missing access_token', { token_type: 'Bearer' }, 'access_token'],
+    ['empty access_token', { access_token: '', token_type: 'Bearer' }, 'access_token'],
+    ['missing token_type', { access_token: ACCESS_TOKEN }, 'token_type'],
+    ['token_type mac', { access_token: ACCESS_TOKEN, token_type: 'mac' }, 'token_type'],
+    [
+      'bad expires_in',
+      { access_token: ACCESS_TOKEN, token_type: 'Bearer', expires_in: 'soon' },
+      'expires_in',
+    ],
+    ['text body', 'token', 'body'],
+  ])('rejects %s with PROTOCOL_ERROR, without the token in the failure', async (_name, body, field) => {
+    server.reply({ body });
+    const failure = await failureOf(acts.pollToken(input));
+    expect(failure.type).toBe('PROTOCOL_ERROR');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain(field);
+    expect(serializeFailure(failure)).not.toContain(ACCESS_TOKEN);
+  });
+});
+
+describe('pollToken: CIBA waiting states are values', () => {
+  it.each([
+    ['authorization_pending', 'pending'],
+    ['slow_down', 'slow_down'],
+    ['expired_token', 'expired'],
+  ])('400 %s → {outcome: %s}', async (error, outcome) => {
+    server.reply({ status: 400, body: { error, error_description: 'x' } });
+    await expect(acts.pollToken(input)).resolves.toEqual({ outcome });
+  });
+});
+
+interface Case {
+  name: string;
+  reply: Reply;
+  code: ErrorCode;
+  retryAfterMs?: number;
+}
+
+describe('pollToken: error classification', () => {
+  const httpDate = new Date(Date.now() + 60_000).toUTCString();
+  const cases: Case[] = [
+    {
+      name: '400 access_denied',
+      reply: { status: 400, body: { error: 'access_denied' } },
+      code: 'ACCESS_DENIED',
+    },
+    {
+      name: '400 invalid_grant',
+      reply: { status: 400, body: { error: 'invalid_grant' } },
+      code: 'INVALID_GRANT',
+    },
+    {
+      name: '401 invalid_client',
+      reply: { status: 401, body: { error: 'invalid_client' } },
+      code: 'CONFIGURATION',
+    },
+    {
+      name: '400 unauthorized_client',
+      reply: { status: 400, body: { error: 'unauthorized_client' } },
+      code: 'CONFIGURATION',
+    },
+    { name: '401 without body', reply: { status: 401 }, code: 'CONFIGURATION' },
+    {
+      name: '400 invalid_request',
+      reply: { status: 400, body: { error: 'invalid_request' } },
+      code: 'INVALID_ARGUMENT',
+    },
+    {
+      name: '429 Retry-After HTTP-date',
+      reply: { status: 429, headers: { 'retry-after': httpDate } },
+      code: 'RATE_LIMITED',
+      retryAfterMs: 60_000,
+    },
+    {
+      name: '502 text',
+      reply: { status: 502, body: '<html>Bad Gateway</html>' },
+      code: 'UPSTREAM_UNAVAILABLE',
+    },
+    { name: '404', reply: { status: 404, body: 'Not Found' }, code: 'PROTOCOL_ERROR' },
+  ];
+
+  it.each(cases)('$name → $code', async ({ reply, code, retryAfterMs }) => {
+    server.reply(reply);
+    const failure = await failureOf(acts.pollToken(input));
+    expect(failure.type).toBe(code);
+    expect(failure.nonRetryable).toBe(!(code === 'RATE_LIMITED' || code === 'UPSTREAM_UNAVAILABLE'));
+    if (retryAfterMs === undefined) expect(failure.nextRetryDelay).toBeUndefined();
+    else {
+      // HTTP-dates have 1 s resolution.
+      expect(failure.nextRetryDelay).toBeGreaterThan(retryAfterMs - 2_000);
+      expect(failure.nextRetryDelay).toBeLessThanOrEqual(retryAfterMs);
+    }
+    expect(detailsOf(failure)).toMatchObject({ httpStatus: reply.status, endpoint: '/oauth2/token' });
+  });
+
+  it('rejects a bad input before any request with INVALID_INPUT', async () => {
+    for (const bad of [
+      { ...input, authReqId: '' },
+      { ...input, operation: 'sim-swap-x' },
+      { ...input, msisdn: '+0' },
+    ]) {
+      const failure = await failureOf(acts.pollToken(bad as PollTokenInput));
+      expect(failure.type).toBe('INVALID_INPUT');
+    }
+    expect(server.requests).toHaveLength(0);
+  });
+});
