@@ -95,7 +95,7 @@ export function transportFailure(err: unknown, path: string): ApplicationFailure
   if (TIMEOUT_CODES.has(code)) {
     return netcheckFailure(
       'TIMEOUT',
-      `POST ${path} timed out (${code}: ${shortMessage(err)}); it will be retried`,
+      `POST ${path} timed out (${code}: ${shortMessage(err)}); this is retryable`,
       { details },
     );
   }
@@ -108,7 +108,7 @@ export function transportFailure(err: unknown, path: string): ApplicationFailure
   }
   return netcheckFailure(
     'NETWORK_ERROR',
-    `POST ${path} failed without an HTTP answer (${code}: ${shortMessage(err)}); it will be retried`,
+    `POST ${path} failed without an HTTP answer (${code}: ${shortMessage(err)}); this is retryable`,
     { details },
   );
 }
