@@ -147,7 +147,11 @@ export function parseScenarioFile(value: unknown, source = '(inline)'): ParsedSc
   if (result.success) return result.data;
   throw new ScenarioValidationError(
     source,
-    result.error.issues.map((issue) => `${issuePath(issue.path)}: ${issue.message}`),
+    result.error.issues.map((issue) => {
+      // A bad record key carries the key schema's own messages one level down.
+      const inner = issue.code === 'invalid_key' ? issue.issues.map((i) => i.message).join('; ') : '';
+      return `${issuePath(issue.path)}: ${inner || issue.message}`;
+    }),
   );
 }
 

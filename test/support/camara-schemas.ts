@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import addFormatsModule, { type FormatsPlugin } from 'ajv-formats';
 import { parse } from 'yaml';
 
 export type CamaraApi = 'sim-swap' | 'device-status';
@@ -46,9 +46,8 @@ interface OperationObject {
   responses?: Record<string, unknown>;
 }
 
-// ajv-formats is CommonJS; under NodeNext its default import is the module object.
-const addFormats =
-  (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
+// ajv-formats is CommonJS: depending on the loader the default import is the plugin or `module.exports`.
+const addFormats = ((addFormatsModule as { default?: unknown }).default ?? addFormatsModule) as FormatsPlugin;
 
 const ajv = new Ajv({ strict: false, allErrors: true });
 addFormats(ajv);
@@ -64,7 +63,7 @@ function doc(api: CamaraApi): OpenApiDoc {
   let d = docs.get(api);
   if (!d) {
     d = parse(readFileSync(path.join(camaraSpecsDir(), SPEC_FILES[api]), 'utf8')) as OpenApiDoc;
-    ajv.addSchema(d as object, docId(api));
+    ajv.addSchema(d, docId(api));
     docs.set(api, d);
   }
   return d;
