@@ -136,11 +136,6 @@ export async function runSimulatorCli(argv: string[], io: CliIo = {}): Promise<S
     log(USAGE);
     return undefined;
   }
-  const keys = await keySetup(
-    values['app-id'],
-    values['public-key-file'],
-    values['state-dir'] ?? '.netcheck',
-  );
   const faults: FaultOptions = {};
   const seed = num('seed', values.seed);
   if (seed !== undefined) faults.seed = seed;
@@ -156,28 +151,39 @@ export async function runSimulatorCli(argv: string[], io: CliIo = {}): Promise<S
     const value = num(flag, values[flag]);
     if (value !== undefined) faults[key] = value;
   }
-  const options: SimulatorOptions = {
-    host: values.host ?? '127.0.0.1',
-    port: num('port', values.port) ?? 9090,
-    applicationId: keys.applicationId,
-    publicKey: keys.publicKey,
-    numericStrings: values['numeric-strings'] ?? false,
-    omitInterval: values['omit-interval'] ?? false,
-    faults,
-  };
-  if (values.scenarios !== undefined) options.scenarios = await loadScenarioFile(values.scenarios);
-  const numeric = [
+  const port = num('port', values.port) ?? 9090;
+  const numeric: Partial<
+    Pick<SimulatorOptions, 'interval' | 'expiresIn' | 'pendingPolls' | 'tokenExpiresIn' | 'rateLimit'>
+  > = {};
+  for (const [flag, key] of [
     ['interval', 'interval'],
     ['expires-in', 'expiresIn'],
     ['pending-polls', 'pendingPolls'],
     ['token-expires-in', 'tokenExpiresIn'],
     ['rate-limit', 'rateLimit'],
-  ] as const;
-  for (const [flag, key] of numeric) {
+  ] as const) {
     const value = num(flag, values[flag]);
-    if (value !== undefined) options[key] = value;
+    if (value !== undefined) numeric[key] = value;
   }
-  if (values['request-log'] !== undefined) options.requestLog = values['request-log'];
+  // Every flag is checked before anything is written to disk.
+  const scenarios = values.scenarios === undefined ? undefined : await loadScenarioFile(values.scenarios);
+  const keys = await keySetup(
+    values['app-id'],
+    values['public-key-file'],
+    values['state-dir'] ?? '.netcheck',
+  );
+  const options: SimulatorOptions = {
+    host: values.host ?? '127.0.0.1',
+    port,
+    applicationId: keys.applicationId,
+    publicKey: keys.publicKey,
+    numericStrings: values['numeric-strings'] ?? false,
+    omitInterval: values['omit-interval'] ?? false,
+    faults,
+    ...numeric,
+    ...(scenarios ? { scenarios } : {}),
+    ...(values['request-log'] !== undefined ? { requestLog: values['request-log'] } : {}),
+  };
 
   const simulator = await startSimulator(options);
   log(`netcheck Vonage simulator listening on ${simulator.url}`);

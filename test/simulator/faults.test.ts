@@ -1,0 +1,202 @@
+/** Seeded random faults, latency, the global rate limit and the 1-s window statistic. */
+import { describe, expect, it } from 'vitest';
+import { OPERATIONS } from '../../domain/operations.js';
+import { startSimulator, type SimulatorOptions } from '../../simulator/index.js';
+import { SlidingWindowMax } from '../../simulator/stats.js';
+import {
+  APP_ID,
+  camaraBody,
+  expectCamaraError,
+  generateKeys,
+  post,
+  TestSim,
+  type TestKeys,
+} from './helpers.js';
+
+const keysPromise = generateKeys();
+
+async function withSim<T>(
+  options: Partial<SimulatorOptions> & { fakeClock?: boolean },
+  fn: (t: TestSim) => Promise<T>,
+) {
+  const t = await TestSim.start(options, await keysPromise);
+  try {
+    return await fn(t);
+  } finally {
+    await t.close();
+  }
+}
+
+/** One unauthenticated token poll: 401 unless a fault answers first; "error" when the connection fails. */
+async function hit(url: string, signal?: AbortSignal): Promise<number | 'error'> {
+  try {
+    const res = await fetch(`${url}/oauth2/token`, { method: 'POST', ...(signal ? { signal } : {}) });
+    await res.arrayBuffer();
+    return res.status;
+  } catch {
+    return 'error';
+  }
+}
+
+async function sequence(url: string, n: number): Promise<(number | 'error')[]> {
+  const out: (number | 'error')[] = [];
+  for (let i = 0; i < n; i++) out.push(await hit(url));
+  return out;
+}
+
+describe('random faults', () => {
+  it('unavailable: 503 UNAVAILABLE on every Vonage endpoint, never on /__simulator', () =>
+    withSim({ faults: { unavailable: 1 } }, async (t) => {
+      for (const path of ['/oauth2/bc-authorize', '/oauth2/token']) {
+        expectCamaraError(await post(`${t.url}${path}`, { form: {} }), 503, 'UNAVAILABLE');
+      }
+      const res = await t.camara('sim-swap', camaraBody('sim-swap', '+447700900001', 24), undefined);
+      expectCamaraError(res, 503, 'UNAVAILABLE'); // and it matches the spec's Generic503
+      await t.camara('device-roaming', camaraBody('device-roaming', '+447700900001'), undefined);
+      expect((await fetch(`${t.url}/__simulator/stats`)).status).toBe(200);
+      expect((await post(`${t.url}/__simulator/scenarios`, { json: {} })).status).toBe(200);
+      expect((await post(`${t.url}/__simulator/reset`, {})).status).toBe(200);
+    }));
+
+  it('tooManyRequests: 429 TOO_MANY_REQUESTS with Retry-After', () =>
+    withSim({ faults: { tooManyRequests: 1, retryAfterSeconds: 3 } }, async (t) => {
+      const res = await t.camara(
+        'device-connectivity',
+        camaraBody('device-connectivity', '+447700900001'),
+        'x',
+      );
+      expectCamaraError(res, 429, 'TOO_MANY_REQUESTS');
+      expect(res.headers.get('retry-after')).toBe('3');
+      expect(t.sim.stats().requests['device-connectivity']).toEqual({ '429': 1 });
+    }));
+
+  it('shares: roughly the configured fraction of requests fail', () =>
+    withSim({ faults: { seed: 42, unavailable: 0.2, tooManyRequests: 0.1 } }, async (t) => {
+      const statuses = await sequence(t.url, 300);
+      const count = (s: number) => statuses.filter((x) => x === s).length;
+      expect(count(503)).toBeGreaterThan(0.12 * 300);
+      expect(count(503)).toBeLessThan(0.28 * 300);
+      expect(count(429)).toBeGreaterThan(0.04 * 300);
+      expect(count(429)).toBeLessThan(0.16 * 300);
+      expect(count(401) + count(503) + count(429)).toBe(300);
+      expect(t.sim.stats().requests.token).toEqual({
+        '401': count(401),
+        '503': count(503),
+        '429': count(429),
+      });
+    }));
+
+  it('the same seed gives the same fault sequence; another seed another', async () => {
+    const faults = { unavailable: 0.25, tooManyRequests: 0.25, drop: 0.15 };
+    const run = (seed: number) => withSim({ faults: { ...faults, seed } }, (t) => sequence(t.url, 40));
+    const [a, b, c] = [await run(7), await run(7), await run(8)];
+    expect(new Set(a)).toEqual(new Set([401, 503, 429, 'error']));
+    expect(b).toEqual(a);
+    expect(c).not.toEqual(a);
+  });
+
+  it('drop: the connection is destroyed without an answer', () =>
+    withSim({ faults: { drop: 1 } }, async (t) => {
+      await expect(t.bcAuthorize({ login_hint: '+447700900001', scope: 'openid' })).rejects.toThrow(
+        /fetch failed/,
+      );
+      expect(t.sim.stats('+447700900001').requests['bc-authorize']).toEqual({ drop: 1 });
+    }));
+
+  it('timeout: the request is held until the client gives up, and close() still finishes promptly', async () => {
+    const t = await TestSim.start({ faults: { timeout: 1 } }, await keysPromise);
+    const started = Date.now();
+    expect(await hit(t.url, AbortSignal.timeout(200))).toBe('error');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    expect(t.sim.stats().requests.token).toEqual({ timeout: 1 });
+    // A request still held (no client timeout) when the simulator closes.
+    const pending = hit(t.url);
+    await new Promise((r) => setTimeout(r, 100));
+    const closing = Date.now();
+    await t.close();
+    expect(Date.now() - closing).toBeLessThan(1000);
+    expect(await pending).toBe('error');
+  });
+
+  it('latency: fixed and ranged delays', async () => {
+    await withSim({ faults: { latencyMs: 150 } }, async (t) => {
+      const started = Date.now();
+      expect(await hit(t.url)).toBe(401);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(145);
+    });
+    await withSim({ faults: { latencyMs: [40, 90], seed: 3 } }, async (t) => {
+      for (let i = 0; i < 5; i++) {
+        const started = Date.now();
+        expect(await hit(t.url)).toBe(401);
+        const elapsed = Date.now() - started;
+        expect(elapsed).toBeGreaterThanOrEqual(38);
+        expect(elapsed).toBeLessThan(400);
+      }
+      // Admin endpoints are never delayed.
+      const started = Date.now();
+      await fetch(`${t.url}/__simulator/stats`);
+      expect(Date.now() - started).toBeLessThan(38);
+    });
+  });
+
+  it('refuses invalid fault and limit options', async () => {
+    const keys: TestKeys = await keysPromise;
+    const start = (o: Partial<SimulatorOptions>) =>
+      startSimulator({ applicationId: APP_ID, publicKey: keys.publicKey, ...o });
+    await expect(start({ faults: { unavailable: 1.5 } })).rejects.toThrow(/unavailable/);
+    await expect(start({ faults: { unavailable: 0.6, drop: 0.6 } })).rejects.toThrow(/add up/);
+    await expect(start({ faults: { latencyMs: [50, 10] } })).rejects.toThrow(/latencyMs/);
+    await expect(start({ rateLimit: 0 })).rejects.toThrow(/rateLimit/);
+    await expect(start({ interval: -1 })).rejects.toThrow(/interval/);
+    await expect(start({ applicationId: '' })).rejects.toThrow(/applicationId/);
+    await expect(start({ publicKey: keys.privateKey })).rejects.toThrow(/public key/);
+  });
+});
+
+describe('rate limit', () => {
+  it('answers 429 TOO_MANY_REQUESTS beyond the limit within 1 s and lets requests through after', () =>
+    withSim({ fakeClock: true, rateLimit: 3, faults: { unavailable: 0 } }, async (t) => {
+      expect(await sequence(t.url, 5)).toEqual([401, 401, 401, 429, 429]);
+      const limited = await post(`${t.url}${OPERATIONS['sim-swap'].path}`, { json: {} });
+      expectCamaraError(limited, 429, 'TOO_MANY_REQUESTS');
+      expect(limited.headers.get('retry-after')).toBe('1');
+      t.advance(999);
+      expect(await hit(t.url)).toBe(429);
+      t.advance(1);
+      expect(await sequence(t.url, 4)).toEqual([401, 401, 401, 429]);
+      const stats = t.sim.stats();
+      expect(stats.violations['rate-limit-exceeded']).toBe(5);
+      expect(stats.maxRequestsInAnyWindow1s).toBe(7); // 6 at t0 and the one at t0 + 999 ms
+      expect(stats.total).toBe(11);
+    }));
+
+  it('is attributed to the number in per-number stats', () =>
+    withSim({ fakeClock: true, rateLimit: 1 }, async (t) => {
+      const form = { login_hint: '+447700900801', scope: 'openid' };
+      await t.bcAuthorize(form);
+      const res = await t.bcAuthorize(form);
+      expect(res.status).toBe(429);
+      expect(t.sim.stats('+447700900801').violations['rate-limit-exceeded']).toBe(1);
+    }));
+});
+
+describe('maxRequestsInAnyWindow1s', () => {
+  it('is the most arrivals in any sliding 1-s span', () => {
+    const w = new SlidingWindowMax();
+    for (const at of [0, 400, 999, 1000, 1500, 1999, 2999, 3000]) w.add(at);
+    // (0, 1000] holds 400, 999, 1000; (999, 1999] holds 1000, 1500, 1999: never more than 3.
+    expect(w.max).toBe(3);
+    const burst = new SlidingWindowMax();
+    for (const at of [0, 0, 0, 0, 1000, 1000]) burst.add(at);
+    expect(burst.max).toBe(4);
+    const spread = new SlidingWindowMax();
+    for (let i = 0; i < 5000; i++) spread.add(i * 250);
+    expect(spread.max).toBe(4);
+  });
+
+  it('counts a real burst', () =>
+    withSim({}, async (t) => {
+      await Promise.all(Array.from({ length: 20 }, () => hit(t.url)));
+      expect(t.sim.stats().maxRequestsInAnyWindow1s).toBe(20);
+    }));
+});
