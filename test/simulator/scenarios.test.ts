@@ -121,6 +121,13 @@ describe('validation', () => {
     await expect(loadScenarioFile(notJson)).rejects.toThrow(/not valid JSON/);
   });
 
+  it('the example scenario file of the standalone simulator is valid', async () => {
+    const example = await loadScenarioFile(
+      new URL('../../simulator/example-scenarios.json', import.meta.url).pathname,
+    );
+    expect(Object.keys(example.numbers ?? {})).toHaveLength(5);
+  });
+
   it('startSimulator refuses invalid scenarios', async () => {
     await expect(
       startSimulator({
