@@ -161,9 +161,8 @@ export class SimulatorServer {
       body = await readBody(req);
     } catch (err) {
       this.deps.stats.arrival(ex.receivedAt);
-      if (err instanceof BodyTooLargeError)
-        return this.send(ex, camaraError(413, 'PAYLOAD_TOO_LARGE', err.message));
-      throw err;
+      if (!(err instanceof BodyTooLargeError)) throw err;
+      return this.send(ex, camaraError(413, 'PAYLOAD_TOO_LARGE', err.message));
     }
     return this.vonage(ex, endpoint, body);
   }

@@ -266,4 +266,12 @@ describe('routing', () => {
     const missing = await post(`${t.url}/camara/sim-swap/v1/check`, { json: {} });
     expectCamaraError(missing, 404, 'NOT_FOUND');
   });
+
+  it('answers 413 to a body over 64 KiB', async () => {
+    const big = await post(`${t.url}${OPERATIONS['sim-swap'].path}`, {
+      json: { phoneNumber: 'x'.repeat(70_000) },
+    });
+    expect(big.status).toBe(413);
+    expect(big.json.code).toBe('PAYLOAD_TOO_LARGE');
+  });
 });
