@@ -33,7 +33,11 @@ export default tseslint.config(
             { name: '@temporalio/activity', message: 'Activities are not importable from workflow code.' },
           ],
           patterns: [
-            { group: ['../activities/*', '../worker/*', '../client/*', '../simulator/*'], allowTypeImports: true, message: 'Workflows may only import types from here.' },
+            {
+              group: ['../activities/*', '../worker/*', '../client/*', '../simulator/*'],
+              allowTypeImports: true,
+              message: 'Workflows may only import types from here.',
+            },
           ],
         },
       ],

@@ -1,7 +1,8 @@
 /**
  * The four CAMARA checks. Each opens the sealed access token (bound to this operation, number
  * and correlation id), POSTs the exact CAMARA body with the token as Bearer, checks the 200
- * body's shape minimally and returns it as received.
+ * body's shape and returns its CAMARA-defined fields as received (anything else the provider adds
+ * is dropped, so history only ever holds the documented result).
  */
 import type { z } from 'zod';
 import { MAX_AGE_DEFAULT, OPERATIONS } from '../domain/index.js';
@@ -72,6 +73,6 @@ export function makeCheck<Op extends Operation>(client: VonageClient, operation:
 
     const parsed = spec.schema.safeParse(answer.body);
     if (!parsed.success) throw protocolError(endpoint, answer.status, describeIssues(parsed.error));
-    return answer.body as CheckDataByOperation[Op];
+    return parsed.data as CheckDataByOperation[Op];
   };
 }

@@ -1,6 +1,6 @@
 /**
- * Minimal shape checks of Vonage's success bodies (zod). Only what netcheck relies on is
- * checked; unknown fields pass through, and the check bodies are returned as received.
+ * Shape checks of Vonage's success bodies (zod). OAuth bodies let unknown fields pass; the
+ * CAMARA check bodies keep exactly the fields their OpenAPI files define.
  */
 import { z } from 'zod';
 
@@ -36,12 +36,17 @@ export const TokenResponse = z.looseObject({
   expires_in: seconds.pipe(z.number().nonnegative('expected 0 or more seconds')).nullish(),
 });
 
-export const SimSwapCheckResponse = z.looseObject({ swapped: z.boolean() });
-export const SimSwapDateResponse = z.looseObject({ latestSimChange: z.string().nullable() });
-export const ConnectivityResponse = z.looseObject({
+export const SimSwapCheckResponse = z.object({ swapped: z.boolean() });
+/** `latestSimChange` is optional in CAMARA v0.4.0: a number never swapped may come back as `{}`. */
+export const SimSwapDateResponse = z.object({ latestSimChange: z.string().nullish() });
+export const ConnectivityResponse = z.object({
   connectivityStatus: z.enum(['CONNECTED_DATA', 'CONNECTED_SMS', 'NOT_CONNECTED']),
 });
-export const RoamingResponse = z.looseObject({ roaming: z.boolean() });
+export const RoamingResponse = z.object({
+  roaming: z.boolean(),
+  countryCode: z.number().int().optional(),
+  countryName: z.array(z.string()).optional(),
+});
 
 /** `field: problem; …` — zod's messages name types, never the values (no token can leak). */
 export function describeIssues(error: z.ZodError): string {

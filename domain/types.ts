@@ -37,7 +37,8 @@ export interface SimSwapCheckData {
   swapped: boolean;
 }
 export interface SimSwapDateData {
-  latestSimChange: string | null;
+  /** Absent (or null) when the provider knows of no SIM change. */
+  latestSimChange?: string | null;
 }
 export interface ConnectivityData {
   connectivityStatus: 'CONNECTED_DATA' | 'CONNECTED_SMS' | 'NOT_CONNECTED';

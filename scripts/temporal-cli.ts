@@ -32,7 +32,7 @@ async function reportsPinnedVersion(binary: string): Promise<boolean> {
   }
 }
 
-async function onPath(command: string): Promise<string | undefined> {
+function onPath(command: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, command);
@@ -43,7 +43,7 @@ async function onPath(command: string): Promise<string | undefined> {
 
 /** The pinned binary if one is already present; never builds. */
 export async function findTemporalCli(): Promise<string | undefined> {
-  const candidates = [process.env.TEMPORAL_CLI_PATH, await onPath('temporal'), localBinary];
+  const candidates = [process.env.TEMPORAL_CLI_PATH, onPath('temporal'), localBinary];
   for (const candidate of candidates) {
     if (candidate && existsSync(candidate) && (await reportsPinnedVersion(candidate))) return candidate;
   }
@@ -73,7 +73,7 @@ export async function ensureTemporalCli(log: (line: string) => void = console.er
       `TEMPORAL_CLI_PATH=${process.env.TEMPORAL_CLI_PATH} is not a Temporal CLI reporting ${TEMPORAL_SERVER_MARKER}; building one.`,
     );
   }
-  const go = await onPath('go');
+  const go = onPath('go');
   if (!go) throw new TemporalCliUnavailableError(howToGetIt());
   log(
     `Building the Temporal CLI ${TEMPORAL_CLI_VERSION} into ${localBinDir} (a cold build takes a few minutes)…`,

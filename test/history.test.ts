@@ -3,12 +3,15 @@
  * replay against today's workflow code (a non-deterministic change fails here, before it
  * breaks runs in flight).
  *
+ * Fixtures are the protobuf History as plain JSON (bytes base64, enums by name). (historyToJSON
+ * from @temporalio/common trips over the two protobufjs copies npm installs here.)
+ *
  * Re-record the fixtures (only when a change is meant to be incompatible, with patched()):
  *   NETCHECK_RECORD_HISTORIES=1 npx vitest run test/history.test.ts
  */
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { historyFromJSON, historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { temporal } from '@temporalio/proto';
 import { Worker, type Worker as WorkerType } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { createTokenSealer } from '../activities/index.js';
@@ -25,6 +28,12 @@ import {
 
 const fixturesDir = path.join(import.meta.dirname, 'fixtures', 'histories');
 const recording = process.env.NETCHECK_RECORD_HISTORIES === '1';
+const { History } = temporal.api.history.v1;
+const historyToJSON = (history: temporal.api.history.v1.IHistory) =>
+  JSON.stringify(
+    History.toObject(History.fromObject(history), { bytes: String, longs: String, enums: String }),
+  );
+const historyFromJSON = (json: unknown) => History.fromObject(json as Record<string, unknown>);
 
 let env: TestEnv;
 let worker: WorkerType;
@@ -51,7 +60,9 @@ async function runAndFetch(request: CheckRequest) {
 describe('history holds no credentials', () => {
   it('neither the access token, nor the application JWT, nor the private key', async () => {
     const msisdn = uniqueNumber();
-    await addScenarios(env.simulatorUrl, { numbers: { [msisdn]: { interval: 0.2, lastSimChangeHoursAgo: 5 } } });
+    await addScenarios(env.simulatorUrl, {
+      numbers: { [msisdn]: { interval: 0.2, lastSimChangeHoursAgo: 5 } },
+    });
     const { history } = await runAndFetch({ msisdn, operation: 'sim-swap', maxAge: 12 });
     const json = historyToJSON(history);
 
@@ -91,7 +102,11 @@ describe('recorded histories replay against the current workflow code', () => {
   it.runIf(recording)('records fixtures from real runs', async () => {
     mkdirSync(fixturesDir, { recursive: true });
     const scenarios: Array<[string, CheckRequest, object]> = [
-      ['sim-swap-ok', { msisdn: uniqueNumber(), operation: 'sim-swap', maxAge: 48 }, { lastSimChangeHoursAgo: 5 }],
+      [
+        'sim-swap-ok',
+        { msisdn: uniqueNumber(), operation: 'sim-swap', maxAge: 48 },
+        { lastSimChangeHoursAgo: 5 },
+      ],
       [
         'connectivity-pending',
         { msisdn: uniqueNumber(), operation: 'device-connectivity' },
@@ -118,7 +133,10 @@ describe('recorded histories replay against the current workflow code', () => {
       workflowId: file,
       history: historyFromJSON(JSON.parse(readFileSync(path.join(fixturesDir, file), 'utf8'))),
     }));
-    const results = Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, histories);
+    const results = Worker.runReplayHistories(
+      { workflowBundle: { codePath: inject('workflowBundlePath') } },
+      histories,
+    );
     const failures: string[] = [];
     for await (const result of results) {
       if (result.error) failures.push(`${result.workflowId}: ${String(result.error)}`);

@@ -45,8 +45,8 @@ async function startWorkerProcess(taskQueue: string): Promise<ChildProcess> {
       output += d.toString();
       if (output.includes('polling task queue')) resolve();
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.on('exit', (code) => reject(new Error(`worker exited early (${code}):\n${output}`)));
   });
   await ready;
@@ -56,7 +56,9 @@ async function startWorkerProcess(taskQueue: string): Promise<ChildProcess> {
 it('a new worker finishes a run whose worker was killed during the interval wait', async () => {
   const taskQueue = uniqueTaskQueue('restart');
   const msisdn = uniqueNumber();
-  await addScenarios(env.simulatorUrl, { numbers: { [msisdn]: { interval: 4, connectivity: 'CONNECTED_DATA' } } });
+  await addScenarios(env.simulatorUrl, {
+    numbers: { [msisdn]: { interval: 4, connectivity: 'CONNECTED_DATA' } },
+  });
 
   const first = await startWorkerProcess(taskQueue);
   const handle = await startCheck(

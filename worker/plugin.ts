@@ -31,7 +31,7 @@ export interface NetcheckPluginOptions extends VonageConfig {
  * After a worker dies, its sticky queue holds the workflow for this long before another worker
  * takes it. CIBA's interval and expires_in keep running meanwhile, so keep it short.
  */
-const STICKY_SCHEDULE_TO_START = '3 seconds';
+const STICKY_SCHEDULE_TO_START_MS = 3_000;
 
 class NetcheckPlugin extends SimplePlugin {
   override configureWorker(options: WorkerOptions): WorkerOptions {
@@ -43,7 +43,8 @@ class NetcheckPlugin extends SimplePlugin {
         ? configured.workflowsPath
         : (configured.workflowsPath ?? netcheckWorkflowsPath()),
       stickyQueueScheduleToStartTimeout:
-        configured.stickyQueueScheduleToStartTimeout ?? STICKY_SCHEDULE_TO_START,
+        (configured.stickyQueueScheduleToStartTimeout as number | string | undefined) ??
+        STICKY_SCHEDULE_TO_START_MS,
     };
   }
 }

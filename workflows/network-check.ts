@@ -110,6 +110,8 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
   async function obtainToken(): Promise<string> {
     for (let round = 1; round <= maxAuthorizations; round++) {
       show('authorizing');
+      // expires_in counts from the provider's answer; measuring from before the request keeps us early, never late.
+      const requestedAt = Date.now();
       const auth = await acts.authorize.executeWithOptions(
         {
           ...HTTP_ACTIVITY,
@@ -119,7 +121,7 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
       );
       progress.authorizations++;
       timestamps.authorized ??= iso();
-      const deadline = Date.now() + auth.expiresIn * 1000;
+      const deadline = requestedAt + auth.expiresIn * 1000;
       let interval = auth.interval;
       let waitSeconds = input.skipFirstWait ? 0 : interval;
       progress.deadline = iso(deadline);
@@ -146,7 +148,8 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
             retry: {
               ...HTTP_ACTIVITY.retry,
               initialInterval: Math.max(1000, interval * 1000),
-              maximumAttempts: 0,
+              maximumInterval: Math.max(30_000, interval * 1000),
+              maximumAttempts: Infinity,
             },
           },
           [{ authReqId: auth.authReqId, correlationId, operation: check.operation, msisdn: check.msisdn }],

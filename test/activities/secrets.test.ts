@@ -56,10 +56,15 @@ async function sweep(call: () => Promise<unknown>): Promise<void> {
     for (let shape = 0; shape < 5; shape++) {
       server.reset();
       server.handle((req): Reply => ({ status, body: echoes(req)[shape], headers: { 'retry-after': '1' } }));
-      const failure = await failureOf(call());
+      // A 200 whose body has none of the check's fields can still be valid (retrieve-date's
+      // latestSimChange is optional): then the returned data is what must hold no secret.
+      const pending = call();
+      const value: unknown = await pending.catch(() => undefined);
+      const succeeded = value !== undefined;
+      if (succeeded) expect(status, 'only a 200 may succeed').toBe(200);
       const req = server.requests[0]!;
       const bearer = bearerOf(req);
-      const text = serializeFailure(failure);
+      const text = succeeded ? JSON.stringify(value) : serializeFailure(await failureOf(pending));
       if (text.includes('[redacted]')) redacted++;
       const secrets = [bearer, bearer.split('.').at(-1)!, ACCESS_TOKEN, ...pemBodyLines(keys.privateKeyPem)];
       for (const secret of secrets) {

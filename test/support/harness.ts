@@ -45,7 +45,8 @@ export function uniqueTaskQueue(prefix = 'test'): string {
 let counter = 0;
 /** A fresh number for one test (so tests sharing the simulator never share a number). */
 export function uniqueNumber(): string {
-  const suffix = (Date.now() % 1e6).toString().padStart(6, '0') + (counter++ % 1000).toString().padStart(3, '0');
+  const suffix =
+    (Date.now() % 1e6).toString().padStart(6, '0') + (counter++ % 1000).toString().padStart(3, '0');
   return `+44${(process.pid % 100).toString().padStart(2, '0')}${suffix}`;
 }
 
