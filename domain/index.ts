@@ -4,3 +4,4 @@ export * from './operations.js';
 export type * from './types.js';
 export * from './search-attributes.js';
 export * from './validate.js';
+export type * from './batch.js';

@@ -1,0 +1,72 @@
+/** Batch types shared by the client, the batch workflow and the CLI. Workflow-safe. */
+import type { CheckError, CheckOptions, CheckResult, Operation } from './types.js';
+
+/** One input line: a number and the operations to run on it. */
+export interface BatchItem {
+  msisdn: string;
+  /** One or more operations; each becomes its own check and its own result record. */
+  operations: Operation[];
+  /** For `sim-swap`: hours, 1–2400 (default 240). */
+  maxAge?: number;
+  purpose?: string;
+  /** The caller's own reference (e.g. a customer id), copied into the result records. */
+  ref?: string;
+}
+
+export interface BatchOptions extends CheckOptions {
+  /** Most checks in flight at once (default 100). */
+  concurrency?: number;
+  /** Check a repeated (number, operation) once and fan the result out (default true). */
+  dedupe?: boolean;
+  /** Checks a workflow run starts before it continues as new (default 2,000): bounds history. */
+  continueAsNewAfter?: number;
+  /** Records per stored result page (default 500). */
+  resultPageSize?: number;
+}
+
+/** Outcome of one (item, operation): `ok`/`failed` from the check, `invalid` input, or `cancelled`. */
+export type RecordOutcome = 'ok' | 'failed' | 'invalid' | 'cancelled';
+
+/** Exactly one per (input item, operation). */
+export interface BatchRecord {
+  /** Position of the item in the input (0-based). */
+  index: number;
+  ref?: string;
+  /** The operation as given (it may be invalid). */
+  operation: string;
+  outcome: RecordOutcome;
+  /** The check's result (for `ok` and `failed`). */
+  result?: CheckResult;
+  /** Why an item was invalid or cancelled. */
+  error?: CheckError;
+  /** Set when this record repeats the check of an earlier item (dedupe). */
+  duplicateOf?: number;
+}
+
+/** A page of input items as sent by the client; `index` of the first item is `firstIndex`. */
+export interface BatchPage {
+  pageIndex: number;
+  firstIndex: number;
+  items: Array<BatchItem & { duplicateOf?: Partial<Record<Operation, number>> }>;
+  /** True on the last page: no more input follows. */
+  last: boolean;
+}
+
+export interface BatchProgress {
+  batchId: string;
+  state: 'receiving' | 'running' | 'completed' | 'cancelled';
+  /** Records expected so far (items × operations received). */
+  total: number;
+  inputComplete: boolean;
+  pagesReceived: number;
+  done: number;
+  inFlight: number;
+  queued: number;
+  byOutcome: Record<RecordOutcome, number>;
+  byErrorCode: Record<string, number>;
+  duplicates: number;
+  /** Result pages stored so far (read them with the client's batchResults()). */
+  resultPages: number;
+  /** Workflow runs so far (continue-as-new). */
+  runs: number;
+}
