@@ -19,6 +19,8 @@ export interface VonageConfig {
 
 export interface NetcheckConfig extends VonageConfig {
   taskQueue: string;
+  /** NETCHECK_RATE_LIMIT: requests per second to Vonage across all workers of the task queue. */
+  rateLimit?: number;
 }
 
 /** A configuration problem: the process should print `message` and exit with code 2. */
@@ -47,6 +49,17 @@ const envSchema = z.object({
     .string()
     .trim()
     .min(1, 'NETCHECK_TASK_QUEUE is empty: unset it or name a task queue.')
+    .optional(),
+  NETCHECK_RATE_LIMIT: z.coerce
+    .number({ error: 'NETCHECK_RATE_LIMIT must be a number of requests per second, e.g. 50.' })
+    .positive('NETCHECK_RATE_LIMIT must be more than 0 requests per second.')
+    .optional(),
+  NETCHECK_RATE_LIMIT: z
+    .string()
+    .trim()
+    .refine((raw) => raw === '' || (Number.isFinite(Number(raw)) && Number(raw) > 0), {
+      error: 'NETCHECK_RATE_LIMIT must be a positive number of requests per second (e.g. 10), or unset.',
+    })
     .optional(),
 });
 
@@ -123,5 +136,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NetcheckConfig
     privateKey,
     baseUrl: (parsed.data.VONAGE_API_BASE_URL ?? DEFAULT_API_BASE_URL).replace(/\/+$/, ''),
     taskQueue: parsed.data.NETCHECK_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
+    ...(parsed.data.NETCHECK_RATE_LIMIT !== undefined ? { rateLimit: parsed.data.NETCHECK_RATE_LIMIT } : {}),
   };
 }

@@ -14,7 +14,7 @@ export async function createNetcheckWorker(config: NetcheckConfig = loadConfig()
     connection,
     namespace,
     taskQueue: config.taskQueue,
-    plugins: [netcheckPlugin(config)],
+    plugins: [netcheckPlugin(config)], // config.rateLimit → the queue's activity rate
   });
 }
 

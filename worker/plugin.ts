@@ -25,6 +25,12 @@ export function netcheckWorkflowsPath(): string {
 export interface NetcheckPluginOptions extends VonageConfig {
   /** HTTP pool settings for the Vonage origin. */
   http?: ActivityDeps['http'];
+  /**
+   * Requests per second to Vonage, for every worker of the task queue together: each activity
+   * attempt is one HTTP request, and Temporal's server enforces this rate on the queue's activity
+   * tasks. Every worker of the queue should set the same value.
+   */
+  rateLimit?: number;
 }
 
 /**
@@ -34,6 +40,13 @@ export interface NetcheckPluginOptions extends VonageConfig {
 const STICKY_SCHEDULE_TO_START_MS = 3_000;
 
 class NetcheckPlugin extends SimplePlugin {
+  constructor(
+    options: ConstructorParameters<typeof SimplePlugin>[0],
+    private readonly rateLimit?: number,
+  ) {
+    super(options);
+  }
+
   override configureWorker(options: WorkerOptions): WorkerOptions {
     const configured = super.configureWorker(options);
     return {
@@ -45,11 +58,17 @@ class NetcheckPlugin extends SimplePlugin {
       stickyQueueScheduleToStartTimeout:
         (configured.stickyQueueScheduleToStartTimeout as number | string | undefined) ??
         STICKY_SCHEDULE_TO_START_MS,
+      maxTaskQueueActivitiesPerSecond: configured.maxTaskQueueActivitiesPerSecond ?? this.rateLimit,
     };
   }
 }
 
 export function netcheckPlugin(options: NetcheckPluginOptions): SimplePlugin {
+  if (options.rateLimit !== undefined && !(options.rateLimit > 0)) {
+    throw new RangeError(
+      `rateLimit must be a positive number of requests per second (got ${options.rateLimit})`,
+    );
+  }
   const vonage = createActivities({
     applicationId: options.applicationId,
     privateKey: options.privateKey,
@@ -57,16 +76,19 @@ export function netcheckPlugin(options: NetcheckPluginOptions): SimplePlugin {
     http: options.http,
   });
   const { close, ...activities } = vonage;
-  return new NetcheckPlugin({
-    name: 'netcheck',
-    activities,
-    // Close the HTTP pools when the worker stops.
-    runContext: async (next) => {
-      try {
-        await next();
-      } finally {
-        await close();
-      }
+  return new NetcheckPlugin(
+    {
+      name: 'netcheck',
+      activities,
+      // Close the HTTP pools when the worker stops.
+      runContext: async (next) => {
+        try {
+          await next();
+        } finally {
+          await close();
+        }
+      },
     },
-  });
+    options.rateLimit,
+  );
 }
