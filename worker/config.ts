@@ -54,13 +54,6 @@ const envSchema = z.object({
     .number({ error: 'NETCHECK_RATE_LIMIT must be a number of requests per second, e.g. 50.' })
     .positive('NETCHECK_RATE_LIMIT must be more than 0 requests per second.')
     .optional(),
-  NETCHECK_RATE_LIMIT: z
-    .string()
-    .trim()
-    .refine((raw) => raw === '' || (Number.isFinite(Number(raw)) && Number(raw) > 0), {
-      error: 'NETCHECK_RATE_LIMIT must be a positive number of requests per second (e.g. 10), or unset.',
-    })
-    .optional(),
 });
 
 /** Parses a PEM RSA private key; PEM text from an env var may carry literal `\n`. */
