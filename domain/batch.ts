@@ -43,14 +43,36 @@ export interface BatchRecord {
   duplicateOf?: number;
 }
 
-/** A page of input items as sent by the client; `index` of the first item is `firstIndex`. */
+/** An input item as the client sends it: numbered, with its subject hash and dedupe marks. */
+export interface BatchPageItem extends BatchItem {
+  index: number;
+  /** Keyed hash of the number (NetcheckSubject of its checks); computed by the client. */
+  subject?: string;
+  /** Per operation: the index of the earlier item that checks the same number (dedupe). */
+  duplicateOf?: Partial<Record<string, number>>;
+}
+
+/** A page of input items as sent by the client (the `addPage` update). */
 export interface BatchPage {
   pageIndex: number;
-  firstIndex: number;
-  items: Array<BatchItem & { duplicateOf?: Partial<Record<Operation, number>> }>;
+  items: BatchPageItem[];
   /** True on the last page: no more input follows. */
   last: boolean;
 }
+
+export interface AddPageAck {
+  /** False when this page had already been received (a resend): nothing was added. */
+  accepted: boolean;
+  /** The page the batch expects next. */
+  nextPageIndex: number;
+}
+
+/**
+ * A record as stored in a result page. A repeat of an earlier check is stored as
+ * `outcome: 'duplicate'` with `duplicateOf`; the client's results() fans the original's
+ * outcome and result out to it, so readers always see a full BatchRecord.
+ */
+export type StoredRecord = Omit<BatchRecord, 'outcome'> & { outcome: RecordOutcome | 'duplicate' };
 
 export interface BatchProgress {
   batchId: string;

@@ -1,3 +1,7 @@
-/** Every workflow the netcheck worker runs. Read network-check.ts first: it is the whole flow. */
+/**
+ * Every workflow the netcheck worker runs. Read network-check.ts first (the whole flow of one
+ * check), then batch.ts (many checks, bounded and paged).
+ */
 export { networkCheck } from './network-check.js';
+export { batchCheck, batchResultPage, addPageUpdate, batchProgressQuery } from './batch.js';
 export { statusQuery } from './queries.js';
