@@ -84,6 +84,7 @@ export async function startCheck(
           ...request,
           skipFirstWait: options.skipFirstWait,
           maxAuthorizations: options.maxAuthorizations,
+          fast: options.fast,
           correlationId: options.correlationId,
           subject,
         },

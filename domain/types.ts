@@ -21,6 +21,12 @@ export interface CheckOptions {
   skipFirstWait?: boolean;
   /** How many bc-authorize requests in all when authorizations expire (default 2). */
   maxAuthorizations?: number;
+  /**
+   * Fast mode: run the HTTP steps as local activities in the workflow's worker — fewer history
+   * events and no task-queue hop per step. Retries longer than 10 s become timers. The task
+   * queue's global rate limit does not apply to local activities. Default false.
+   */
+  fast?: boolean;
 }
 
 /** The workflow input of `networkCheck`. */

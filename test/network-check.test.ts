@@ -279,6 +279,24 @@ describe('errors', () => {
   });
 });
 
+describe('fast mode', () => {
+  it('runs the HTTP steps as local activities: same result, a short history', async () => {
+    const msisdn = await numberWith({ interval: 0, lastSimChangeHoursAgo: 3 });
+    const handle = await startCheck(
+      env.client,
+      { msisdn, operation: 'sim-swap', maxAge: 10 },
+      { taskQueue, subjectKey, fast: true },
+    );
+    const result = await handle.result();
+    expectOk(result);
+    expect(result.data).toEqual({ swapped: true });
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.activityTaskScheduledEventAttributes)).toHaveLength(0);
+    expect(events.filter((e) => e.markerRecordedEventAttributes)).toHaveLength(3);
+    expect(events.length).toBeLessThanOrEqual(12);
+  });
+});
+
 describe('progress and identity', () => {
   it('the status query shows the phase and polls while waiting', async () => {
     const msisdn = await numberWith({ pendingPolls: 2, interval: 1, connectivity: 'CONNECTED_DATA' });

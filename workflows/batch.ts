@@ -228,6 +228,7 @@ export async function batchCheck(input: BatchInput): Promise<BatchProgress> {
       batchId,
       skipFirstWait: options.skipFirstWait,
       maxAuthorizations: options.maxAuthorizations,
+      fast: options.fast,
     };
     progress.inFlight++;
     startedThisRun++;
