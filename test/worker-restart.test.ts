@@ -88,3 +88,28 @@ it('a new worker finishes a run whose worker was killed during the interval wait
   );
   expect(workerIdentities.size).toBeGreaterThanOrEqual(2);
 }, 60_000);
+
+it('SIGTERM shuts the standalone worker down gracefully (exit 0)', async () => {
+  const child = await startWorkerProcess(uniqueTaskQueue('sigterm'));
+  child.kill('SIGTERM');
+  const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  expect(signal).toBeNull();
+  expect(code).toBe(0);
+}, 30_000);
+
+it('a worker with a bad key stops at start with exit code 2 and says what to fix', async () => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/run.ts'], {
+    env: {
+      ...process.env,
+      VONAGE_APPLICATION_ID: 'app',
+      VONAGE_PRIVATE_KEY: 'not a key',
+      TEMPORAL_ADDRESS: '127.0.0.1:1',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  expect(code).toBe(2);
+  expect(stderr).toMatch(/VONAGE_PRIVATE_KEY is not a PEM private key/);
+}, 30_000);
