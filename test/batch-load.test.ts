@@ -5,14 +5,19 @@
  * - the worker process killed mid-batch and restarted: the batch completes, nothing missing,
  *   nothing checked twice beyond what retries explain.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createPublicKey } from 'node:crypto';
 import { once } from 'node:events';
-import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startBatch } from '../client/batch.js';
 import type { BatchItem, BatchRecord } from '../domain/batch.js';
 import { startSimulator, type Simulator } from '../simulator/index.js';
-import { connectTestEnv, createTestWorker, uniqueTaskQueue, type TestEnv } from './support/harness.js';
+import {
+  connectTestEnv,
+  createTestWorker,
+  startWorkerProcess,
+  uniqueTaskQueue,
+  type TestEnv,
+} from './support/harness.js';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -104,32 +109,6 @@ it('1,000 items with 503s, 429s and a rate limit: all records once, no window ov
     await sim.close();
   }
 }, 240_000);
-
-/** The standalone worker (`npm run worker`) as a child process. */
-async function startWorkerProcess(taskQueue: string, baseUrl: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/run.ts'], {
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      VONAGE_APPLICATION_ID: inject('applicationId'),
-      VONAGE_PRIVATE_KEY: inject('privateKeyPem'),
-      VONAGE_API_BASE_URL: baseUrl,
-      NETCHECK_TASK_QUEUE: taskQueue,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      if (output.includes('polling task queue')) resolve();
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`worker exited early (${code}):\n${output}`)));
-  });
-  return child;
-}
 
 it('the worker killed mid-batch and restarted: the batch completes, none missing, none checked twice', async () => {
   const sim = await ownSimulator({ faults: { latencyMs: 50 } });

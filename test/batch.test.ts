@@ -3,37 +3,19 @@
  * (item, operation), pages and continue-as-new crossed, attach by id, dedupe, invalid items,
  * cancellation.
  */
-import type { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getBatch, startBatch } from '../client/batch.js';
 import type { BatchItem, BatchRecord } from '../domain/batch.js';
 import {
   addScenarios,
-  connectTestEnv,
-  createTestWorker,
   requestCount,
   simulatorStats,
   uniqueNumber,
-  uniqueTaskQueue,
-  type TestEnv,
+  useTestWorker,
 } from './support/harness.js';
 
-let env: TestEnv;
-let worker: Worker;
-let running: Promise<void>;
-const taskQueue = uniqueTaskQueue('batch');
+const ctx = useTestWorker('batch');
 const subjectKey = 'batch-test-key';
-
-beforeAll(async () => {
-  env = await connectTestEnv();
-  worker = await createTestWorker(env, taskQueue);
-  running = worker.run();
-});
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.close();
-});
 
 async function collect(records: AsyncIterable<BatchRecord>): Promise<BatchRecord[]> {
   const out: BatchRecord[] = [];
@@ -48,7 +30,7 @@ describe('batchCheck', () => {
     const swapped = uniqueNumber();
     const notSwapped = uniqueNumber();
     const denied = uniqueNumber();
-    await addScenarios(env.simulatorUrl, {
+    await addScenarios(ctx.env.simulatorUrl, {
       numbers: {
         [swapped]: { interval: 0.2, lastSimChangeHoursAgo: 2, connectivity: 'CONNECTED_SMS' },
         [notSwapped]: { interval: 0.2, lastSimChangeHoursAgo: 1000, connectivity: 'NOT_CONNECTED' },
@@ -80,9 +62,9 @@ describe('batchCheck', () => {
     items.push({ msisdn: swapped, operations: ['sim-swap'], maxAge: 24, ref: 'dup-of-swapped' });
 
     const batchId = `batch-${Date.now()}`;
-    const handle = await startBatch(env.client, items, {
+    const handle = await startBatch(ctx.env.client, items, {
       batchId,
-      taskQueue,
+      taskQueue: ctx.taskQueue,
       subjectKey,
       concurrency: 4,
       pageSize: 5, // 19 items → 4 pages
@@ -123,62 +105,64 @@ describe('batchCheck', () => {
     const dup = byRef('dup-of-swapped');
     expect(dup).toMatchObject({ outcome: 'ok', duplicateOf: 12 });
     expect(dup.result).toEqual(byRef('swapped', 'sim-swap').result);
-    const stats = await simulatorStats(env.simulatorUrl, swapped);
+    const stats = await simulatorStats(ctx.env.simulatorUrl, swapped);
     expect(requestCount(stats, 'sim-swap', 200)).toBe(1);
     expect(stats.violations['poll-too-early']).toBe(0);
   });
 
   it('starting the same batch id again attaches to it instead of checking twice', async () => {
     const numbers = [uniqueNumber(), uniqueNumber(), uniqueNumber()];
-    await addScenarios(env.simulatorUrl, {
+    await addScenarios(ctx.env.simulatorUrl, {
       numbers: Object.fromEntries(
         numbers.map((n) => [n, { interval: 0.2, connectivity: 'CONNECTED_DATA' as const }]),
       ),
     });
     const items = numbers.map((msisdn) => ({ msisdn, operations: ['device-connectivity' as const] }));
     const batchId = `attach-${Date.now()}`;
-    const options = { batchId, taskQueue, subjectKey, pageSize: 2 };
-    const first = await startBatch(env.client, items, options);
-    const second = await startBatch(env.client, items, options);
+    const options = { batchId, taskQueue: ctx.taskQueue, subjectKey, pageSize: 2 };
+    const first = await startBatch(ctx.env.client, items, options);
+    const second = await startBatch(ctx.env.client, items, options);
     await first.result();
-    const third = await startBatch(env.client, items, options); // after it closed
+    const third = await startBatch(ctx.env.client, items, options); // after it closed
     const records = await collect(third.results({ pollIntervalMs: 200 }));
     expect(records).toHaveLength(3);
     expect((await second.result()).total).toBe(3);
     for (const n of numbers) {
-      expect(requestCount(await simulatorStats(env.simulatorUrl, n), 'bc-authorize')).toBe(1);
+      expect(requestCount(await simulatorStats(ctx.env.simulatorUrl, n), 'bc-authorize')).toBe(1);
     }
   });
 
   it('with dedupe off, a repeated number is checked each time', async () => {
     const msisdn = uniqueNumber();
-    await addScenarios(env.simulatorUrl, {
+    await addScenarios(ctx.env.simulatorUrl, {
       numbers: { [msisdn]: { interval: 0.2, connectivity: 'CONNECTED_DATA' } },
     });
     const items = [1, 2, 3].map(() => ({ msisdn, operations: ['device-connectivity' as const] }));
-    const handle = await startBatch(env.client, items, {
+    const handle = await startBatch(ctx.env.client, items, {
       batchId: `nodedupe-${Date.now()}`,
-      taskQueue,
+      taskQueue: ctx.taskQueue,
       subjectKey,
       dedupe: false,
     });
     const records = await collect(handle.results({ pollIntervalMs: 200 }));
     expect(records.map((r) => r.outcome)).toEqual(['ok', 'ok', 'ok']);
     expect(records.every((r) => r.duplicateOf === undefined)).toBe(true);
-    expect(requestCount(await simulatorStats(env.simulatorUrl, msisdn), 'device-connectivity', 200)).toBe(3);
+    expect(requestCount(await simulatorStats(ctx.env.simulatorUrl, msisdn), 'device-connectivity', 200)).toBe(
+      3,
+    );
   });
 
   it('cancelling a batch cancels checks in flight and records the rest as cancelled', async () => {
     const numbers = Array.from({ length: 6 }, () => uniqueNumber());
-    await addScenarios(env.simulatorUrl, {
+    await addScenarios(ctx.env.simulatorUrl, {
       numbers: Object.fromEntries(
         numbers.map((n) => [n, { interval: 1, pendingPolls: 1000, expiresIn: 300 }]),
       ),
     });
     const handle = await startBatch(
-      env.client,
+      ctx.env.client,
       numbers.map((msisdn) => ({ msisdn, operations: ['sim-swap' as const] })),
-      { batchId: `cancel-${Date.now()}`, taskQueue, subjectKey, concurrency: 2 },
+      { batchId: `cancel-${Date.now()}`, taskQueue: ctx.taskQueue, subjectKey, concurrency: 2 },
     );
     for (let i = 0; i < 50 && (await handle.progress()).inFlight < 2; i++)
       await new Promise((r) => setTimeout(r, 100));
@@ -186,7 +170,7 @@ describe('batchCheck', () => {
     await handle.cancel();
     const summary = await handle.result();
     expect(summary.state).toBe('cancelled');
-    const records = await collect(getBatch(env.client, handle.batchId).results({ pollIntervalMs: 200 }));
+    const records = await collect(getBatch(ctx.env.client, handle.batchId).results({ pollIntervalMs: 200 }));
     expect(records).toHaveLength(6);
     expect(records.every((r) => r.outcome === 'cancelled' && r.error?.code === 'CANCELLED')).toBe(true);
     expect(summary.byOutcome.cancelled).toBe(6);

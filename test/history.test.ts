@@ -12,19 +12,12 @@
 import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
-import { Worker, type Worker as WorkerType } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, it, inject } from 'vitest';
 import { createTokenSealer } from '../activities/index.js';
 import { startCheck } from '../client/index.js';
 import type { CheckRequest } from '../domain/types.js';
-import {
-  addScenarios,
-  connectTestEnv,
-  createTestWorker,
-  uniqueNumber,
-  uniqueTaskQueue,
-  type TestEnv,
-} from './support/harness.js';
+import { addScenarios, uniqueNumber, useTestWorker } from './support/harness.js';
 
 const fixturesDir = path.join(import.meta.dirname, 'fixtures', 'histories');
 const recording = process.env.NETCHECK_RECORD_HISTORIES === '1';
@@ -35,24 +28,13 @@ const historyToJSON = (history: temporal.api.history.v1.IHistory) =>
   );
 const historyFromJSON = (json: unknown) => History.fromObject(json as Record<string, unknown>);
 
-let env: TestEnv;
-let worker: WorkerType;
-let running: Promise<void>;
-const taskQueue = uniqueTaskQueue('history');
-
-beforeAll(async () => {
-  env = await connectTestEnv();
-  worker = await createTestWorker(env, taskQueue);
-  running = worker.run();
-});
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.close();
-});
+const ctx = useTestWorker('history');
 
 async function runAndFetch(request: CheckRequest) {
-  const handle = await startCheck(env.client, request, { taskQueue, subjectKey: 'history-test' });
+  const handle = await startCheck(ctx.env.client, request, {
+    taskQueue: ctx.taskQueue,
+    subjectKey: 'history-test',
+  });
   await handle.result();
   return { handle, history: await handle.fetchHistory() };
 }
@@ -60,7 +42,7 @@ async function runAndFetch(request: CheckRequest) {
 describe('history holds no credentials', () => {
   it('neither the access token, nor the application JWT, nor the private key', async () => {
     const msisdn = uniqueNumber();
-    await addScenarios(env.simulatorUrl, {
+    await addScenarios(ctx.env.simulatorUrl, {
       numbers: { [msisdn]: { interval: 0.2, lastSimChangeHoursAgo: 5 } },
     });
     const { history } = await runAndFetch({ msisdn, operation: 'sim-swap', maxAge: 12 });
@@ -72,7 +54,7 @@ describe('history holds no credentials', () => {
     const sealedToken = /v1\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}/.exec(decodedPayloads)?.[0];
     expect(sealedToken, 'the sealed token should be in history').toBeDefined();
     const correlationId = /"correlationId":"([0-9a-f-]{36})"/.exec(decodedPayloads)?.[1];
-    const token = createTokenSealer(env.vonage.privateKey).openToken(sealedToken!, {
+    const token = createTokenSealer(ctx.env.vonage.privateKey).openToken(sealedToken!, {
       operation: 'sim-swap',
       msisdn,
       correlationId: correlationId!,
@@ -120,7 +102,9 @@ describe('recorded histories replay against the current workflow code', () => {
       ['sim-swap-date-denied', { msisdn: uniqueNumber(), operation: 'sim-swap-date' }, { denied: true }],
     ];
     for (const [name, request, entry] of scenarios) {
-      await addScenarios(env.simulatorUrl, { numbers: { [request.msisdn]: { interval: 0.2, ...entry } } });
+      await addScenarios(ctx.env.simulatorUrl, {
+        numbers: { [request.msisdn]: { interval: 0.2, ...entry } },
+      });
       const { history } = await runAndFetch(request);
       writeFileSync(path.join(fixturesDir, `${name}.json`), historyToJSON(history));
     }

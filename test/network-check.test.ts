@@ -3,50 +3,33 @@
  * real HTTP to the simulator. Each test has its own numbers and task queue.
  */
 import { WorkflowFailedError } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { checkNumber, startCheck, checkStatus } from '../client/index.js';
 import type { CheckResult } from '../domain/types.js';
 import type { networkCheck } from '../workflows/network-check.js';
 import {
   addScenarios,
-  connectTestEnv,
   createTestWorker,
   requestCount,
   simulatorStats,
   uniqueNumber,
   uniqueTaskQueue,
-  type TestEnv,
+  useTestWorker,
 } from './support/harness.js';
 
-let env: TestEnv;
-let worker: Worker;
-let running: Promise<void>;
-const taskQueue = uniqueTaskQueue('network-check');
+const ctx = useTestWorker('network-check');
 const subjectKey = 'test-subject-key';
-
-beforeAll(async () => {
-  env = await connectTestEnv();
-  worker = await createTestWorker(env, taskQueue);
-  running = worker.run();
-});
-
-afterAll(async () => {
-  worker?.shutdown();
-  await running;
-  await env?.close();
-});
 
 type Entry = NonNullable<Parameters<typeof addScenarios>[1]['numbers']>[string];
 
 async function numberWith(entry: Entry): Promise<string> {
   const msisdn = uniqueNumber();
-  await addScenarios(env.simulatorUrl, { numbers: { [msisdn]: { interval: 0.2, ...entry } } });
+  await addScenarios(ctx.env.simulatorUrl, { numbers: { [msisdn]: { interval: 0.2, ...entry } } });
   return msisdn;
 }
 
 const run = (request: Parameters<typeof checkNumber>[1], options: Parameters<typeof checkNumber>[2] = {}) =>
-  checkNumber(env.client, request, { taskQueue, subjectKey, ...options });
+  checkNumber(ctx.env.client, request, { taskQueue: ctx.taskQueue, subjectKey, ...options });
 
 function expectOk(result: CheckResult) {
   expect(result.error).toBeUndefined();
@@ -68,7 +51,7 @@ describe('happy path per operation', () => {
       true,
     );
     expect(Date.parse(started)).toBeLessThanOrEqual(Date.parse(finished));
-    const stats = await simulatorStats(env.simulatorUrl, msisdn);
+    const stats = await simulatorStats(ctx.env.simulatorUrl, msisdn);
     expect(stats.violations['poll-too-early'] ?? 0).toBe(0);
   });
 
@@ -116,7 +99,7 @@ describe('CIBA polling', () => {
     expectOk(result);
     expect(result.polls).toBe(4);
     expect(Date.now() - started).toBeGreaterThanOrEqual(4 * 500);
-    const stats = await simulatorStats(env.simulatorUrl, msisdn);
+    const stats = await simulatorStats(ctx.env.simulatorUrl, msisdn);
     expect(stats.violations['poll-too-early'] ?? 0).toBe(0);
     expect(requestCount(stats, 'token', 400)).toBe(3);
     expect(requestCount(stats, 'token', 200)).toBe(1);
@@ -126,16 +109,16 @@ describe('CIBA polling', () => {
     // skipFirstWait polls at once, before the interval: the server answers slow_down.
     const msisdn = await numberWith({ interval: 0.5, connectivity: 'CONNECTED_DATA' });
     const handle = await startCheck(
-      env.client,
+      ctx.env.client,
       { msisdn, operation: 'device-connectivity' },
-      { taskQueue, subjectKey, skipFirstWait: true },
+      { taskQueue: ctx.taskQueue, subjectKey, skipFirstWait: true },
     );
     const result = await handle.result();
     expectOk(result);
     expect(result.polls).toBe(2);
     const gap = Date.parse(result.timestamps.tokenIssued!) - Date.parse(result.timestamps.authorized!);
     expect(gap).toBeGreaterThanOrEqual(5_500);
-    const stats = await simulatorStats(env.simulatorUrl, msisdn);
+    const stats = await simulatorStats(ctx.env.simulatorUrl, msisdn);
     expect(stats.violations['poll-too-early']).toBe(1); // only the deliberate first poll
   }, 30_000);
 
@@ -156,7 +139,7 @@ describe('CIBA polling', () => {
     expect(result.status).toBe('failed');
     expect(result.error?.code).toBe('AUTHORIZATION_EXPIRED');
     expect(result.authorizations).toBe(2);
-    const stats = await simulatorStats(env.simulatorUrl, msisdn);
+    const stats = await simulatorStats(ctx.env.simulatorUrl, msisdn);
     expect(requestCount(stats, 'bc-authorize')).toBe(2);
     // Polls at ~1 s and ~2 s of each 2.5-s authorization; the one due at ~3 s is never sent.
     expect(result.polls).toBe(4);
@@ -169,18 +152,18 @@ describe('CIBA polling', () => {
     const { startSimulator } = await import('../simulator/index.js');
     const { createPublicKey } = await import('node:crypto');
     const sim = await startSimulator({
-      applicationId: env.vonage.applicationId,
-      publicKey: createPublicKey(env.vonage.privateKey),
+      applicationId: ctx.env.vonage.applicationId,
+      publicKey: createPublicKey(ctx.env.vonage.privateKey),
       port: 0,
       numericStrings: true,
       interval: 0.3,
     });
     const queue = uniqueTaskQueue('strings');
-    const w = await createTestWorker(env, queue, { vonage: { baseUrl: sim.url } });
+    const w = await createTestWorker(ctx.env, queue, { vonage: { baseUrl: sim.url } });
     try {
       const result = await w.runUntil(
         checkNumber(
-          env.client,
+          ctx.env.client,
           { msisdn: '+99012345601', operation: 'device-roaming' },
           { taskQueue: queue, subjectKey },
         ),
@@ -199,7 +182,7 @@ describe('errors', () => {
     const result = await run({ msisdn, operation: 'sim-swap' });
     expect(result.status).toBe('failed');
     expect(result.error?.code).toBe('ACCESS_DENIED');
-    const stats = await simulatorStats(env.simulatorUrl, msisdn);
+    const stats = await simulatorStats(ctx.env.simulatorUrl, msisdn);
     expect(requestCount(stats, 'token')).toBe(1);
     expect(requestCount(stats, 'bc-authorize')).toBe(1);
   });
@@ -214,7 +197,7 @@ describe('errors', () => {
     });
     const result = await run({ msisdn, operation: 'device-connectivity' });
     expectOk(result);
-    const stats = await simulatorStats(env.simulatorUrl, msisdn);
+    const stats = await simulatorStats(ctx.env.simulatorUrl, msisdn);
     expect(requestCount(stats, 'bc-authorize', 503)).toBe(1);
     expect(requestCount(stats, 'bc-authorize', 200)).toBe(1);
     expect(requestCount(stats, 'connectivity', 429)).toBe(1);
@@ -235,7 +218,7 @@ describe('errors', () => {
     const result = await run({ msisdn, operation: 'device-connectivity' });
     expect(result.status).toBe('failed');
     expect(result.error?.code).toBe(code);
-    expect(requestCount(await simulatorStats(env.simulatorUrl, msisdn), 'connectivity')).toBe(1);
+    expect(requestCount(await simulatorStats(ctx.env.simulatorUrl, msisdn), 'connectivity')).toBe(1);
   });
 
   it('429 QUOTA_EXCEEDED is final', async () => {
@@ -257,8 +240,8 @@ describe('errors', () => {
   });
 
   it('bad input fails the run at once, before any HTTP call', async () => {
-    const handle = await env.client.workflow.start<typeof networkCheck>('networkCheck', {
-      taskQueue,
+    const handle = await ctx.env.client.workflow.start<typeof networkCheck>('networkCheck', {
+      taskQueue: ctx.taskQueue,
       workflowId: `bad-input-${Date.now()}`,
       args: [{ msisdn: '+44 7700', operation: 'sim-swap' }],
     });
@@ -283,9 +266,9 @@ describe('fast mode', () => {
   it('runs the HTTP steps as local activities: same result, a short history', async () => {
     const msisdn = await numberWith({ interval: 0, lastSimChangeHoursAgo: 3 });
     const handle = await startCheck(
-      env.client,
+      ctx.env.client,
       { msisdn, operation: 'sim-swap', maxAge: 10 },
-      { taskQueue, subjectKey, fast: true },
+      { taskQueue: ctx.taskQueue, subjectKey, fast: true },
     );
     const result = await handle.result();
     expectOk(result);
@@ -301,9 +284,9 @@ describe('progress and identity', () => {
   it('the status query shows the phase and polls while waiting', async () => {
     const msisdn = await numberWith({ pendingPolls: 2, interval: 1, connectivity: 'CONNECTED_DATA' });
     const handle = await startCheck(
-      env.client,
+      ctx.env.client,
       { msisdn, operation: 'device-connectivity' },
-      { taskQueue, subjectKey },
+      { taskQueue: ctx.taskQueue, subjectKey },
     );
     await new Promise((r) => setTimeout(r, 1_500));
     const progress = await checkStatus(handle);
@@ -320,15 +303,15 @@ describe('progress and identity', () => {
     const msisdn = await numberWith({ connectivity: 'CONNECTED_DATA' });
     const digits = msisdn.slice(1);
     const a = await startCheck(
-      env.client,
+      ctx.env.client,
       { msisdn, operation: 'device-connectivity' },
-      { taskQueue, subjectKey, requestId: 'r1' },
+      { taskQueue: ctx.taskQueue, subjectKey, requestId: 'r1' },
     );
     await a.result();
     const b = await startCheck(
-      env.client,
+      ctx.env.client,
       { msisdn, operation: 'device-connectivity' },
-      { taskQueue, subjectKey, requestId: 'r1' },
+      { taskQueue: ctx.taskQueue, subjectKey, requestId: 'r1' },
     );
     expect(b.workflowId).toBe(a.workflowId);
     await b.result();
@@ -340,6 +323,6 @@ describe('progress and identity', () => {
     expect(attributes).toContain('device-connectivity');
     expect(await description.staticSummary()).toMatch(/\*+/);
     expect(await description.staticSummary()).not.toContain(digits);
-    expect(requestCount(await simulatorStats(env.simulatorUrl, msisdn), 'bc-authorize')).toBe(1);
+    expect(requestCount(await simulatorStats(ctx.env.simulatorUrl, msisdn), 'bc-authorize')).toBe(1);
   });
 });

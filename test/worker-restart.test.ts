@@ -2,9 +2,8 @@
  * Durability: the worker process is killed while the workflow waits out `interval`; a new
  * worker finishes the same run, and the durable timer still keeps CIBA's interval.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { inject } from 'vitest';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { checkStatus, startCheck } from '../client/index.js';
 import {
@@ -12,6 +11,7 @@ import {
   connectTestEnv,
   createTestWorker,
   simulatorStats,
+  startWorkerProcess,
   uniqueNumber,
   uniqueTaskQueue,
   type TestEnv,
@@ -24,34 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await env?.close();
 });
-
-/** The standalone worker (`npm run worker`) as a real child process, configured from the environment. */
-async function startWorkerProcess(taskQueue: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/run.ts'], {
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      TEMPORAL_NAMESPACE: 'default',
-      VONAGE_APPLICATION_ID: inject('applicationId'),
-      VONAGE_PRIVATE_KEY: inject('privateKeyPem'),
-      VONAGE_API_BASE_URL: inject('simulatorUrl'),
-      NETCHECK_TASK_QUEUE: taskQueue,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const ready = new Promise<void>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      if (output.includes('polling task queue')) resolve();
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`worker exited early (${code}):\n${output}`)));
-  });
-  await ready;
-  return child;
-}
 
 it('a new worker finishes a run whose worker was killed during the interval wait', async () => {
   const taskQueue = uniqueTaskQueue('restart');

@@ -2,10 +2,11 @@
  * What a test file needs to talk to the run's shared dev server and simulator (started by
  * global-setup.ts): clients, a worker on the test's own task queue, simulator scenarios and stats.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { netcheckPlugin, type NetcheckPluginOptions } from '../../worker/plugin.js';
 import type { ScenarioFile } from '../../simulator/index.js';
 
@@ -93,4 +94,55 @@ export function requestCount(stats: NumberStats, endpoint: string, status?: numb
   const byStatus = Object.entries(stats.requests).find(([name]) => name.includes(endpoint))?.[1] ?? {};
   if (status !== undefined) return byStatus[String(status)] ?? 0;
   return Object.values(byStatus).reduce((a, b) => a + b, 0);
+}
+
+/**
+ * For a test file: connect in beforeAll, run one worker on a fresh task queue, and stop both in
+ * afterAll. Read `env` and `taskQueue` inside tests (they are set once beforeAll has run).
+ */
+export function useTestWorker(prefix: string): { readonly env: TestEnv; readonly taskQueue: string } {
+  const ctx = { env: undefined as unknown as TestEnv, taskQueue: uniqueTaskQueue(prefix) };
+  let worker: Worker | undefined;
+  let running: Promise<void> | undefined;
+  beforeAll(async () => {
+    ctx.env = await connectTestEnv();
+    worker = await createTestWorker(ctx.env, ctx.taskQueue);
+    running = worker.run();
+  });
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await ctx.env?.close();
+  });
+  return ctx;
+}
+
+/** The standalone worker (`npm run worker`) as a real child process, configured from the environment. */
+export async function startWorkerProcess(
+  taskQueue: string,
+  baseUrl = inject('simulatorUrl'),
+): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/run.ts'], {
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_NAMESPACE: 'default',
+      VONAGE_APPLICATION_ID: inject('applicationId'),
+      VONAGE_PRIVATE_KEY: inject('privateKeyPem'),
+      VONAGE_API_BASE_URL: baseUrl,
+      NETCHECK_TASK_QUEUE: taskQueue,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      if (output.includes('polling task queue')) resolve();
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`worker exited early (${code}):\n${output}`)));
+  });
+  return child;
 }
