@@ -19,7 +19,17 @@ export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 /** What `temporal --version` of a v1.5.1 build contains. */
 export const TEMPORAL_SERVER_MARKER = 'Server 1.29.1';
 
-export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** The folder of netcheck's package.json: `..` from scripts/ as source, `../..` from dist/scripts/. */
+function findProjectRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 3; i++) {
+    dir = path.dirname(dir);
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+  }
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+}
+
+export const projectRoot = findProjectRoot();
 export const localBinDir = path.join(projectRoot, '.temporal', 'bin');
 export const localBinary = path.join(localBinDir, 'temporal');
 

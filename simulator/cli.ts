@@ -88,14 +88,14 @@ function latency(raw: string | undefined): number | [number, number] | undefined
   return num('latency-ms', raw);
 }
 
-interface KeySetup {
+export interface KeySetup {
   publicKey: KeyObject | string;
   applicationId: string;
   privateKeyPath?: string;
 }
 
 /** Uses the given key, or generates / reuses a key pair and app id under the state dir. */
-async function keySetup(
+export async function keySetup(
   appId: string | undefined,
   publicKeyFile: string | undefined,
   stateDir: string,

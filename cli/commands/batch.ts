@@ -1,0 +1,180 @@
+/** `netcheck batch`, `netcheck status`, `netcheck results`: batches from a file, followed to the end. */
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { BatchProgress, BatchRecord } from '../../domain/batch.js';
+import type { Operation } from '../../domain/operations.js';
+import { getBatch, startBatch, type BatchHandle } from '../../client/batch.js';
+import { DEFAULT_TASK_QUEUE } from '../../worker/config.js';
+import { EXIT, UsageError, type ExitCode } from '../errors.js';
+import { readBatchInput } from '../input.js';
+import { recordWriter, resultFormat } from '../output.js';
+import { progressView } from '../progress.js';
+import { withClient } from '../temporal.js';
+import { warnWithoutWorkers } from './check.js';
+
+export interface BatchCommandOptions {
+  op?: Operation[];
+  maxAge?: number;
+  purpose?: string;
+  batchId?: string;
+  concurrency?: number;
+  rate?: number;
+  out?: string;
+  format?: string;
+  /** false with --no-wait. */
+  wait: boolean;
+  taskQueue?: string;
+}
+
+function isFailure(record: BatchRecord): boolean {
+  return record.outcome !== 'ok';
+}
+
+interface FollowResult {
+  records: number;
+  failures: number;
+  byOutcome: Record<string, number>;
+}
+
+/** Streams every record to the writer as it arrives, with progress on stderr. */
+async function follow(
+  handle: BatchHandle,
+  options: {
+    out?: string;
+    format?: string;
+    total?: number;
+    msisdnOf?: (index: number) => string | undefined;
+  },
+): Promise<FollowResult> {
+  const writer = recordWriter(resultFormat(options.format, options.out), options.out);
+  const view = progressView();
+  let total = options.total ?? (await handle.progress()).total;
+  const counts: FollowResult = { records: 0, failures: 0, byOutcome: {} };
+  view.update({ done: 0, total, failed: 0 });
+  try {
+    for await (const record of handle.results()) {
+      await writer.write(record, options.msisdnOf?.(record.index));
+      counts.records++;
+      counts.byOutcome[record.outcome] = (counts.byOutcome[record.outcome] ?? 0) + 1;
+      if (isFailure(record)) counts.failures++;
+      total = Math.max(total, counts.records);
+      view.update({ done: counts.records, total, failed: counts.failures });
+    }
+  } finally {
+    view.stop();
+    await writer.close();
+  }
+  return counts;
+}
+
+function outcomeSummary(byOutcome: Record<string, number>): string {
+  return ['ok', 'failed', 'invalid', 'cancelled'].map((o) => `${byOutcome[o] ?? 0} ${o}`).join(', ');
+}
+
+async function existingBatch(
+  client: Client,
+  namespace: string,
+  batchId: string,
+): Promise<{ handle: BatchHandle; progress: BatchProgress }> {
+  const handle = getBatch(client, batchId);
+  try {
+    return { handle, progress: await handle.progress() };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) {
+      throw new UsageError(
+        `no batch "${batchId}" on namespace "${namespace}" (check the id, TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE)`,
+      );
+    }
+    throw err;
+  }
+}
+
+export async function batchCommand(file: string, options: BatchCommandOptions): Promise<ExitCode> {
+  // Everything the user can get wrong is checked before anything starts.
+  resultFormat(options.format, options.out);
+  const input = await readBatchInput(file, {
+    ...(options.op ? { operations: options.op } : {}),
+    ...(options.maxAge !== undefined ? { maxAge: options.maxAge } : {}),
+    ...(options.purpose !== undefined ? { purpose: options.purpose } : {}),
+  });
+  for (const warning of input.warnings) console.error(`note: ${warning}`);
+  const taskQueue = options.taskQueue ?? process.env.NETCHECK_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+  if (options.rate !== undefined) {
+    console.error(
+      `note: --rate is a worker setting (Temporal enforces it on the task queue's activities). It applies to ` +
+        `workers started with it — \`netcheck worker --rate ${options.rate}\` or NETCHECK_RATE_LIMIT=${options.rate}, ` +
+        `and the embedded stack of \`netcheck dev --rate\` — not to the workers already polling "${taskQueue}".`,
+    );
+  }
+  const batchId = options.batchId ?? input.derivedBatchId;
+  const checks = input.items.reduce((n, item) => n + item.operations.length, 0);
+
+  return withClient(async ({ client, namespace }) => {
+    await warnWithoutWorkers(client, namespace, taskQueue);
+    let handle: BatchHandle;
+    try {
+      handle = await startBatch(client, input.items, {
+        batchId,
+        taskQueue,
+        ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+      });
+    } catch (err) {
+      if (err instanceof TypeError) throw new UsageError(err.message.replace(/^batchId/, '--batch-id'));
+      throw err;
+    }
+    if (!options.wait) {
+      console.error(
+        `batch ${batchId} started: ${input.items.length} items, ${checks} checks. Follow it with \`netcheck status ${batchId}\`.`,
+      );
+      console.log(batchId);
+      return EXIT.OK;
+    }
+    console.error(
+      `batch ${batchId}: ${input.items.length} items, ${checks} checks (Ctrl-C stops following, not the batch: ` +
+        `\`netcheck results ${batchId}\` picks it up again)`,
+    );
+    const counts = await follow(handle, {
+      ...(options.out ? { out: options.out } : {}),
+      ...(options.format ? { format: options.format } : {}),
+      total: checks,
+      msisdnOf: (index) => input.items[index]?.msisdn,
+    });
+    console.error(
+      `batch ${batchId} done: ${counts.records} records — ${outcomeSummary(counts.byOutcome)}${options.out ? ` → ${options.out}` : ''}`,
+    );
+    return counts.failures > 0 ? EXIT.CHECKS_FAILED : EXIT.OK;
+  });
+}
+
+export async function statusCommand(batchId: string, options: { json?: boolean }): Promise<ExitCode> {
+  return withClient(async ({ client, namespace }) => {
+    const { progress } = await existingBatch(client, namespace, batchId);
+    if (options.json) console.log(JSON.stringify(progress, null, 2));
+    else {
+      const b = progress.byOutcome;
+      console.log(
+        `batch ${progress.batchId}: ${progress.state}${progress.inputComplete ? '' : ' (input still arriving)'} — ` +
+          `${progress.done}/${progress.total} done (${outcomeSummary(b)}), ${progress.inFlight} in flight, ${progress.queued} queued`,
+      );
+      const codes = Object.entries(progress.byErrorCode);
+      if (codes.length > 0) console.log(`errors: ${codes.map(([code, n]) => `${code} ${n}`).join(', ')}`);
+      if (progress.duplicates > 0)
+        console.log(`duplicates (checked once, result shared): ${progress.duplicates}`);
+    }
+    const finished = progress.state === 'completed' || progress.state === 'cancelled';
+    const failures = progress.byOutcome.failed + progress.byOutcome.invalid + progress.byOutcome.cancelled;
+    return finished && failures > 0 ? EXIT.CHECKS_FAILED : EXIT.OK;
+  });
+}
+
+export async function resultsCommand(
+  batchId: string,
+  options: { format?: string; out?: string },
+): Promise<ExitCode> {
+  resultFormat(options.format, options.out);
+  return withClient(async ({ client, namespace }) => {
+    const { handle, progress } = await existingBatch(client, namespace, batchId);
+    const counts = await follow(handle, { ...options, total: progress.total });
+    console.error(`batch ${batchId}: ${counts.records} records — ${outcomeSummary(counts.byOutcome)}`);
+    return counts.failures > 0 ? EXIT.CHECKS_FAILED : EXIT.OK;
+  });
+}

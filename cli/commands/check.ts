@@ -1,0 +1,88 @@
+/** `netcheck check <msisdn> --op …`: one check, waited for; the CheckResult as a line or as JSON. */
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+// @temporalio/proto is CommonJS without named exports for Node's ESM loader.
+import proto from '@temporalio/proto';
+import { errorCodeOf, failsRun } from '../../domain/errors.js';
+import { maskMsisdn } from '../../domain/msisdn.js';
+import type { Operation } from '../../domain/operations.js';
+import { startCheck } from '../../client/index.js';
+import { checkRequestProblem } from '../../domain/validate.js';
+import { DEFAULT_TASK_QUEUE } from '../../worker/config.js';
+import { EXIT, UsageError, type ExitCode } from '../errors.js';
+import { checkLine } from '../output.js';
+import { withClient } from '../temporal.js';
+
+const { temporal } = proto;
+
+export interface CheckCommandOptions {
+  op: Operation;
+  maxAge?: number;
+  purpose?: string;
+  json?: boolean;
+  taskQueue?: string;
+  requestId?: string;
+}
+
+/** Says so on stderr when no worker polls the task queue: the check would wait for one. */
+export async function warnWithoutWorkers(
+  client: Client,
+  namespace: string,
+  taskQueue: string,
+): Promise<void> {
+  try {
+    const { pollers } = await client.workflowService.describeTaskQueue({
+      namespace,
+      taskQueue: { name: taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
+      taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+    });
+    if (!pollers || pollers.length === 0) {
+      console.error(
+        `note: no worker polls task queue "${taskQueue}" right now; the work waits until one does ` +
+          '(start one with `netcheck worker`, or `netcheck dev` for a local stack).',
+      );
+    }
+  } catch {
+    // Only a hint: never fail the command over it.
+  }
+}
+
+export async function checkCommand(msisdn: string, options: CheckCommandOptions): Promise<ExitCode> {
+  if (options.maxAge !== undefined && options.op !== 'sim-swap') {
+    throw new UsageError(`--max-age applies only to --op sim-swap (got --op ${options.op})`);
+  }
+  const request = {
+    msisdn,
+    operation: options.op,
+    ...(options.maxAge !== undefined ? { maxAge: options.maxAge } : {}),
+    ...(options.purpose !== undefined ? { purpose: options.purpose } : {}),
+  };
+  const problem = checkRequestProblem(request);
+  if (problem) throw new UsageError(problem);
+  const taskQueue = options.taskQueue ?? process.env.NETCHECK_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+  return withClient(async ({ client, namespace }) => {
+    await warnWithoutWorkers(client, namespace, taskQueue);
+    const handle = await startCheck(client, request, {
+      taskQueue,
+      ...(options.requestId ? { requestId: options.requestId } : {}),
+    });
+    if (!options.json) console.error(`workflow ${handle.workflowId}`);
+    let result;
+    try {
+      result = await handle.result();
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) {
+        const code = errorCodeOf(err);
+        const message = err.cause?.message ?? err.message;
+        if (code && failsRun(code)) {
+          // INVALID_INPUT / CONFIGURATION: the request or the worker's settings must change.
+          throw new UsageError(`the check was refused: ${message}`);
+        }
+        throw new Error(`the check workflow failed: ${message}`);
+      }
+      throw err;
+    }
+    if (options.json) console.log(JSON.stringify(result, null, 2));
+    else console.log(checkLine(maskMsisdn(msisdn), result));
+    return result.status === 'ok' ? EXIT.OK : EXIT.CHECKS_FAILED;
+  });
+}

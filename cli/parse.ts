@@ -1,0 +1,69 @@
+/** Parsers for option values: each throws a UsageError that names the flag and what it accepts. */
+import { isE164, normalizeMsisdn } from '../domain/msisdn.js';
+import {
+  isOperation,
+  MAX_AGE_MAX,
+  MAX_AGE_MIN,
+  OPERATION_NAMES,
+  type Operation,
+} from '../domain/operations.js';
+import { UsageError } from './errors.js';
+
+export function positiveNumber(flag: string, raw: string): number {
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value <= 0) {
+    throw new UsageError(`${flag} must be a positive number (got "${raw}")`);
+  }
+  return value;
+}
+
+export function positiveInteger(flag: string, raw: string): number {
+  const value = positiveNumber(flag, raw);
+  if (!Number.isInteger(value)) throw new UsageError(`${flag} must be a whole number (got "${raw}")`);
+  return value;
+}
+
+/** A TCP port, 0 meaning "any free port". */
+export function port(flag: string, raw: string): number {
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || value > 65535) {
+    throw new UsageError(`${flag} must be a port number from 0 to 65535 (got "${raw}"; 0 = any free port)`);
+  }
+  return value;
+}
+
+export function maxAge(flag: string, raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < MAX_AGE_MIN || value > MAX_AGE_MAX) {
+    throw new UsageError(
+      `${flag} must be a whole number of hours from ${MAX_AGE_MIN} to ${MAX_AGE_MAX} (got "${raw}")`,
+    );
+  }
+  return value;
+}
+
+export function msisdn(raw: string): string {
+  const normalized = normalizeMsisdn(raw);
+  if (!normalized || !isE164(normalized)) {
+    throw new UsageError(
+      `the number must be E.164: "+", the country code and the number, e.g. +447700900001 (got "${raw}")`,
+    );
+  }
+  return normalized;
+}
+
+/** `sim-swap,device-roaming` → the operations, each checked. */
+export function operations(flag: string, raw: string): Operation[] {
+  const names = raw
+    .split(/[,;]/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (names.length === 0)
+    throw new UsageError(`${flag} needs at least one operation: ${OPERATION_NAMES.join(', ')}`);
+  for (const name of names) {
+    if (!isOperation(name)) {
+      throw new UsageError(`${flag}: unknown operation "${name}"; use ${OPERATION_NAMES.join(', ')}`);
+    }
+  }
+  return [...new Set(names as Operation[])];
+}

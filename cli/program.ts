@@ -1,0 +1,377 @@
+/**
+ * The `netcheck` command line (commander). Each command's module is loaded only when it runs,
+ * so `--help` and light commands start fast. Exit codes: see errors.ts (0 / 1 / 2 / 3).
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
+import { OPERATION_NAMES, type Operation } from '../domain/operations.js';
+import { ConfigError } from '../worker/config.js';
+import { TemporalCliUnavailableError } from '../scripts/temporal-cli.js';
+import { EXIT, UsageError, type ExitCode } from './errors.js';
+import * as parse from './parse.js';
+import { stateDirDefault } from './stack/paths.js';
+
+function packageVersion(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 4; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'netcheck') return pkg.version ?? '0.0.0';
+    } catch {
+      // keep looking upwards
+    }
+    dir = path.dirname(dir);
+  }
+  return '0.0.0';
+}
+
+const OPS = OPERATION_NAMES.join('|');
+
+const ENVIRONMENT = `
+Environment (commands that talk to Temporal or Vonage):
+  TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY   the Temporal service (or a TEMPORAL_PROFILE / config file)
+  VONAGE_APPLICATION_ID, VONAGE_PRIVATE_KEY_PATH (or VONAGE_PRIVATE_KEY), VONAGE_API_BASE_URL   the worker's Vonage app
+  NETCHECK_TASK_QUEUE (default netcheck), NETCHECK_RATE_LIMIT (worker requests/s), NETCHECK_SUBJECT_KEY (number hashing)
+
+Exit codes: 0 done (every check ok) · 1 unexpected error (e.g. Temporal unreachable) ·
+            2 usage or configuration error (the message says what to fix) · 3 checks finished but some failed
+
+Quick start: netcheck demo   (a local stack, a sample batch, and a link to it in the Temporal UI)`;
+
+function examples(...lines: string[]): string {
+  return `\nExample${lines.length > 1 ? 's' : ''}:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+}
+
+type Action<A extends unknown[]> = (...args: A) => Promise<ExitCode>;
+
+export interface RunResult {
+  code: ExitCode;
+}
+
+/** Builds the program; the chosen action's exit code is stored in `result`. */
+export function buildProgram(result: RunResult): Command {
+  const act =
+    <A extends unknown[]>(fn: Action<A>) =>
+    async (...args: A) => {
+      result.code = await fn(...args);
+    };
+  const stateDirOption = () =>
+    new Option('--state-dir <dir>', 'where the stack keeps its database, log and test key').default(
+      stateDirDefault(),
+    );
+  const stackOptions = (cmd: Command) =>
+    cmd
+      .option('--port <port>', 'Temporal frontend port (default 7233, or a free one if busy; 0 = any)', (v) =>
+        parse.port('--port', v),
+      )
+      .option(
+        '--ui-port <port>',
+        'Temporal Web UI port (default 8233, or a free one if busy; 0 = any)',
+        (v) => parse.port('--ui-port', v),
+      )
+      .option(
+        '--simulator-port <port>',
+        'Vonage simulator port (default 9090, or a free one if busy; 0 = any)',
+        (v) => parse.port('--simulator-port', v),
+      )
+      .option('--rate <n>', "the embedded worker's Vonage requests per second", (v) =>
+        parse.positiveNumber('--rate', v),
+      )
+      .addOption(stateDirOption());
+
+  const program = new Command('netcheck')
+    .description(
+      'SIM Swap and Device Status checks through Vonage Network APIs (OpenID CIBA), as durable Temporal workflows.',
+    )
+    .version(packageVersion())
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage and examples)')
+    .addHelpText('after', ENVIRONMENT);
+
+  program
+    .command('worker')
+    .description('Run a netcheck worker configured from the environment (Ctrl-C drains it and stops).')
+    .option(
+      '--rate <n>',
+      'Vonage requests per second for the whole task queue (also NETCHECK_RATE_LIMIT)',
+      (v) => parse.positiveNumber('--rate', v),
+    )
+    .option('--task-queue <name>', 'task queue to poll (also NETCHECK_TASK_QUEUE; default netcheck)')
+    .addHelpText(
+      'after',
+      examples(
+        'VONAGE_APPLICATION_ID=<uuid> VONAGE_PRIVATE_KEY_PATH=./private.key netcheck worker --rate 20',
+        'source .netcheck/dev/env.sh && netcheck worker    # a second worker for `netcheck dev`',
+      ),
+    )
+    .action(
+      act(async (opts: { rate?: number; taskQueue?: string }) => {
+        const { workerCommand } = await import('./commands/worker.js');
+        return workerCommand(opts);
+      }),
+    );
+
+  program
+    .command('check')
+    .description('Run one check and wait for its result.')
+    .argument('<msisdn>', 'the phone number, E.164 (e.g. +447700900001)', parse.msisdn)
+    .addOption(
+      new Option('--op <operation>', 'the check to run').choices(OPERATION_NAMES).makeOptionMandatory(),
+    )
+    .option('--max-age <hours>', 'sim-swap: the window in hours, 1-2400 (default 240)', (v) =>
+      parse.maxAge('--max-age', v),
+    )
+    .option(
+      '--purpose <purpose>',
+      'override the DPV purpose (only the one Vonage publishes for the operation is accepted)',
+    )
+    .option('--task-queue <name>', 'task queue of the workers (also NETCHECK_TASK_QUEUE)')
+    .option(
+      '--request-id <id>',
+      'idempotency key: the same id attaches to the same check instead of checking twice',
+    )
+    .option('--json', 'print the CheckResult as JSON')
+    .addHelpText(
+      'after',
+      examples(
+        'netcheck check +99012345601 --op sim-swap --max-age 24',
+        'netcheck check +99012345622 --op device-roaming --json',
+      ),
+    )
+    .action(
+      act(
+        async (
+          msisdn: string,
+          opts: {
+            op: Operation;
+            maxAge?: number;
+            purpose?: string;
+            taskQueue?: string;
+            requestId?: string;
+            json?: boolean;
+          },
+        ) => {
+          const { checkCommand } = await import('./commands/check.js');
+          return checkCommand(msisdn, opts);
+        },
+      ),
+    );
+
+  program
+    .command('batch')
+    .description(
+      'Check every row of a CSV or JSON-lines file (or - for stdin) as one durable batch; stream the results.',
+    )
+    .argument(
+      '<file>',
+      'CSV with a header (msisdn, operation(s), max_age, purpose, ref) or JSON lines with the same fields; - = stdin',
+    )
+    .option('--op <operations>', `default operation(s) for rows without one, comma-separated: ${OPS}`, (v) =>
+      parse.operations('--op', v),
+    )
+    .option('--max-age <hours>', 'default sim-swap window for rows without max_age', (v) =>
+      parse.maxAge('--max-age', v),
+    )
+    .option('--purpose <purpose>', 'default purpose for rows without one')
+    .option(
+      '--batch-id <id>',
+      'batch id (default: derived from a hash of the input and the defaults, so a re-run attaches)',
+    )
+    .option('--concurrency <n>', 'most checks in flight at once (default 100)', (v) =>
+      parse.positiveInteger('--concurrency', v),
+    )
+    .option(
+      '--rate <n>',
+      'requests/s: a WORKER setting; here it only reminds you (use `netcheck worker --rate` or `netcheck dev --rate`)',
+      (v) => parse.positiveNumber('--rate', v),
+    )
+    .option('--out <file>', 'write results to a .jsonl or .csv file (default: JSON lines on stdout)')
+    .option('--format <format>', 'jsonl or csv (default: from --out, else jsonl)')
+    .option('--no-wait', 'start the batch, print its id and return')
+    .option('--task-queue <name>', 'task queue of the workers (also NETCHECK_TASK_QUEUE)')
+    .addHelpText(
+      'after',
+      examples(
+        'netcheck batch numbers.csv --op sim-swap --max-age 48 --out results.csv',
+        'printf \'{"msisdn":"+99012345601","operations":"sim-swap;device-roaming"}\\n\' | netcheck batch - > results.jsonl',
+        'netcheck batch numbers.csv --op device-roaming --no-wait',
+      ),
+    )
+    .action(
+      act(async (file: string, opts: Record<string, unknown>) => {
+        const { batchCommand } = await import('./commands/batch.js');
+        return batchCommand(file, opts as unknown as Parameters<typeof batchCommand>[1]);
+      }),
+    );
+
+  program
+    .command('status')
+    .description(
+      "Show a batch's progress: done/total, outcomes, error codes (exit 3 when it finished with failures).",
+    )
+    .argument('<batch-id>', 'the id printed by `netcheck batch`')
+    .option('--json', 'print the progress as JSON')
+    .addHelpText('after', examples('netcheck status batch-3f2a9c1e0b7d4a6f8e21'))
+    .action(
+      act(async (batchId: string, opts: { json?: boolean }) => {
+        const { statusCommand } = await import('./commands/batch.js');
+        return statusCommand(batchId, opts);
+      }),
+    );
+
+  program
+    .command('results')
+    .description('Print every result record of a batch (waits for a running batch to finish).')
+    .argument('<batch-id>', 'the id printed by `netcheck batch`')
+    .option('--format <format>', 'jsonl or csv (default jsonl, or from --out)')
+    .option('--out <file>', 'write to a .jsonl or .csv file instead of stdout')
+    .addHelpText('after', examples('netcheck results batch-3f2a9c1e0b7d4a6f8e21 --format csv > results.csv'))
+    .action(
+      act(async (batchId: string, opts: { format?: string; out?: string }) => {
+        const { resultsCommand } = await import('./commands/batch.js');
+        return resultsCommand(batchId, opts);
+      }),
+    );
+
+  program
+    .command('find')
+    .description(
+      "List a number's runs, found by its keyed hash (NetcheckSubject), never by the number itself.",
+    )
+    .argument('<msisdn>', 'the phone number, E.164', parse.msisdn)
+    .addOption(new Option('--op <operation>', 'only this operation').choices(OPERATION_NAMES))
+    .option('--limit <n>', 'most runs to list', (v) => parse.positiveInteger('--limit', v), 50)
+    .option('--json', 'print the runs as JSON')
+    .addHelpText(
+      'after',
+      examples('netcheck find +99012345601', 'netcheck find +99012345601 --op sim-swap --json') +
+        '\nThe subject key is NETCHECK_SUBJECT_KEY, else derived from the Vonage private key: use the same as the client that started the checks.\n',
+    )
+    .action(
+      act(async (msisdn: string, opts: { op?: Operation; limit: number; json?: boolean }) => {
+        const { findCommand } = await import('./commands/find.js');
+        return findCommand(msisdn, opts);
+      }),
+    );
+
+  program
+    .command('setup')
+    .description(
+      'Register netcheck search attributes (Keyword) on the configured namespace; safe to run again.',
+    )
+    .addHelpText(
+      'after',
+      examples('TEMPORAL_ADDRESS=temporal.internal:7233 TEMPORAL_NAMESPACE=fraud netcheck setup') +
+        '\nRegisters NetcheckOperation, NetcheckOutcome, NetcheckErrorCode, NetcheckBatchId, NetcheckSubject.\n' +
+        'On Temporal Cloud, create them in the namespace settings (or with tcld) if the API key may not.\n',
+    )
+    .action(
+      act(async () => {
+        const { setupCommand } = await import('./commands/worker.js');
+        return setupCommand();
+      }),
+    );
+
+  program
+    .command('simulator')
+    .description(
+      'Run the Vonage-compatible simulator (CIBA + CAMARA); `netcheck simulator --help` lists its flags.',
+    )
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument(
+      '[flags...]',
+      'simulator flags: --port, --scenarios FILE, fault flags (see netcheck simulator --help)',
+    );
+  // (dispatched before commander parses: its flags are the simulator's own, see run())
+
+  stackOptions(
+    program
+      .command('dev')
+      .description(
+        'Run a local stack: Temporal dev server with its Web UI, the Vonage simulator and a worker, until Ctrl-C.',
+      ),
+  )
+    .option('--scenarios <file>', 'simulator scenario file (numbers, faults; see simulator/README.md)')
+    .addHelpText(
+      'after',
+      examples(
+        'netcheck dev',
+        'netcheck dev --port 7244 --ui-port 8244 --scenarios simulator/example-scenarios.json',
+      ) + '\nState (runs, the test key) stays in --state-dir, so a restart keeps earlier runs.\n',
+    )
+    .action(
+      act(async (opts: Parameters<typeof import('./commands/dev.js').devCommand>[0]) => {
+        const { devCommand } = await import('./commands/dev.js');
+        return devCommand(opts);
+      }),
+    );
+
+  stackOptions(
+    program
+      .command('demo')
+      .description(
+        'Start the local stack, run a sample batch of every operation on Virtual Operator numbers, print the results and the UI link.',
+      ),
+  )
+    .option('--keep', 'leave the stack running afterwards (Ctrl-C stops it)')
+    .addHelpText(
+      'after',
+      examples('netcheck demo', 'netcheck demo --keep    # then open the printed UI link') +
+        '\nExit 0 when every check came out as designed (including the deliberate failures), 3 when one did not.\n',
+    )
+    .action(
+      act(async (opts: Parameters<typeof import('./commands/demo.js').demoCommand>[0]) => {
+        const { demoCommand } = await import('./commands/demo.js');
+        return demoCommand(opts);
+      }),
+    );
+
+  return program;
+}
+
+function report(message: string): void {
+  console.error(`netcheck: ${message}`);
+}
+
+/** Runs the CLI for `argv` (as process.argv) and returns the exit code; never throws. */
+export async function run(argv: string[]): Promise<ExitCode> {
+  const result: RunResult = { code: EXIT.OK };
+  try {
+    const args = argv.slice(2);
+    if (args[0] === 'simulator') {
+      const { simulatorCommand } = await import('./commands/simulator.js');
+      return await simulatorCommand(args.slice(1));
+    }
+    const program = buildProgram(result);
+    await program.parseAsync(argv);
+    return result.code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander printed the message (or the help / version) already.
+      return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    if (err instanceof ConfigError) {
+      report(err.message);
+      return EXIT.USAGE;
+    }
+    if (err instanceof UsageError) {
+      report(err.message);
+      return EXIT.USAGE;
+    }
+    if (err instanceof TemporalCliUnavailableError) {
+      report(err.message);
+      return EXIT.USAGE;
+    }
+    const e = err as Error;
+    report(e?.message ?? String(err));
+    if (process.env.NETCHECK_DEBUG && e?.stack) console.error(e.stack);
+    return EXIT.ERROR;
+  }
+}

@@ -1,0 +1,4 @@
+/** Where the embedded stack keeps its files: --state-dir, else NETCHECK_STATE_DIR, else ./.netcheck (git-ignored). */
+export function stateDirDefault(): string {
+  return process.env.NETCHECK_STATE_DIR ?? '.netcheck';
+}
