@@ -105,6 +105,15 @@ describe('CIBA polling', () => {
     expect(requestCount(stats, 'token', 200)).toBe(1);
   });
 
+  it('interval 0 polls at once but re-polls after pending no faster than once a second', async () => {
+    const msisdn = await numberWith({ interval: 0, pendingPolls: 2, connectivity: 'CONNECTED_DATA' });
+    const result = await run({ msisdn, operation: 'device-connectivity' });
+    expectOk(result);
+    expect(result.polls).toBe(3);
+    const pollPhase = Date.parse(result.timestamps.tokenIssued!) - Date.parse(result.timestamps.authorized!);
+    expect(pollPhase).toBeGreaterThanOrEqual(2_000);
+  });
+
   it('slow_down adds 5 s to the interval for later polls', async () => {
     // skipFirstWait polls at once, before the interval: the server answers slow_down.
     const msisdn = await numberWith({ interval: 0.5, connectivity: 'CONNECTED_DATA' });

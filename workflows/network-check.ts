@@ -13,6 +13,7 @@
 import {
   ActivityFailure,
   isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -49,6 +50,8 @@ import { statusQuery } from './queries.js';
 export const DEFAULT_MAX_AUTHORIZATIONS = 2;
 /** CIBA's slow_down penalty (OpenID CIBA Core §11). */
 const SLOW_DOWN_SECONDS = 5;
+/** Shortest wait between two polls when the provider says interval 0 (Temporal timers' own floor). */
+const MIN_REPOLL_SECONDS = 1;
 
 /** Retries for HTTP calls: backoff for 5xx and network errors; 429 waits `Retry-After` (nextRetryDelay). */
 const HTTP_ACTIVITY: ActivityOptions = {
@@ -185,7 +188,8 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
             timestamps.tokenIssued = iso();
             return outcome.sealedToken;
           case 'pending':
-            waitSeconds = interval;
+            // interval 0 allows an immediate first poll, not a busy loop: re-poll after ≥ 1 s.
+            waitSeconds = patched('pending-repoll-floor') ? Math.max(interval, MIN_REPOLL_SECONDS) : interval;
             break;
           case 'slow_down':
             interval += SLOW_DOWN_SECONDS;
