@@ -1,0 +1,423 @@
+/**
+ * Every netcheck command end to end, as a subprocess, against the run's shared dev server and
+ * simulator with an in-process worker on this file's task queue: output, --json, CSV/JSONL,
+ * exit codes 0/1/2/3, --help, and helpful messages for bad input.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { BatchProgress } from '../../domain/batch.js';
+import type { CheckResult } from '../../domain/types.js';
+import { addScenarios, uniqueNumber, useTestWorker } from '../support/harness.js';
+import { eventually, runCli, sharedStackEnv } from './support.js';
+
+const ctx = useTestWorker('cli');
+let env: Record<string, string>;
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'netcheck-cli-test-'));
+
+type Entry = NonNullable<Parameters<typeof addScenarios>[1]['numbers']>[string];
+async function numberWith(entry: Entry): Promise<string> {
+  const msisdn = uniqueNumber();
+  await addScenarios(ctx.env.simulatorUrl, { numbers: { [msisdn]: { interval: 0.2, ...entry } } });
+  return msisdn;
+}
+
+beforeAll(() => {
+  env = sharedStackEnv(ctx.taskQueue);
+});
+
+const COMMANDS = [
+  'worker',
+  'check',
+  'batch',
+  'status',
+  'results',
+  'find',
+  'setup',
+  'simulator',
+  'dev',
+  'demo',
+];
+
+describe('help and usage', () => {
+  it.each(COMMANDS)('netcheck %s --help exits 0 with an example', async (command) => {
+    const { code, stdout } = await runCli([command, '--help']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(new RegExp(`Usage: netcheck ${command}`));
+    expect(stdout).toMatch(/Example/);
+  });
+
+  it('netcheck --help lists every command, the exit codes and the environment', async () => {
+    const { code, stdout } = await runCli(['--help']);
+    expect(code).toBe(0);
+    for (const command of COMMANDS) expect(stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    expect(stdout).toMatch(/Exit codes: 0 .* 3 checks finished but some failed/s);
+    expect(stdout).toMatch(/TEMPORAL_ADDRESS/);
+  });
+
+  it('no command, an unknown command or an unknown option exits 2', async () => {
+    expect((await runCli([])).code).toBe(2);
+    const unknown = await runCli(['chek', '+447700900001']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command 'chek'/);
+    const option = await runCli(['check', '+447700900001', '--op', 'sim-swap', '--colour']);
+    expect(option.code).toBe(2);
+    expect(option.stderr).toMatch(/unknown option '--colour'/);
+  });
+});
+
+describe('netcheck check', () => {
+  let swapped: string;
+  let checkWorkflowId: string;
+
+  it('prints a short line and exits 0 when the check is ok', async () => {
+    swapped = await numberWith({ lastSimChangeHoursAgo: 10 });
+    const { code, stdout, stderr } = await runCli(['check', swapped, '--op', 'sim-swap', '--max-age', '24'], {
+      env,
+    });
+    expect(stderr).not.toMatch(/no worker polls/);
+    expect(code).toBe(0);
+    // The number is masked; the data is said in words.
+    expect(stdout.trim()).toMatch(
+      /^\+44\*+\d{3} sim-swap: ok — SIM swapped within maxAge \(1 authorization, 1 poll, [\d.]+ s\)$/,
+    );
+    expect(stdout).not.toContain(swapped);
+    checkWorkflowId = /workflow (\S+)/.exec(stderr)![1]!;
+    expect(checkWorkflowId).toMatch(/^netcheck-sim-swap-[0-9a-f]{32}-/);
+  });
+
+  it('--json prints the CheckResult; the window decides swapped', async () => {
+    const { code, stdout } = await runCli(
+      ['check', swapped, '--op', 'sim-swap', '--max-age', '5', '--json'],
+      { env },
+    );
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout) as CheckResult;
+    expect(result).toMatchObject({
+      operation: 'sim-swap',
+      status: 'ok',
+      data: { swapped: false },
+      authorizations: 1,
+    });
+  });
+
+  it('exits 3 with the error code when the check fails (consent refused)', async () => {
+    const denied = await numberWith({ denied: true });
+    const line = await runCli(['check', denied, '--op', 'device-roaming'], { env });
+    expect(line.code).toBe(3);
+    expect(line.stdout).toMatch(/device-roaming: FAILED ACCESS_DENIED — /);
+    const json = await runCli(['check', denied, '--op', 'device-roaming', '--json'], { env });
+    expect(json.code).toBe(3);
+    expect((JSON.parse(json.stdout) as CheckResult).error?.code).toBe('ACCESS_DENIED');
+  });
+
+  it('every operation answers on the simulator', async () => {
+    const msisdn = await numberWith({
+      lastSimChangeHoursAgo: 3,
+      connectivity: 'CONNECTED_SMS',
+      roaming: { roaming: true, countryCode: 262, countryName: ['DE'] },
+    });
+    const date = await runCli(['check', msisdn, '--op', 'sim-swap-date'], { env });
+    expect(date.stdout).toMatch(/sim-swap-date: ok — latest SIM change \d{4}-\d\d-\d\dT/);
+    const connectivity = await runCli(['check', msisdn, '--op', 'device-connectivity'], { env });
+    expect(connectivity.stdout).toMatch(/device-connectivity: ok — CONNECTED_SMS/);
+    const roaming = await runCli(['check', msisdn, '--op', 'device-roaming'], { env });
+    expect(roaming.stdout).toMatch(/device-roaming: ok — roaming in 262 \(DE\)/);
+    expect([date.code, connectivity.code, roaming.code]).toEqual([0, 0, 0]);
+  });
+
+  it('bad input exits 2 with a message that says what to fix', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['check', '0044 7700', '--op', 'sim-swap'], /must be E\.164.*\+447700900001/],
+      [['check', '+447700900001'], /required option '--op <operation>' not specified/],
+      [['check', '+447700900001', '--op', 'swap'], /Allowed choices are sim-swap, sim-swap-date/],
+      [
+        ['check', '+447700900001', '--op', 'sim-swap', '--max-age', '0'],
+        /--max-age must be a whole number of hours from 1 to 2400/,
+      ],
+      [
+        ['check', '+447700900001', '--op', 'device-roaming', '--max-age', '24'],
+        /--max-age applies only to --op sim-swap/,
+      ],
+      [
+        ['check', '+447700900001', '--op', 'sim-swap', '--purpose', 'Marketing'],
+        /purpose "Marketing" is not valid for sim-swap; use FraudPreventionAndDetection/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const { code, stderr } = await runCli(args, { env });
+      expect({ args, code }).toEqual({ args, code: 2 });
+      expect(stderr).toMatch(message);
+    }
+  });
+
+  it('a missing subject key is a configuration error (exit 2) naming the variables to set', async () => {
+    const { code, stderr } = await runCli(['check', '+447700900001', '--op', 'sim-swap'], {
+      env: { ...env, NETCHECK_SUBJECT_KEY: undefined, VONAGE_PRIVATE_KEY_PATH: undefined },
+    });
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/set NETCHECK_SUBJECT_KEY .* or VONAGE_PRIVATE_KEY_PATH/);
+  });
+
+  it('an unreachable Temporal exits 1 and names TEMPORAL_ADDRESS', async () => {
+    const { code, stderr } = await runCli(['check', '+447700900001', '--op', 'sim-swap'], {
+      env: { ...env, TEMPORAL_ADDRESS: '127.0.0.1:1' },
+    });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/Cannot reach Temporal at 127\.0\.0\.1:1 .*\n.*Set TEMPORAL_ADDRESS/);
+  });
+
+  it('warns when no worker polls the task queue', async () => {
+    const child = runCli(['check', '+447700900001', '--op', 'sim-swap', '--json'], {
+      env: { ...env, NETCHECK_TASK_QUEUE: 'nobody-polls-this' },
+      timeoutMs: 4_000,
+    });
+    // It waits for a worker that never comes; the note is what matters.
+    const error = await child.then(
+      (run) => new Error(`exited ${run.code}: ${run.stderr}`),
+      (err: Error) => err,
+    );
+    expect(error.message).toMatch(/did not finish in 4000 ms/);
+    expect(error.message).toMatch(/no worker polls task queue "nobody-polls-this"/);
+  });
+
+  it('netcheck find lists the runs of a number by its subject hash', async () => {
+    const found = await eventually(async () => {
+      const run = await runCli(['find', swapped, '--json'], { env });
+      const parsed = JSON.parse(run.stdout) as {
+        subject: string;
+        query: string;
+        runs: Array<Record<string, string>>;
+      };
+      return parsed.runs.length >= 2 ? { run, parsed } : undefined;
+    });
+    expect(found.run.code).toBe(0);
+    expect(found.parsed.query).toBe(`NetcheckSubject = "${found.parsed.subject}"`);
+    expect(found.parsed.runs.map((r) => r.workflowId)).toContain(checkWorkflowId);
+    expect(found.parsed.runs.every((r) => r.operation === 'sim-swap' && r.outcome === 'ok')).toBe(true);
+    expect(JSON.stringify(found.parsed)).not.toContain(swapped);
+
+    const table = await runCli(['find', swapped, '--op', 'sim-swap'], { env });
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/started\s+status\s+operation\s+outcome/);
+    expect(table.stdout).toContain(checkWorkflowId);
+
+    // Another key hashes the number to another subject: nothing is found.
+    const otherKey = await runCli(['find', swapped], {
+      env: { ...env, NETCHECK_SUBJECT_KEY: 'another-key' },
+    });
+    expect(otherKey.code).toBe(0);
+    expect(otherKey.stdout).toMatch(/no runs found/);
+  });
+});
+
+describe('netcheck batch / status / results', () => {
+  let ok1: string;
+  let ok2: string;
+  let denied: string;
+  let csvFile: string;
+
+  beforeAll(async () => {
+    ok1 = await numberWith({
+      lastSimChangeHoursAgo: 5,
+      connectivity: 'CONNECTED_DATA',
+      roaming: { roaming: false },
+    });
+    ok2 = await numberWith({ lastSimChangeHoursAgo: 500, connectivity: 'NOT_CONNECTED' });
+    denied = await numberWith({ denied: true });
+    csvFile = path.join(tmp, 'numbers.csv');
+    writeFileSync(
+      csvFile,
+      [
+        'ref,msisdn,operations,max_age,extra',
+        `r1,${ok1},sim-swap;device-roaming,24,x`,
+        `r2,"${ok2.slice(0, 3)} ${ok2.slice(3)}",,,y`, // spaces are normalized; --op fills the operation
+        `r3,${denied},sim-swap,,z`,
+      ].join('\n'),
+    );
+  });
+
+  it('CSV in, CSV out: one row per (item, operation), msisdn from the input, exit 3 when one failed', async () => {
+    const out = path.join(tmp, 'results.csv');
+    const { code, stderr } = await runCli(['batch', csvFile, '--op', 'device-connectivity', '--out', out], {
+      env,
+    });
+    expect(stderr).toMatch(/note: ignored CSV column\(s\): extra/);
+    expect(stderr).toMatch(/progress: 4\/4 done, 1 failed/);
+    expect(stderr).toMatch(/done: 4 records — 3 ok, 1 failed, 0 invalid, 0 cancelled/);
+    expect(code).toBe(3);
+    const rows = parse<Record<string, string>>(readFileSync(out), { columns: true });
+    const byKey = Object.fromEntries(rows.map((r) => [`${r.ref}/${r.operation}`, r]));
+    expect(Object.keys(byKey).sort()).toEqual([
+      'r1/device-roaming',
+      'r1/sim-swap',
+      'r2/device-connectivity',
+      'r3/sim-swap',
+    ]);
+    expect(byKey['r1/sim-swap']).toMatchObject({ msisdn: ok1, outcome: 'ok', swapped: 'true', index: '0' });
+    expect(byKey['r1/device-roaming']).toMatchObject({ outcome: 'ok', roaming: 'false' });
+    expect(byKey['r2/device-connectivity']).toMatchObject({
+      msisdn: ok2,
+      outcome: 'ok',
+      connectivity_status: 'NOT_CONNECTED',
+    });
+    expect(byKey['r3/sim-swap']).toMatchObject({ outcome: 'failed', error_code: 'ACCESS_DENIED' });
+    expect(byKey['r3/sim-swap']!.error_message).toMatch(/refused/);
+  });
+
+  it('JSON lines from stdin, JSONL on stdout, exit 0 when every check is ok', async () => {
+    const input = [
+      JSON.stringify({ msisdn: ok1, operations: ['sim-swap-date'], ref: 'j1' }),
+      '',
+      JSON.stringify({ msisdn: ok2, operation: 'sim-swap', maxAge: 1000, ref: 7 }),
+    ].join('\n');
+    const { code, stdout } = await runCli(['batch', '-'], { env, input });
+    expect(code).toBe(0);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            index: number;
+            ref?: string;
+            msisdn: string;
+            outcome: string;
+            result: CheckResult;
+          },
+      );
+    expect(lines).toHaveLength(2);
+    const second = lines.find((l) => l.index === 1)!;
+    expect(second).toMatchObject({
+      ref: '7',
+      msisdn: ok2,
+      outcome: 'ok',
+      result: { data: { swapped: true } },
+    });
+    expect(lines.find((l) => l.index === 0)!.result.data).toHaveProperty('latestSimChange');
+  });
+
+  it('the default batch id comes from the input: --no-wait twice attaches; other defaults make another batch', async () => {
+    const first = await runCli(['batch', csvFile, '--op', 'sim-swap-date', '--no-wait'], { env });
+    expect(first.code).toBe(0);
+    const batchId = first.stdout.trim();
+    expect(batchId).toMatch(/^batch-[0-9a-f]{20}$/);
+    const again = await runCli(['batch', csvFile, '--op', 'sim-swap-date', '--no-wait'], { env });
+    expect(again.stdout.trim()).toBe(batchId);
+    const other = await runCli(['batch', csvFile, '--op', 'device-roaming', '--no-wait'], { env });
+    expect(other.stdout.trim()).not.toBe(batchId);
+
+    // results waits for the batch and prints every record once.
+    const results = await runCli(['results', batchId, '--format', 'csv'], { env });
+    expect(results.code).toBe(3); // r3 is denied
+    const rows = parse<Record<string, string>>(results.stdout, { columns: true });
+    expect(rows.map((r) => `${r.index}/${r.operation}`).sort()).toEqual([
+      '0/device-roaming',
+      '0/sim-swap',
+      '1/sim-swap-date',
+      '2/sim-swap',
+    ]);
+
+    const status = await runCli(['status', batchId], { env });
+    expect(status.code).toBe(3);
+    expect(status.stdout).toMatch(
+      new RegExp(`batch ${batchId}: completed — 4/4 done \\(3 ok, 1 failed, 0 invalid, 0 cancelled\\)`),
+    );
+    expect(status.stdout).toMatch(/errors: ACCESS_DENIED 1/);
+    const json = await runCli(['status', batchId, '--json'], { env });
+    expect(JSON.parse(json.stdout) as BatchProgress).toMatchObject({
+      batchId,
+      state: 'completed',
+      total: 4,
+      done: 4,
+    });
+
+    const jsonl = await runCli(['results', batchId], { env });
+    expect(jsonl.stdout.trim().split('\n')).toHaveLength(4);
+  });
+
+  it('--batch-id names the batch; status of a finished all-ok batch exits 0', async () => {
+    const batchId = `cli-named-${Date.now()}`;
+    const run = await runCli(
+      ['batch', '-', '--batch-id', batchId, '--op', 'sim-swap', '--concurrency', '2', '--format', 'csv'],
+      {
+        env,
+        input: `msisdn\n${ok1}\n${ok2}\n`,
+      },
+    );
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`batch ${batchId}:`);
+    expect(parse<Record<string, string>>(run.stdout, { columns: true }).length).toBe(2);
+    const status = await runCli(['status', batchId], { env });
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/completed — 2\/2 done \(2 ok/);
+  });
+
+  it('invalid rows become invalid records (exit 3), not a refused file', async () => {
+    const { code, stdout } = await runCli(['batch', '-', '--op', 'sim-swap'], {
+      env,
+      input: `msisdn,max_age\n${ok1},9999\nnot-a-number,\n`,
+    });
+    expect(code).toBe(3);
+    const records = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { index: number; outcome: string; error?: { code: string } });
+    expect(records.map((r) => r.outcome).sort()).toEqual(['invalid', 'invalid']);
+  });
+
+  it('--rate on batch says it is a worker setting', async () => {
+    const { code, stderr } = await runCli(['batch', '-', '--op', 'sim-swap', '--rate', '5', '--no-wait'], {
+      env,
+      input: `msisdn\n${ok1}\n`,
+    });
+    expect(code).toBe(0);
+    expect(stderr).toMatch(/--rate is a worker setting.*netcheck worker --rate 5/s);
+  });
+
+  it('bad files and flags exit 2 with the line or flag to fix', async () => {
+    const file = (name: string, text: string) => {
+      const p = path.join(tmp, name);
+      writeFileSync(p, text);
+      return p;
+    };
+    const cases: Array<[string[], RegExp]> = [
+      [['batch', path.join(tmp, 'missing.csv'), '--op', 'sim-swap'], /cannot read .*missing\.csv: ENOENT/],
+      [
+        ['batch', file('nomsisdn.csv', 'phone_no,op\n1,sim-swap\n'), '--op', 'sim-swap'],
+        /has no "msisdn" column/,
+      ],
+      [
+        ['batch', file('bad.jsonl', '{"msisdn":"+447700900001"}\n{oops\n'), '--op', 'sim-swap'],
+        /line 2: not a JSON object/,
+      ],
+      [
+        ['batch', file('noop.csv', 'msisdn\n+447700900001\n')],
+        /line 2: no operation; add an "operation" column .* or pass --op/,
+      ],
+      [
+        ['batch', file('ok.csv', 'msisdn\n+447700900001\n'), '--op', 'sim-swap', '--out', 'r.txt'],
+        /--out r\.txt: name a \.jsonl or \.csv file/,
+      ],
+      [
+        ['batch', file('ok2.csv', 'msisdn\n+447700900001\n'), '--op', 'sim-swap,roam'],
+        /--op: unknown operation "roam"/,
+      ],
+      [
+        ['batch', file('ok3.csv', 'msisdn\n+447700900001\n'), '--op', 'sim-swap', '--batch-id', 'bad id!'],
+        /--batch-id must be 1–200 characters/,
+      ],
+      [['batch', file('empty.csv', 'msisdn\n'), '--op', 'sim-swap'], /has no rows to check/],
+      [['status', 'no-such-batch'], /no batch "no-such-batch" on namespace "default"/],
+      [['results', 'no-such-batch'], /no batch "no-such-batch"/],
+      [['results', 'x', '--format', 'xml'], /--format must be jsonl or csv/],
+    ];
+    for (const [args, message] of cases) {
+      const { code, stderr } = await runCli(args, { env });
+      expect({ args, code }).toEqual({ args, code: 2 });
+      expect(stderr).toMatch(message);
+    }
+  });
+});
