@@ -74,6 +74,11 @@ export const ERROR_CODES = {
   },
   TIMEOUT: { retryable: true, outcome: 'result', hint: 'The provider did not answer in time.' },
   CANCELLED: { retryable: false, outcome: 'result', hint: 'The check was cancelled before it finished.' },
+  INTERNAL: {
+    retryable: false,
+    outcome: 'result',
+    hint: 'The check workflow ended unexpectedly (terminated, timed out or a bug); see its history in the Temporal UI.',
+  },
 } as const satisfies Record<string, { retryable: boolean; outcome: 'run' | 'result'; hint: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -204,19 +204,22 @@ export async function batchCheck(input: BatchInput): Promise<BatchProgress> {
     },
   );
 
+  /** Stores full result pages (or everything, with `all`); never interrupted by cancellation, so no record is lost. */
   async function storeRecords(all: boolean): Promise<void> {
-    while (pending.length >= options.resultPageSize || (all && pending.length > 0)) {
-      const page = pending.slice(0, options.resultPageSize);
-      pending = pending.slice(page.length);
-      const number = progress.resultPages;
-      await executeChild(batchResultPage, {
-        workflowId: resultPageId(batchId, number),
-        args: [page],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        staticSummary: `results ${number} of batch ${batchId} (${page.length} records)`,
-      });
-      progress.resultPages = number + 1;
-    }
+    await CancellationScope.nonCancellable(async () => {
+      while (pending.length >= options.resultPageSize || (all && pending.length > 0)) {
+        const page = pending.slice(0, options.resultPageSize);
+        const number = progress.resultPages;
+        await executeChild(batchResultPage, {
+          workflowId: resultPageId(batchId, number),
+          args: [page],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          staticSummary: `results ${number} of batch ${batchId} (${page.length} records)`,
+        });
+        pending = pending.slice(page.length);
+        progress.resultPages = number + 1;
+      }
+    });
   }
 
   function launch(check: QueuedCheck): void {
@@ -232,7 +235,8 @@ export async function batchCheck(input: BatchInput): Promise<BatchProgress> {
     };
     progress.inFlight++;
     startedThisRun++;
-    executeChild(networkCheck, {
+    // Not awaited: the main loop tracks completion through inFlight; every outcome becomes a record.
+    void executeChild(networkCheck, {
       workflowId: checkId(batchId, index, request.operation),
       args: [args],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
@@ -253,7 +257,7 @@ export async function batchCheck(input: BatchInput): Promise<BatchProgress> {
               error: { code: 'CANCELLED', message: 'The batch was cancelled' },
             });
           } else {
-            const code: ErrorCode = errorCodeOf(err) ?? 'CONFIGURATION';
+            const code: ErrorCode = errorCodeOf(err) ?? 'INTERNAL';
             record({ ...base, outcome: 'failed', error: { code, message: messageOf(err) } });
           }
         },
