@@ -6,15 +6,16 @@
  * Fixtures are the protobuf History as plain JSON (bytes base64, enums by name). (historyToJSON
  * from @temporalio/common trips over the two protobufjs copies npm installs here.)
  *
- * Re-record the fixtures (only when a change is meant to be incompatible, with patched()):
+ * Add fixtures for new paths (existing files are kept: they are history from older code):
  *   NETCHECK_RECORD_HISTORIES=1 npx vitest run test/history.test.ts
  */
-import { readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it, inject } from 'vitest';
 import { createTokenSealer } from '../activities/index.js';
+import { startBatch } from '../client/batch.js';
 import { startCheck } from '../client/index.js';
 import type { CheckRequest } from '../domain/types.js';
 import { addScenarios, uniqueNumber, useTestWorker } from './support/harness.js';
@@ -100,8 +101,35 @@ describe('recorded histories replay against the current workflow code', () => {
         { roaming: { roaming: false }, faults: [{ endpoint: 'token', status: 400, error: 'expired_token' }] },
       ],
       ['sim-swap-date-denied', { msisdn: uniqueNumber(), operation: 'sim-swap-date' }, { denied: true }],
+      [
+        'connectivity-interval-0-pending',
+        { msisdn: uniqueNumber(), operation: 'device-connectivity' },
+        { interval: 0, pendingPolls: 1, connectivity: 'NOT_CONNECTED' },
+      ],
     ];
-    for (const [name, request, entry] of scenarios) {
+    // Existing fixtures are history from older code: keep them, add only the missing ones.
+    const missing = (name: string) => !existsSync(path.join(fixturesDir, `${name}.json`));
+    if (missing('batch-small')) {
+      const msisdn = uniqueNumber();
+      await addScenarios(ctx.env.simulatorUrl, {
+        numbers: { [msisdn]: { interval: 0.2, connectivity: 'CONNECTED_DATA' } },
+      });
+      const items = [
+        { msisdn, operations: ['device-connectivity' as const], ref: 'a' },
+        { msisdn: 'not-a-number', operations: ['sim-swap' as const], ref: 'b' },
+        { msisdn, operations: ['device-connectivity' as const], ref: 'c' },
+      ];
+      const batch = await startBatch(ctx.env.client, items, {
+        batchId: `fixture-${Date.now()}`,
+        taskQueue: ctx.taskQueue,
+        subjectKey: 'history-test',
+        resultPageSize: 2,
+      });
+      await batch.result();
+      const history = await ctx.env.client.workflow.getHandle(batch.batchId).fetchHistory();
+      writeFileSync(path.join(fixturesDir, 'batch-small.json'), historyToJSON(history));
+    }
+    for (const [name, request, entry] of scenarios.filter(([name]) => missing(name))) {
       await addScenarios(ctx.env.simulatorUrl, {
         numbers: { [request.msisdn]: { interval: 0.2, ...entry } },
       });
@@ -112,7 +140,7 @@ describe('recorded histories replay against the current workflow code', () => {
 
   it('every committed fixture replays clean', async () => {
     const files = readdirSync(fixturesDir).filter((f) => f.endsWith('.json'));
-    expect(files.length).toBeGreaterThanOrEqual(4);
+    expect(files.length).toBeGreaterThanOrEqual(6);
     const histories = files.map((file) => ({
       workflowId: file,
       history: historyFromJSON(JSON.parse(readFileSync(path.join(fixturesDir, file), 'utf8'))),
