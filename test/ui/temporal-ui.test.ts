@@ -1,0 +1,212 @@
+/**
+ * The Temporal Web UI in a real browser: an embedded stack of its own (dev server WITH the UI,
+ * simulator, worker — cli/stack), a check and a small batch, then Debian's headless Chromium
+ * (through playwright-core) finds the runs by search attribute and shows their summaries, the
+ * live phase in the current details, the activity and timer summaries and the result.
+ * Screenshots go to test-results/ui/ (git-ignored).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startBatch } from '../../client/batch.js';
+import { startCheck, subjectOf } from '../../client/index.js';
+import { startStack, workflowListUrl, workflowUrl, type Stack } from '../../cli/stack/stack.js';
+import { projectRoot } from '../../scripts/temporal-cli.js';
+
+const SHOTS = path.join(projectRoot, 'test-results', 'ui');
+
+function findChromium(): string | undefined {
+  for (const candidate of [process.env.CHROMIUM_PATH, '/usr/bin/chromium']) {
+    if (candidate && existsSync(candidate)) return candidate;
+  }
+  try {
+    return (
+      execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], {
+        encoding: 'utf8',
+      }).trim() || undefined
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+const chromiumPath = findChromium();
+// CI installs Chromium (.ci/run); a developer without it gets a skip and a note, CI a failure.
+if (!chromiumPath)
+  console.warn('Chromium not found (apt-get install chromium, or set CHROMIUM_PATH): UI test skipped');
+
+describe.skipIf(!chromiumPath && !process.env.CI)('the Temporal UI', () => {
+  let stack: Stack;
+  let browser: Browser;
+  let page: Page;
+  const taskQueue = 'netcheck-ui';
+  const msisdn = '+99012345601';
+
+  beforeAll(async () => {
+    if (!chromiumPath) throw new Error('Chromium is required in CI: apt-get install chromium');
+    mkdirSync(SHOTS, { recursive: true });
+    stack = await startStack({
+      stateDir: mkdtempSync(path.join(os.tmpdir(), 'netcheck-ui-')),
+      name: 'ui',
+      ports: { temporal: 0, ui: 0, simulator: 0 },
+      persist: false,
+      taskQueue,
+      // Pending polls keep the check running long enough to see its phase live.
+      scenarios: { defaults: { interval: 1, expiresIn: 60 }, numbers: {} },
+      worker: { workflowBundle: { codePath: inject('workflowBundlePath') } },
+      log: () => {},
+    });
+    browser = await chromium.launch({
+      executablePath: chromiumPath,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await stack?.stop();
+  });
+
+  /** The main area's text and that of its iframes (the UI renders summaries and details as markdown in iframes). */
+  async function pageText(minFrames: number): Promise<string> {
+    // Each markdown iframe loads on its own: wait (briefly) until every one has text.
+    let frames: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const children = page.frames().filter((f) => f !== page.mainFrame());
+      frames = await Promise.all(
+        children.map((f) =>
+          f
+            .locator('body')
+            .innerText({ timeout: 2_000 })
+            .catch(() => ''),
+        ),
+      );
+      if (frames.length >= minFrames && frames.every((t) => t.trim() !== '')) break;
+      await page.waitForTimeout(150);
+    }
+    return [await page.locator('main').innerText({ timeout: 10_000 }), ...frames].join('\n');
+  }
+
+  /** The text of the page (with its iframes), once `pattern` shows in it (reloading: visibility and details lag a little). */
+  async function mainTextWith(pattern: RegExp, tab?: string, timeoutMs = 20_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let text = '';
+    for (;;) {
+      if (tab) await page.getByRole('tab', { name: tab }).click({ timeout: 10_000 });
+      // The User Metadata tab has three markdown frames: summary, details, current details.
+      text = await pageText(tab === 'User Metadata' ? 3 : 0);
+      if (pattern.test(text)) return text;
+      if (Date.now() > deadline) {
+        writeFileSync(path.join(SHOTS, 'failure-page.txt'), `${page.url()}\n\n${text}`);
+        await page.screenshot({ path: path.join(SHOTS, 'failure.png') });
+        throw new Error(`${pattern} not on ${page.url()} in time; the page says:\n${text}`);
+      }
+      await page.waitForTimeout(500);
+      await page.reload({ waitUntil: 'load' });
+    }
+  }
+
+  it('shows a check: summary, details, the live phase, step summaries and the result; found by NetcheckSubject', async () => {
+    // Twelve pending answers: the check waits and polls for about 13 s.
+    stack.simulator.addScenarios({
+      numbers: { [msisdn]: { pendingPolls: 12, interval: 1, lastSimChangeHoursAgo: 500 } },
+    });
+    const handle = await startCheck(
+      stack.client,
+      { msisdn, operation: 'sim-swap', maxAge: 720 },
+      { taskQueue, subjectKey: stack.subjectKey },
+    );
+    const subject = subjectOf(msisdn, stack.subjectKey);
+
+    // While it runs: the current details show where it is.
+    await page.goto(workflowUrl(stack.uiUrl!, 'default', handle.workflowId), { waitUntil: 'load' });
+    const running = await mainTextWith(/phase (authorizing|waiting|polling)/, 'User Metadata');
+    expect(running).toMatch(/Running/);
+    expect(running).toMatch(/sim-swap for \+99\*{6}601 — phase (waiting|polling)/);
+    await page.screenshot({ path: path.join(SHOTS, 'check-running.png') });
+
+    const result = await handle.result();
+    expect(result).toMatchObject({ status: 'ok', data: { swapped: true } });
+
+    // Done: summary, static details, final phase and the summary of every step.
+    await page.reload({ waitUntil: 'load' });
+    const done = await mainTextWith(/phase done/, 'User Metadata');
+    expect(done).toMatch(/Completed/);
+    expect(done).toMatch(/^sim-swap · \+99\*{6}601$/m);
+    expect(done).toMatch(/Operation: sim-swap/);
+    expect(done).toMatch(/maxAge: 720 h/);
+    expect(done).toContain(`Subject: ${subject}`);
+    expect(done).toMatch(/authorizations 1[/⁄]2 · polls 13/);
+    expect(done).toMatch(/bc-authorize \+99\*{6}601 for sim-swap \(1\/2\)/);
+    expect(done).toMatch(/wait 1s before token poll #1/);
+    expect(done).toMatch(/token poll #13 for \+99\*{6}601/);
+    expect(done).toMatch(/sim-swap check for \+99\*{6}601/);
+    // Nowhere in the page: the number in the clear.
+    expect(done).not.toContain(msisdn);
+    await page.screenshot({ path: path.join(SHOTS, 'check-metadata.png') });
+
+    // The result, on the history tab.
+    const history = await mainTextWith(/"swapped": true/, 'History');
+    expect(history).toMatch(/"status": "ok"/);
+    await page.screenshot({ path: path.join(SHOTS, 'check-history.png') });
+
+    // The list, filtered by the subject hash in the URL's query.
+    await page.goto(workflowListUrl(stack.uiUrl!, 'default', `NetcheckSubject="${subject}"`), {
+      waitUntil: 'load',
+    });
+    const list = await mainTextWith(new RegExp(handle.workflowId.replace(/[-]/g, '\\-')));
+    expect(list).toMatch(/networkCheck/);
+    expect(list).toMatch(/1 Completed|Completed/);
+    await page.screenshot({ path: path.join(SHOTS, 'list-by-subject.png') });
+  });
+
+  it('shows a batch and its checks, found by NetcheckBatchId', async () => {
+    const batchId = `ui-batch-${Date.now()}`;
+    const batch = await startBatch(
+      stack.client,
+      [
+        { msisdn: '+99012345622', operations: ['device-roaming', 'device-connectivity'], ref: 'de' },
+        { msisdn: '+99012345699', operations: ['sim-swap'], ref: 'unknown' },
+      ],
+      { batchId, taskQueue, subjectKey: stack.subjectKey },
+    );
+    const summary = await batch.result();
+    expect(summary).toMatchObject({ state: 'completed', total: 3, done: 3, byOutcome: { ok: 2, failed: 1 } });
+
+    await page.goto(workflowListUrl(stack.uiUrl!, 'default', `NetcheckBatchId="${batchId}"`), {
+      waitUntil: 'load',
+    });
+    const list = await mainTextWith(new RegExp(`${batchId}/1/sim-swap`));
+    expect(list).toContain(`${batchId}/0/device-roaming`);
+    expect(list).toContain(`${batchId}/0/device-connectivity`);
+    expect(list).toMatch(/batchCheck/);
+    await page.screenshot({ path: path.join(SHOTS, 'list-by-batch.png') });
+
+    await page.goto(workflowUrl(stack.uiUrl!, 'default', batchId), { waitUntil: 'load' });
+    const meta = await mainTextWith(/completed/, 'User Metadata');
+    expect(meta).toMatch(new RegExp(`^netcheck batch ${batchId}$`, 'm'));
+    expect(meta).toMatch(new RegExp(`Batch: ${batchId}`));
+    expect(meta).toMatch(/done 3 \/ 3/);
+    expect(meta).toMatch(/ok 2 · failed 1/);
+    expect(meta).toMatch(/errors: UNKNOWN_NUMBER 1/);
+    await page.screenshot({ path: path.join(SHOTS, 'batch-metadata.png') });
+
+    // A check of the batch: its summary names the batch.
+    await page.goto(workflowUrl(stack.uiUrl!, 'default', `${batchId}/1/sim-swap`), {
+      waitUntil: 'load',
+    });
+    const child = await mainTextWith(/phase done/, 'User Metadata');
+    expect(child).toMatch(new RegExp(`sim-swap · \\+99\\*{6}699 · batch ${batchId} #1`));
+  });
+});
