@@ -1,0 +1,146 @@
+/**
+ * `npm run bench`: what durability costs, measured in one run on one machine.
+ *
+ *   dev server (SQLite + WAL, headless) ─┐
+ *   simulator (fresh per run, 50 ms)  ───┼─► raw flow (child process)   ─► checks/s, latency, CPU, RSS
+ *   workflow bundle (built once)     ────┘   netcheck worker (child)    ─► + events/check, server CPU
+ *                                            rate-limit run (standard)  ─► sustained req/s vs R
+ *
+ * Prints Markdown tables and writes JSON, Markdown and an SVG chart to the result directory.
+ */
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { projectRoot } from '../scripts/temporal-cli.js';
+import { parseOptions, type BenchOptions } from './options.js';
+import { markdown, svgChart, targets, type BenchReport, type Machine } from './report.js';
+import {
+  MODE_SETTINGS,
+  netcheckRun,
+  rateLimitRun,
+  rawRun,
+  type BenchContext,
+  type RunResult,
+} from './runs.js';
+import { startDevServer } from './server.js';
+
+const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+function machine(temporalCli: string): Machine {
+  let temporalServer = 'unknown';
+  try {
+    const version = execFileSync(temporalCli, ['--version'], { encoding: 'utf8' });
+    temporalServer = /Server ([\d.]+)/.exec(version)?.[1] ?? version.trim();
+  } catch {
+    // keep "unknown"
+  }
+  return {
+    cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
+    cores: os.cpus().length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.versions.node,
+    os: `${os.type()} ${os.release()}`,
+    temporalServer,
+  };
+}
+
+function resultDir(options: BenchOptions): string {
+  if (options.out) return path.resolve(options.out);
+  if (options.label === 'latest' || options.label === 'full')
+    return path.join(projectRoot, 'bench', 'results');
+  return path.join(os.tmpdir(), 'netcheck-bench');
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  if (!options) return;
+  const started = Date.now();
+  const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'netcheck-bench-'));
+  const server = await startDevServer(tmpDir, log);
+  log(`dev server at ${server.address} (SQLite WAL, ${server.dbFile})`);
+  const connection = await Connection.connect({ address: server.address });
+  try {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const bundlePath = path.join(tmpDir, 'workflow-bundle.js');
+    const { code } = await bundleWorkflowCode({
+      workflowsPath: path.join(projectRoot, 'workflows', 'index.ts'),
+      logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
+    });
+    writeFileSync(bundlePath, code);
+
+    const ctx: BenchContext = {
+      client: new Client({ connection }),
+      address: server.address,
+      serverPid: server.pid,
+      bundlePath,
+      applicationId: randomUUID(),
+      privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+      tmpDir,
+      latencyMs: options.latencyMs,
+      concurrency: options.concurrency,
+      log,
+    };
+
+    const smallest = Math.min(...options.sizes);
+    const runs: RunResult[] = [];
+    for (const size of [...options.sizes].sort((a, b) => a - b)) {
+      for (const interval of options.intervals) {
+        const modes =
+          size === smallest ? options.modes : options.modes.filter((m) => options.bigModes.includes(m));
+        for (const mode of modes) {
+          log(`${mode}: N = ${size}, interval ${interval} s, concurrency ${options.concurrency}`);
+          const run =
+            mode === 'raw'
+              ? await rawRun(ctx, size, interval, MODE_SETTINGS.tuned.http)
+              : await netcheckRun(ctx, mode, size, interval);
+          log(
+            `  ${run.checksPerSecond} checks/s, p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms, ok ${run.ok}/${run.checks}` +
+              (run.eventsPerCheck ? `, ${run.eventsPerCheck.mean} events/check` : ''),
+          );
+          runs.push(run);
+        }
+      }
+    }
+    let rate;
+    if (options.rate > 0) {
+      log(`rate-limit run: R = ${options.rate} req/s, ${options.rateChecks} checks, standard mode`);
+      rate = await rateLimitRun(ctx, options.rate, options.rateChecks);
+      log(`  sustained ${rate.sustainedPerSecond} req/s, max in any 1 s ${rate.maxInAnyWindow1s}`);
+    }
+
+    const report: BenchReport = {
+      date: new Date().toISOString(),
+      machine: machine(server.binary),
+      settings: {
+        concurrency: options.concurrency,
+        latencyMs: options.latencyMs,
+        sizes: options.sizes,
+        intervals: options.intervals,
+      },
+      runs,
+      ...(rate ? { rate } : {}),
+      modes: MODE_SETTINGS,
+    };
+    const md = `${markdown(report)}\n\n${targets(report)}\n`;
+    console.log(`\n${md}`);
+    const dir = resultDir(options);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, `${options.label}.json`), `${JSON.stringify(report, null, 1)}\n`);
+    writeFileSync(path.join(dir, `${options.label}.md`), md);
+    writeFileSync(path.join(dir, `${options.label}.svg`), svgChart(report));
+    log(
+      `results in ${dir}/${options.label}.{json,md,svg}; ${Math.round((Date.now() - started) / 1000)} s in all`,
+    );
+  } finally {
+    await connection.close();
+    await server.stop();
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
+await main();

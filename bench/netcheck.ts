@@ -1,0 +1,93 @@
+/**
+ * The netcheck side of a run: the same numbers as one batch through Temporal, then every
+ * check's start and close time and history length from visibility, and one history by event type.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client } from '@temporalio/client';
+import { startBatch } from '../client/batch.js';
+import type { BatchItem, BatchProgress } from '../domain/batch.js';
+import { checkId } from '../workflows/batch.js';
+import { benchRequests } from './numbers.js';
+
+export interface NetcheckRunOptions {
+  batchId: string;
+  taskQueue: string;
+  count: number;
+  run: number;
+  concurrency: number;
+  fast: boolean;
+  /** Checks per workflow run before continue-as-new (batch default 2,000). */
+  continueAsNewAfter?: number;
+}
+
+export interface ClosedCheck {
+  /** ms since the epoch, from the server's start and close times */
+  start: number;
+  end: number;
+  historyLength: number;
+}
+
+export interface NetcheckRun {
+  /** When startBatch was called, and when the batch workflow had completed. */
+  startedAt: number;
+  finishedAt: number;
+  summary: BatchProgress;
+  checks: ClosedCheck[];
+  /** Event types of one check's history, in order. */
+  sampleHistory: string[];
+}
+
+export async function runNetcheck(client: Client, options: NetcheckRunOptions): Promise<NetcheckRun> {
+  const items: BatchItem[] = benchRequests(options.count, options.run).map((r) => ({
+    msisdn: r.msisdn,
+    operations: [r.operation],
+    ...(r.maxAge !== undefined ? { maxAge: r.maxAge } : {}),
+  }));
+  const startedAt = Date.now();
+  const handle = await startBatch(client, items, {
+    batchId: options.batchId,
+    taskQueue: options.taskQueue,
+    subjectKey: 'bench',
+    concurrency: options.concurrency,
+    fast: options.fast,
+    dedupe: false,
+    ...(options.continueAsNewAfter ? { continueAsNewAfter: options.continueAsNewAfter } : {}),
+  });
+  const summary = await handle.result();
+  const finishedAt = Date.now();
+  return {
+    startedAt,
+    finishedAt,
+    summary,
+    checks: await closedChecks(client, options.batchId, options.count),
+    sampleHistory: await historyEventTypes(client, checkId(options.batchId, 0, 'sim-swap')),
+  };
+}
+
+/** Every check of the batch from visibility (which trails the batch by a moment). */
+async function closedChecks(client: Client, batchId: string, expected: number): Promise<ClosedCheck[]> {
+  const query = `NetcheckBatchId = '${batchId}' AND WorkflowType = 'networkCheck' AND ExecutionStatus != 'Running'`;
+  for (let attempt = 0; attempt < 60; attempt++) {
+    const { count } = await client.workflow.count(query);
+    if (count >= expected) break;
+    await sleep(500);
+  }
+  const checks: ClosedCheck[] = [];
+  for await (const info of client.workflow.list({ query, pageSize: 1_000 })) {
+    checks.push({
+      start: info.startTime.getTime(),
+      end: (info.closeTime ?? info.startTime).getTime(),
+      historyLength: info.historyLength,
+    });
+  }
+  return checks;
+}
+
+async function historyEventTypes(client: Client, workflowId: string): Promise<string[]> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  // Each event carries exactly one `<type>EventAttributes` field: its name is the event type.
+  return (history.events ?? []).map((event) => {
+    const key = Object.entries(event).find(([k, v]) => k.endsWith('EventAttributes') && v)?.[0];
+    return key ? key.replace(/EventAttributes$/, '') : 'unknown';
+  });
+}

@@ -1,0 +1,216 @@
+/** The benchmark's output: Markdown tables, the JSON record and an SVG chart of throughput over time. */
+import type { RateRunResult, RunResult } from './runs.js';
+import { round } from './stats.js';
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memoryGiB: number;
+  node: string;
+  os: string;
+  temporalServer: string;
+}
+
+export interface BenchReport {
+  date: string;
+  machine: Machine;
+  settings: { concurrency: number; latencyMs: number; sizes: number[]; intervals: number[] };
+  runs: RunResult[];
+  rate?: RateRunResult;
+  /** Mode-by-mode settings, for the record. */
+  modes: Record<string, unknown>;
+}
+
+const num = (v: number | undefined, digits = 1) =>
+  v === undefined || !Number.isFinite(v) ? '–' : round(v, digits).toLocaleString('en-US');
+
+function rawFor(report: BenchReport, run: RunResult): RunResult | undefined {
+  return report.runs.find(
+    (r) => r.mode === 'raw' && r.checks === run.checks && r.intervalSeconds === run.intervalSeconds,
+  );
+}
+
+export function markdown(report: BenchReport): string {
+  const lines: string[] = [];
+  const m = report.machine;
+  lines.push(
+    `Machine: ${m.cores} × ${m.cpu}, ${m.memoryGiB} GiB, ${m.os}, Node ${m.node}, Temporal ${m.temporalServer} (dev server, SQLite WAL). ` +
+      `Concurrency ${report.settings.concurrency}, simulator latency ${report.settings.latencyMs} ms per request. ${report.date}.`,
+    '',
+    '| mode | N | interval | checks/s | × raw | p50 ms | p95 ms | p99 ms | p50 overhead ms | events/check | worker peak RSS MiB | worker CPU s/1k | server CPU s/1k | sim+client CPU s/1k | req/check | ok |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+  );
+  for (const run of report.runs) {
+    const raw = rawFor(report, run);
+    const ratio = raw && run.mode !== 'raw' ? num(run.checksPerSecond / raw.checksPerSecond, 2) : '';
+    const overhead = raw && run.mode !== 'raw' ? num(run.latencyMs.p50 - raw.latencyMs.p50, 0) : '';
+    lines.push(
+      `| ${run.mode} | ${num(run.checks, 0)} | ${run.intervalSeconds} s | ${num(run.checksPerSecond)} | ${ratio} | ` +
+        `${num(run.latencyMs.p50, 0)} | ${num(run.latencyMs.p95, 0)} | ${num(run.latencyMs.p99, 0)} | ${overhead} | ` +
+        `${run.eventsPerCheck ? num(run.eventsPerCheck.mean) : ''} | ${num(run.process.peakRssMiB, 0)} | ` +
+        `${num(run.process.cpuSecondsPer1000, 2)} | ${run.server ? num(run.server.cpuSecondsPer1000, 2) : ''} | ` +
+        `${num(run.simulatorAndClient.cpuSecondsPer1000, 2)} | ` +
+        `${num(run.requestsPerCheck, 2)} | ${run.ok === run.checks ? 'all' : `${run.ok}/${run.checks}`} |`,
+    );
+  }
+  if (report.rate) {
+    const r = report.rate;
+    lines.push(
+      '',
+      `Rate-limit run (standard mode, simulator limit R = netcheck limit R, interval 0, ${num(r.checks, 0)} checks):`,
+      '',
+      '| R req/s | sustained req/s | utilization | max in any 1 s | 429s | wall s | ok |',
+      '|--:|--:|--:|--:|--:|--:|--:|',
+      `| ${r.limit} | ${num(r.sustainedPerSecond)} | ${num(r.utilization * 100)} % | ${r.maxInAnyWindow1s} | ${r.refused429} | ${num(r.wallSeconds)} | ${r.ok === r.checks ? 'all' : `${r.ok}/${r.checks}`} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+const COLORS: Record<string, string> = {
+  raw: '#555555',
+  standard: '#d62728',
+  fast: '#1f77b4',
+  tuned: '#2ca02c',
+  rate: '#9467bd',
+};
+
+interface Series {
+  label: string;
+  color: string;
+  values: number[];
+}
+
+function panel(
+  title: string,
+  series: Series[],
+  y0: number,
+  width: number,
+  height: number,
+  limit?: number,
+): string {
+  const left = 50;
+  const plotW = width - left - 150;
+  const plotH = height - 50;
+  const top = y0 + 25;
+  const maxX = Math.max(1, ...series.map((s) => s.values.length));
+  const maxY = Math.max(1, limit ?? 0, ...series.flatMap((s) => s.values)) * 1.1;
+  const x = (i: number) => left + (i / maxX) * plotW;
+  const y = (v: number) => top + plotH - (v / maxY) * plotH;
+  const out: string[] = [
+    `<text x="${left}" y="${y0 + 15}" font-size="13" font-weight="bold">${title}</text>`,
+    `<line x1="${left}" y1="${top + plotH}" x2="${left + plotW}" y2="${top + plotH}" stroke="#999"/>`,
+    `<line x1="${left}" y1="${top}" x2="${left}" y2="${top + plotH}" stroke="#999"/>`,
+    `<text x="${left - 5}" y="${top + 4}" font-size="10" text-anchor="end">${Math.round(maxY)}</text>`,
+    `<text x="${left - 5}" y="${top + plotH}" font-size="10" text-anchor="end">0</text>`,
+    `<text x="${left + plotW}" y="${top + plotH + 14}" font-size="10" text-anchor="end">${maxX} s</text>`,
+  ];
+  if (limit !== undefined) {
+    out.push(
+      `<line x1="${left}" y1="${y(limit)}" x2="${left + plotW}" y2="${y(limit)}" stroke="#000" stroke-dasharray="4 3"/>`,
+      `<text x="${left + plotW + 5}" y="${y(limit) + 4}" font-size="10">R = ${limit}</text>`,
+    );
+  }
+  series.forEach((s, k) => {
+    const points = s.values.map((v, i) => `${x(i + 0.5).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
+    out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${points}"/>`);
+    out.push(
+      `<text x="${left + plotW + 10}" y="${top + 15 + k * 15}" font-size="11" fill="${s.color}">${s.label}</text>`,
+    );
+  });
+  return out.join('\n');
+}
+
+/** One panel per (N, interval): checks completed per second by mode; one for the rate-limit run. */
+export function svgChart(report: BenchReport): string {
+  const width = 760;
+  const height = 190;
+  const groups = new Map<string, RunResult[]>();
+  for (const run of report.runs) {
+    const key = `N = ${run.checks.toLocaleString('en-US')}, interval ${run.intervalSeconds} s`;
+    groups.set(key, [...(groups.get(key) ?? []), run]);
+  }
+  const panels: string[] = [];
+  let y0 = 0;
+  for (const [key, runs] of groups) {
+    panels.push(
+      panel(
+        `Checks completed per second — ${key}`,
+        runs.map((r) => ({ label: r.mode, color: COLORS[r.mode] ?? '#000', values: r.perSecond })),
+        y0,
+        width,
+        height,
+      ),
+    );
+    y0 += height;
+  }
+  if (report.rate) {
+    panels.push(
+      panel(
+        `Requests per second at the simulator — rate-limit run`,
+        [{ label: 'received', color: COLORS.rate!, values: report.rate.requestsPerSecond }],
+        y0,
+        width,
+        height,
+        report.rate.limit,
+      ),
+    );
+    y0 += height;
+  }
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y0}" font-family="sans-serif">`,
+    `<rect width="100%" height="100%" fill="#fff"/>`,
+    ...panels,
+    '</svg>',
+    '',
+  ].join('\n');
+}
+
+/** The issue's targets, each with the figure that decides it. */
+export function targets(report: BenchReport): string {
+  const netcheck = report.runs.filter((r) => r.mode !== 'raw');
+  const lines = ['| target | measured | reached |', '|---|---|:-:|'];
+  const yes = (ok: boolean) => (ok ? 'yes' : 'no');
+
+  const atZero = netcheck
+    .filter((r) => r.intervalSeconds === 0)
+    .map((r) => ({ r, raw: rawFor(report, r) }))
+    .filter((x) => x.raw);
+  if (atZero.length > 0) {
+    const best = atZero.reduce((a, b) =>
+      b.r.latencyMs.p50 - b.raw!.latencyMs.p50 < a.r.latencyMs.p50 - a.raw!.latencyMs.p50 ? b : a,
+    );
+    const overhead = best.r.latencyMs.p50 - best.raw!.latencyMs.p50;
+    lines.push(
+      `| p50 overhead ≤ 25 ms (interval 0) | ${num(overhead, 0)} ms (${best.r.mode}, N = ${num(best.r.checks, 0)}) | ${yes(overhead <= 25)} |`,
+    );
+  }
+  for (const interval of report.settings.intervals) {
+    const withRaw = netcheck
+      .filter((r) => r.intervalSeconds === interval)
+      .map((r) => ({ r, raw: rawFor(report, r) }))
+      .filter((x) => x.raw);
+    if (withRaw.length === 0) continue;
+    const ratios = withRaw.map((x) => ({ ...x, ratio: x.r.checksPerSecond / x.raw!.checksPerSecond }));
+    const best = ratios.reduce((a, b) => (b.ratio > a.ratio ? b : a));
+    lines.push(
+      `| ≥ 0.5× raw throughput (interval ${interval} s) | ${num(best.ratio, 2)}× (${best.r.mode}, N = ${num(best.r.checks, 0)}) | ${yes(best.ratio >= 0.5)} |`,
+    );
+  }
+  if (report.rate) {
+    const r = report.rate;
+    const ok = r.utilization >= 0.95 && r.maxInAnyWindow1s <= r.limit;
+    lines.push(
+      `| ≥ 95 % of R, no 1-s window above R | ${num(r.utilization * 100)} %, max ${r.maxInAnyWindow1s} in 1 s (R = ${r.limit}) | ${yes(ok)} |`,
+    );
+  }
+  const fast = netcheck.filter((r) => r.mode !== 'standard' && r.eventsPerCheck);
+  if (fast.length > 0) {
+    const most = Math.max(...fast.map((r) => r.eventsPerCheck!.max));
+    const mean = Math.max(...fast.map((r) => r.eventsPerCheck!.mean));
+    lines.push(
+      `| ≤ 12 history events per check (fast) | ${num(mean)} on average, ${most} at most | ${yes(most <= 12)} |`,
+    );
+  }
+  return lines.join('\n');
+}
