@@ -128,7 +128,7 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
     Object.assign(progress, { phase, nextPollAt: undefined }, extra);
     const lines = [
       `**${check.operation}** for ${masked} — phase **${phase}**`,
-      `authorizations ${progress.authorizations}/${maxAuthorizations} · polls ${progress.polls}` +
+      `authorization ${progress.authorizations} of ${maxAuthorizations} · polls ${progress.polls}` +
         (progress.intervalSeconds !== undefined ? ` · interval ${progress.intervalSeconds}s` : ''),
     ];
     if (progress.nextPollAt) lines.push(`next poll at ${progress.nextPollAt}`);
