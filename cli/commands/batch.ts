@@ -49,7 +49,34 @@ async function follow(
   const view = progressView();
   let total = options.total ?? (await handle.progress()).total;
   const counts: FollowResult = { records: 0, failures: 0, byOutcome: {} };
-  view.update({ done: 0, total, failed: 0 });
+  // Ctrl-C stops following (and restores the terminal), never the batch.
+  const onSignal = () => {
+    view.stop();
+    console.error(
+      `\nstopped following batch ${handle.batchId}; it goes on. \`netcheck results ${handle.batchId}\` picks it up again.`,
+    );
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  // Records arrive a result page at a time; the progress query moves the counters in between.
+  let live = { done: 0, failed: 0 };
+  const show = () =>
+    view.update({
+      done: Math.max(counts.records, live.done),
+      total,
+      failed: Math.max(counts.failures, live.failed),
+    });
+  const poller = setInterval(() => {
+    handle.progress().then(
+      (p) => {
+        total = Math.max(total, p.total);
+        live = { done: p.done, failed: p.byOutcome.failed + p.byOutcome.invalid + p.byOutcome.cancelled };
+        show();
+      },
+      () => undefined, // only a display; the results loop reports real errors
+    );
+  }, 1_000);
+  show();
   try {
     for await (const record of handle.results()) {
       await writer.write(record, options.msisdnOf?.(record.index));
@@ -57,9 +84,12 @@ async function follow(
       counts.byOutcome[record.outcome] = (counts.byOutcome[record.outcome] ?? 0) + 1;
       if (isFailure(record)) counts.failures++;
       total = Math.max(total, counts.records);
-      view.update({ done: counts.records, total, failed: counts.failures });
+      show();
     }
   } finally {
+    clearInterval(poller);
+    process.off('SIGINT', onSignal);
+    view.update({ done: counts.records, total, failed: counts.failures });
     view.stop();
     await writer.close();
   }

@@ -46,6 +46,13 @@ export async function warnWithoutWorkers(
   }
 }
 
+/** The message of the deepest cause (the ApplicationFailure that names the code), not "Activity task failed". */
+function innermostMessage(err: Error): string {
+  let current: Error = err;
+  for (let depth = 0; depth < 8 && current.cause instanceof Error; depth++) current = current.cause;
+  return current.message;
+}
+
 export async function checkCommand(msisdn: string, options: CheckCommandOptions): Promise<ExitCode> {
   if (options.maxAge !== undefined && options.op !== 'sim-swap') {
     throw new UsageError(`--max-age applies only to --op sim-swap (got --op ${options.op})`);
@@ -72,7 +79,7 @@ export async function checkCommand(msisdn: string, options: CheckCommandOptions)
     } catch (err) {
       if (err instanceof WorkflowFailedError) {
         const code = errorCodeOf(err);
-        const message = err.cause?.message ?? err.message;
+        const message = innermostMessage(err);
         if (code && failsRun(code)) {
           // INVALID_INPUT / CONFIGURATION: the request or the worker's settings must change.
           throw new UsageError(`the check was refused: ${message}`);

@@ -15,9 +15,14 @@ export async function simulatorCommand(args: string[]): Promise<ExitCode> {
     console.log(SIMULATOR_HELP);
     return EXIT.OK;
   }
+  // The key it generates lives where the embedded stack keeps its own (NETCHECK_STATE_DIR).
+  const withStateDir =
+    process.env.NETCHECK_STATE_DIR && !args.some((a) => a === '--state-dir' || a.startsWith('--state-dir='))
+      ? [...args, '--state-dir', process.env.NETCHECK_STATE_DIR]
+      : args;
   let simulator;
   try {
-    simulator = await runSimulatorCli(args, { handleSignals: false });
+    simulator = await runSimulatorCli(withStateDir, { handleSignals: false });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     // parseArgs errors, bad numbers, a bad scenario file: the user's to fix.

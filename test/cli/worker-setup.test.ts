@@ -112,6 +112,23 @@ describe('netcheck worker', () => {
     }
   });
 
+  it('a check refused for the worker’s configuration (wrong application id) exits 2 and says why', async () => {
+    const taskQueue = uniqueTaskQueue('cli-misconfigured');
+    const env = sharedStackEnv(taskQueue);
+    // A syntactically fine app id the simulator does not trust: Vonage would answer 401 to its JWT.
+    const worker = new Running(
+      spawnCli(['worker'], { ...env, VONAGE_APPLICATION_ID: '00000000-0000-4000-8000-000000000000' }),
+    );
+    try {
+      await worker.waitFor(/netcheck worker polling task queue/);
+      const check = await runCli(['check', uniqueNumber(), '--op', 'device-connectivity'], { env });
+      expect(check.code).toBe(2);
+      expect(check.stderr).toMatch(/the check was refused: .*CONFIGURATION/);
+    } finally {
+      expect(await worker.stop('SIGTERM')).toBe(0);
+    }
+  });
+
   it('a bad configuration exits 2 and lists every problem', async () => {
     const env = {
       ...sharedStackEnv('q'),
