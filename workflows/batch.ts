@@ -246,6 +246,13 @@ export async function batchCheck(input: BatchInput): Promise<BatchProgress> {
         ...(check.subject ? [{ key: NetcheckSubject, value: check.subject }] : []),
       ],
       staticSummary: `${request.operation} · ${maskMsisdn(request.msisdn)} · batch ${batchId} #${index}`,
+      staticDetails: [
+        `**Operation:** ${request.operation}`,
+        `**Number:** ${maskMsisdn(request.msisdn)}`,
+        ...(args.maxAge !== undefined ? [`**maxAge:** ${args.maxAge} h`] : []),
+        ...(check.subject ? [`**Subject:** ${check.subject}`] : []),
+        `**Batch:** ${batchId} · item ${index}`,
+      ].join('\n\n'),
     })
       .then(
         (result) => record({ ...base, outcome: result.status, result }),

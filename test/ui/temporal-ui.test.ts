@@ -208,5 +208,7 @@ describe.skipIf(!chromiumPath && !process.env.CI)('the Temporal UI', () => {
     });
     const child = await mainTextWith(/phase done/, 'User Metadata');
     expect(child).toMatch(new RegExp(`sim-swap · \\+99\\*{6}699 · batch ${batchId} #1`));
+    expect(child).toMatch(/Operation: sim-swap/);
+    expect(child).toMatch(new RegExp(`Batch: ${batchId} · item 1`));
   });
 });
