@@ -5,10 +5,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { netcheckPlugin, type NetcheckPluginOptions } from '../../worker/plugin.js';
 import type { ScenarioFile } from '../../simulator/index.js';
+
+// Workers in tests log warnings and errors only (activity retries, failures); info lines would bury them.
+Runtime.install({
+  logger: new DefaultLogger(process.env.NETCHECK_TEST_LOG_LEVEL === 'INFO' ? 'INFO' : 'WARN'),
+});
 
 export interface TestEnv {
   client: Client;
