@@ -5,6 +5,7 @@
  * transport failures to `NETWORK_ERROR` / `TIMEOUT`. Cancellation follows the AbortSignal the
  * caller passes (the activity's cancellation signal inside Temporal).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CancelledFailure, type ApplicationFailure } from '@temporalio/common';
 import { Pool } from 'undici';
 import { netcheckFailure } from '../domain/index.js';
@@ -21,6 +22,11 @@ export interface HttpOptions {
   connections?: number;
   /** How long an idle connection is kept (default 4 000 ms; a server's Keep-Alive hint may lower it). */
   keepAliveTimeoutMs?: number;
+  /**
+   * Most requests this client sends in any 1-s window (default: no limit). Requests over the
+   * limit wait (cancellably) for their turn, so a worker never bursts past the provider's rate.
+   */
+  maxRequestsPerSecond?: number;
 }
 
 export const HTTP_DEFAULTS = {
@@ -29,7 +35,41 @@ export const HTTP_DEFAULTS = {
   bodyTimeoutMs: 20_000,
   connections: 16,
   keepAliveTimeoutMs: 4_000,
-} as const satisfies Required<HttpOptions>;
+} as const satisfies Required<Omit<HttpOptions, 'maxRequestsPerSecond'>>;
+
+/**
+ * Paced requests keep this much more than 1 s between a request and the one `limit` places
+ * later: the provider times arrivals, which jitter by a few ms, and a request that arrives early
+ * by even 1 ms would make a window of limit + 1.
+ */
+export const PACING_MARGIN_MS = 25;
+
+/**
+ * A sliding-window pacer: request k may start no sooner than request k − n plus the window, so no
+ * window holds more than n starts (n = the limit rounded down, at least 1; under 1 req/s the
+ * window widens to 1/limit s). `take()` resolves when the caller's turn comes, FIFO.
+ */
+export function createPacer(perSecond: number, now: () => number = Date.now) {
+  if (!(perSecond > 0) || !Number.isFinite(perSecond)) {
+    throw new RangeError(`maxRequestsPerSecond must be a positive number (got ${perSecond})`);
+  }
+  const n = Math.max(1, Math.floor(perSecond));
+  const windowMs = Math.max(1000, 1000 / perSecond) + PACING_MARGIN_MS;
+  const starts: number[] = []; // ring of the last n start times
+  let next = 0;
+  let latest = 0;
+  return {
+    /** Reserves the next start time and waits for it; an abort gives the turn up. */
+    async take(signal?: AbortSignal): Promise<void> {
+      const previous = starts[next];
+      const at = Math.max(now(), latest, previous === undefined ? 0 : previous + windowMs);
+      starts[next] = latest = at;
+      next = (next + 1) % n;
+      const wait = at - now();
+      if (wait > 0) await sleep(wait, undefined, signal ? { signal } : {});
+    },
+  };
+}
 
 /** Bodies above this size are refused: no Vonage answer comes close. */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
@@ -130,6 +170,8 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
 
 export function createHttpClient(options: HttpOptions = {}): HttpClient {
   const settings = { ...HTTP_DEFAULTS, ...stripUndefined(options) };
+  const pacer =
+    options.maxRequestsPerSecond === undefined ? undefined : createPacer(options.maxRequestsPerSecond);
   const pools = new Map<string, Pool>();
   let closed = false;
 
@@ -167,6 +209,14 @@ export function createHttpClient(options: HttpOptions = {}): HttpClient {
       );
     }
     if (signal?.aborted) throw cancellationFailure(signal, path);
+    if (pacer) {
+      try {
+        await pacer.take(signal);
+      } catch (err) {
+        if (signal?.aborted) throw cancellationFailure(signal, path);
+        throw err;
+      }
+    }
     try {
       const res = await poolFor(url.origin).request({
         method: 'POST',

@@ -28,7 +28,9 @@ export interface NetcheckPluginOptions extends VonageConfig {
   /**
    * Requests per second to Vonage, for every worker of the task queue together: each activity
    * attempt is one HTTP request, and Temporal's server enforces this rate on the queue's activity
-   * tasks. Every worker of the queue should set the same value.
+   * tasks. Every worker of the queue should set the same value. Each worker also paces its own
+   * requests to this rate (`http.maxRequestsPerSecond`, unless set): the server's limiter lets
+   * short bursts through, and local activities (fast mode) bypass it.
    */
   rateLimit?: number;
 }
@@ -73,7 +75,10 @@ export function netcheckPlugin(options: NetcheckPluginOptions): SimplePlugin {
     applicationId: options.applicationId,
     privateKey: options.privateKey,
     baseUrl: options.baseUrl,
-    http: options.http,
+    http: {
+      ...options.http,
+      maxRequestsPerSecond: options.http?.maxRequestsPerSecond ?? options.rateLimit,
+    },
   });
   const { close, ...activities } = vonage;
   return new NetcheckPlugin(

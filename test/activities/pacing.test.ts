@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { createPacer, PACING_MARGIN_MS } from '../../activities/http.js';
+
+/** Most of `times` (ms) within any span shorter than `windowMs`. */
+function maxInWindow(times: number[], windowMs: number): number {
+  let most = 0;
+  for (let i = 0; i < times.length; i++) {
+    most = Math.max(most, times.filter((t) => t >= times[i]! && t < times[i]! + windowMs).length);
+  }
+  return most;
+}
+
+describe('createPacer (http.maxRequestsPerSecond)', () => {
+  it('never starts more than the limit within 1 s, and keeps up the rate', async () => {
+    const pacer = createPacer(5);
+    const t0 = Date.now();
+    const starts = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        await pacer.take();
+        return Date.now();
+      }),
+    );
+    expect(maxInWindow(starts, 1000)).toBeLessThanOrEqual(5);
+    // 12 requests at 5 per window: the last two start in the third window.
+    expect(Math.max(...starts) - t0).toBeGreaterThanOrEqual(2 * (1000 + PACING_MARGIN_MS) - 5);
+    expect(Math.max(...starts) - t0).toBeLessThan(2 * (1000 + PACING_MARGIN_MS) + 300);
+  });
+
+  it('spaces requests 1/limit s apart below 1 request per second', async () => {
+    const pacer = createPacer(0.5);
+    const t0 = Date.now();
+    await pacer.take();
+    const first = Date.now() - t0;
+    await pacer.take();
+    const second = Date.now() - t0;
+    expect(first).toBeLessThan(50);
+    expect(second).toBeGreaterThanOrEqual(2000 + PACING_MARGIN_MS - 5);
+  }, 10_000);
+
+  it('gives the turn up when the signal aborts', async () => {
+    const pacer = createPacer(1);
+    await pacer.take();
+    const controller = new AbortController();
+    const waiting = pacer.take(controller.signal);
+    controller.abort();
+    await expect(waiting).rejects.toThrow();
+  });
+
+  it('refuses a limit that is not a positive number', () => {
+    expect(() => createPacer(0)).toThrow(RangeError);
+    expect(() => createPacer(Number.NaN)).toThrow(RangeError);
+  });
+});
