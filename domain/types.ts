@@ -24,7 +24,8 @@ export interface CheckOptions {
   /**
    * Fast mode: run the HTTP steps as local activities in the workflow's worker — fewer history
    * events and no task-queue hop per step. Retries longer than 10 s become timers. The task
-   * queue's global rate limit does not apply to local activities. Default false.
+   * queue's global rate limit does not apply to local activities; each worker's own pacing to
+   * its rateLimit does. Default false.
    */
   fast?: boolean;
 }
