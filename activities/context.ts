@@ -12,6 +12,11 @@ function currentContext(): Context | undefined {
   }
 }
 
+/** Which attempt of the activity this is (1 outside Temporal). */
+export function activityAttempt(): number {
+  return currentContext()?.info.attempt ?? 1;
+}
+
 /** The activity's cancellation signal inside Temporal; undefined outside. */
 export function activitySignal(): AbortSignal | undefined {
   return currentContext()?.cancellationSignal;

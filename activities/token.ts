@@ -1,5 +1,6 @@
 /** `pollToken`: POST {base}/oauth2/token with the CIBA grant; waiting states are values. */
-import type { PollOutcome, PollTokenInput } from '../domain/index.js';
+import { maskMsisdn, type PollOutcome, type PollTokenInput } from '../domain/index.js';
+import { activityAttempt, activityLog } from './context.js';
 import type { VonageClient } from './client.js';
 import { classifyHttpError, parseProviderError, protocolError } from './errors.js';
 import {
@@ -57,6 +58,14 @@ export function makePollToken(client: VonageClient) {
       const code = parseProviderError(answer.status, answer.body).providerCode?.toLowerCase();
       const state = code === undefined ? undefined : WAITING_STATES[code];
       if (state) return { ...state };
+      // A retry that finds its auth_req_id redeemed: the lost earlier attempt got the token.
+      if (code === 'invalid_grant' && activityAttempt() > 1) {
+        activityLog.warn('auth_req_id already redeemed by an earlier attempt; a new authorization follows', {
+          msisdn: maskMsisdn(msisdn),
+          correlationId,
+        });
+        return { outcome: 'redeemed' };
+      }
     }
     throw classifyHttpError(endpoint, answer, secrets);
   };

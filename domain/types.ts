@@ -146,6 +146,11 @@ export type PollOutcome =
   | { outcome: 'pending' }
   | { outcome: 'slow_down' }
   | { outcome: 'expired' }
+  /**
+   * `invalid_grant` on a retried poll: an earlier attempt most likely redeemed the auth_req_id
+   * and its answer was lost (a worker crash, a timeout). That token is gone; authorize again.
+   */
+  | { outcome: 'redeemed' }
   | { outcome: 'token'; sealedToken: string; expiresIn?: number };
 
 export interface CheckCallInput {

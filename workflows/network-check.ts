@@ -196,7 +196,8 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
             progress.intervalSeconds = interval;
             waitSeconds = interval;
             break;
-          case 'expired':
+          case 'expired': // expired_token
+          case 'redeemed': // a retried poll whose lost earlier attempt took the token
             break polling;
         }
       }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { jwtVerify } from 'jose';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createActivities, createTokenSealer, type NetcheckActivities } from '../../activities/index.js';
 import type { ErrorCode, PollTokenInput } from '../../domain/index.js';
@@ -187,5 +188,20 @@ describe('pollToken: error classification', () => {
       expect(failure.type).toBe('INVALID_INPUT');
     }
     expect(server.requests).toHaveLength(0);
+  });
+});
+
+describe('pollToken: a retry that finds its auth_req_id redeemed', () => {
+  it('asks for a new authorization instead of failing (the lost first attempt took the token)', async () => {
+    server.reply({ status: 400, body: { error: 'invalid_grant', error_description: 'already redeemed' } });
+    const retry = new MockActivityEnvironment({ attempt: 2 });
+    await expect(retry.run(acts.pollToken, input)).resolves.toEqual({ outcome: 'redeemed' });
+  });
+
+  it('is still final INVALID_GRANT on a first attempt', async () => {
+    server.reply({ status: 400, body: { error: 'invalid_grant' } });
+    const first = new MockActivityEnvironment({ attempt: 1 });
+    const failure = await failureOf(first.run(acts.pollToken, input));
+    expect(failure).toMatchObject({ type: 'INVALID_GRANT', nonRetryable: true });
   });
 });
