@@ -45,9 +45,10 @@ export const HTTP_DEFAULTS = {
 export const PACING_MARGIN_MS = 25;
 
 /**
- * A sliding-window pacer: request k may start no sooner than request k − n plus the window, so no
- * window holds more than n starts (n = the limit rounded down, at least 1; under 1 req/s the
- * window widens to 1/limit s). `take()` resolves when the caller's turn comes, FIFO.
+ * A sliding-window pacer: request k starts no sooner than 1 s (+ margin) after request k − n
+ * actually started (n = the limit rounded down, at least 1; under 1 req/s the window widens to
+ * 1/limit s), so no window holds more than n starts even when a timer fires late. `take()`
+ * resolves when the caller's turn comes, in call order; an abort gives the turn up.
  */
 export function createPacer(perSecond: number, now: () => number = Date.now) {
   if (!(perSecond > 0) || !Number.isFinite(perSecond)) {
@@ -55,18 +56,21 @@ export function createPacer(perSecond: number, now: () => number = Date.now) {
   }
   const n = Math.max(1, Math.floor(perSecond));
   const windowMs = Math.max(1000, 1000 / perSecond) + PACING_MARGIN_MS;
-  const starts: number[] = []; // ring of the last n start times
-  let next = 0;
+  /** Start time of request k: planned when reserved, actual once started; kept until k + n starts. */
+  const starts = new Map<number, number>();
+  let reserved = 0;
   let latest = 0;
   return {
-    /** Reserves the next start time and waits for it; an abort gives the turn up. */
     async take(signal?: AbortSignal): Promise<void> {
-      const previous = starts[next];
-      const at = Math.max(now(), latest, previous === undefined ? 0 : previous + windowMs);
-      starts[next] = latest = at;
-      next = (next + 1) % n;
-      const wait = at - now();
-      if (wait > 0) await sleep(wait, undefined, signal ? { signal } : {});
+      const k = reserved++;
+      const earliest = () => (starts.get(k - n) ?? -Infinity) + windowMs;
+      latest = Math.max(now(), latest, earliest());
+      starts.set(k, latest);
+      for (let wait = latest - now(); wait > 0; wait = earliest() - now()) {
+        await sleep(wait, undefined, signal ? { signal } : {}); // an abort keeps the planned time
+      }
+      starts.set(k, now());
+      starts.delete(k - n);
     },
   };
 }
