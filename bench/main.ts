@@ -4,7 +4,7 @@
  *   dev server (SQLite + WAL, headless) ─┐
  *   simulator (fresh per run, 50 ms)  ───┼─► raw flow (child process)   ─► checks/s, latency, CPU, RSS
  *   workflow bundle (built once)     ────┘   netcheck worker (child)    ─► + events/check, server CPU
- *                                            rate-limit run (standard)  ─► sustained req/s vs R
+ *                                            rate-limit runs            ─► sustained req/s vs R
  *
  * Prints Markdown tables and writes JSON, Markdown and an SVG chart to the result directory.
  */
@@ -16,21 +16,25 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { projectRoot } from '../scripts/temporal-cli.js';
-import { parseOptions, type BenchOptions } from './options.js';
+import { parseOptions, plan, type BenchOptions } from './options.js';
 import { markdown, svgChart, targets, type BenchReport, type Machine } from './report.js';
 import {
+  LATENCY_VARIANTS,
+  latencyRun,
   MODE_SETTINGS,
   netcheckRun,
   rateLimitRun,
   rawRun,
   type BenchContext,
+  type LatencyRunResult,
+  type RateRunResult,
   type RunResult,
 } from './runs.js';
 import { startDevServer } from './server.js';
 
 const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
-function machine(temporalCli: string): Machine {
+function machine(temporalCli: string, loadAtStart: number): Machine {
   let temporalServer = 'unknown';
   try {
     const version = execFileSync(temporalCli, ['--version'], { encoding: 'utf8' });
@@ -45,6 +49,7 @@ function machine(temporalCli: string): Machine {
     node: process.versions.node,
     os: `${os.type()} ${os.release()}`,
     temporalServer,
+    loadAverage: { start: loadAtStart, end: Math.round(os.loadavg()[0]! * 100) / 100 },
   };
 }
 
@@ -59,6 +64,7 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   if (!options) return;
   const started = Date.now();
+  const loadAtStart = Math.round(os.loadavg()[0]! * 100) / 100;
   const tmpDir = mkdtempSync(path.join(os.tmpdir(), 'netcheck-bench-'));
   const server = await startDevServer(tmpDir, log);
   log(`dev server at ${server.address} (SQLite WAL, ${server.dbFile})`);
@@ -86,36 +92,40 @@ async function main(): Promise<void> {
       log,
     };
 
-    const smallest = Math.min(...options.sizes);
-    const runs: RunResult[] = [];
-    for (const size of [...options.sizes].sort((a, b) => a - b)) {
-      for (const interval of options.intervals) {
-        const modes =
-          size === smallest ? options.modes : options.modes.filter((m) => options.bigModes.includes(m));
-        for (const mode of modes) {
-          log(`${mode}: N = ${size}, interval ${interval} s, concurrency ${options.concurrency}`);
-          const run =
-            mode === 'raw'
-              ? await rawRun(ctx, size, interval, MODE_SETTINGS.tuned.http)
-              : await netcheckRun(ctx, mode, size, interval);
-          log(
-            `  ${run.checksPerSecond} checks/s, p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms, ok ${run.ok}/${run.checks}` +
-              (run.eventsPerCheck ? `, ${run.eventsPerCheck.mean} events/check` : ''),
-          );
-          runs.push(run);
-        }
-      }
+    const latency: LatencyRunResult[] = [];
+    for (const variant of options.latencyChecks > 0 ? LATENCY_VARIANTS : []) {
+      log(`latency: ${variant}, ${options.latencyChecks} single checks one at a time, interval 0`);
+      const result = await latencyRun(ctx, variant, options.latencyChecks);
+      log(
+        `  p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms, ok ${result.ok}/${result.checks}`,
+      );
+      latency.push(result);
     }
-    let rate;
-    if (options.rate > 0) {
-      log(`rate-limit run: R = ${options.rate} req/s, ${options.rateChecks} checks, standard mode`);
-      rate = await rateLimitRun(ctx, options.rate, options.rateChecks);
-      log(`  sustained ${rate.sustainedPerSecond} req/s, max in any 1 s ${rate.maxInAnyWindow1s}`);
+
+    const runs: RunResult[] = [];
+    for (const { mode, size, interval } of plan(options)) {
+      log(`${mode}: N = ${size}, interval ${interval} s, concurrency ${options.concurrency}`);
+      const run =
+        mode === 'raw'
+          ? await rawRun(ctx, size, interval, MODE_SETTINGS.tuned.http)
+          : await netcheckRun(ctx, mode, size, interval);
+      log(
+        `  ${run.checksPerSecond} checks/s, p50 ${run.latencyMs.p50} ms, p99 ${run.latencyMs.p99} ms, ok ${run.ok}/${run.checks}` +
+          (run.eventsPerCheck ? `, ${run.eventsPerCheck.mean} events/check` : ''),
+      );
+      runs.push(run);
+    }
+    const rate: RateRunResult[] = [];
+    for (const mode of options.rate > 0 ? options.rateModes : []) {
+      log(`rate-limit run: ${mode}, R = ${options.rate} req/s, ${options.rateChecks} checks`);
+      const result = await rateLimitRun(ctx, mode, options.rate, options.rateChecks);
+      log(`  sustained ${result.sustainedPerSecond} req/s, max in any 1 s ${result.maxInAnyWindow1s}`);
+      rate.push(result);
     }
 
     const report: BenchReport = {
       date: new Date().toISOString(),
-      machine: machine(server.binary),
+      machine: machine(server.binary, loadAtStart),
       settings: {
         concurrency: options.concurrency,
         latencyMs: options.latencyMs,
@@ -123,7 +133,8 @@ async function main(): Promise<void> {
         intervals: options.intervals,
       },
       runs,
-      ...(rate ? { rate } : {}),
+      latency,
+      rate,
       modes: MODE_SETTINGS,
     };
     const md = `${markdown(report)}\n\n${targets(report)}\n`;

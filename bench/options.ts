@@ -9,15 +9,22 @@ export interface BenchOptions {
   sizes: number[];
   /** Simulator CIBA intervals, seconds. */
   intervals: number[];
+  /** Modes at the smallest size and the first interval. */
   modes: Mode[];
-  /** Modes run at sizes above the smallest. */
+  /** Modes at the smallest size and the other intervals. */
+  intervalModes: Mode[];
+  /** Modes and intervals run at sizes above the smallest. */
   bigModes: Mode[];
+  bigIntervals: number[];
+  /** Single checks one at a time per latency variant (0 = skip). */
+  latencyChecks: number;
   concurrency: number;
   /** Simulator latency per request, ms. */
   latencyMs: number;
   /** Rate-limit run: R req/s (0 = skip) and its number of checks. */
   rate: number;
   rateChecks: number;
+  rateModes: Exclude<Mode, 'raw'>[];
   /** Where results go; undefined = the default for this kind of run. */
   out?: string;
   /** Name of the result files (latest, full, smoke, custom). */
@@ -28,15 +35,19 @@ const HELP = `npm run bench -- [flags]
 
   (none)            N = 1,000 and 10,000, intervals 0 and 1 s, + rate-limit run (about 10 min)
   --full            adds N = 100,000
-  --smoke           N = 50, interval 0, tiny rate-limit run (seconds; what CI runs)
+  --smoke           N = 20, interval 0, every mode and run kind at a tiny size (what CI runs)
   --sizes a,b       check counts (the smallest runs every mode, larger ones --big-modes)
   --intervals a,b   CIBA intervals in seconds
-  --modes m,...     of ${MODES.join(', ')}
+  --modes m,...     modes at the smallest size, first interval: of ${MODES.join(', ')} (default all)
+  --interval-modes  modes at the smallest size, other intervals (default raw,standard,tuned)
   --big-modes m,... modes for sizes above the smallest (default raw,tuned)
+  --big-intervals   intervals for sizes above the smallest (default 0)
+  --latency-checks K  single checks one at a time per variant (default 40; 0 = skip)
   --concurrency C   checks in flight, raw and netcheck alike (default 100)
   --latency-ms L    simulator latency per request (default 50)
-  --rate R          rate-limit run at R req/s (0 = skip; default 100)
-  --rate-checks N   checks in the rate-limit run (default 1,000)
+  --rate R          rate-limit runs at R req/s (0 = skip; default 30)
+  --rate-checks N   checks in each rate-limit run (default 300)
+  --rate-modes m,.. netcheck modes of the rate-limit run (default standard,tuned)
   --out DIR         result directory (default bench/results for default and --full runs, else a temp dir)
 `;
 
@@ -67,11 +78,15 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       sizes: { type: 'string' },
       intervals: { type: 'string' },
       modes: { type: 'string' },
+      'interval-modes': { type: 'string' },
       'big-modes': { type: 'string' },
+      'big-intervals': { type: 'string' },
+      'latency-checks': { type: 'string' },
       concurrency: { type: 'string' },
       'latency-ms': { type: 'string' },
       rate: { type: 'string' },
       'rate-checks': { type: 'string' },
+      'rate-modes': { type: 'string' },
       out: { type: 'string' },
     },
   });
@@ -84,21 +99,29 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     'sizes',
     'intervals',
     'modes',
+    'interval-modes',
     'big-modes',
+    'big-intervals',
+    'latency-checks',
     'concurrency',
     'latency-ms',
     'rate',
     'rate-checks',
+    'rate-modes',
   ].some((k) => values[k as keyof typeof values] !== undefined);
   const options: BenchOptions = {
-    sizes: list(values.sizes, smoke ? [50] : values.full ? [1_000, 10_000, 100_000] : [1_000, 10_000]),
+    sizes: list(values.sizes, smoke ? [20] : values.full ? [1_000, 10_000, 100_000] : [1_000, 10_000]),
     intervals: list(values.intervals, smoke ? [0] : [0, 1]),
     modes: modes(values.modes, [...MODES]),
+    intervalModes: modes(values['interval-modes'], ['raw', 'standard', 'tuned']),
     bigModes: modes(values['big-modes'], ['raw', 'tuned']),
+    bigIntervals: list(values['big-intervals'], [0]),
+    latencyChecks: list(values['latency-checks'], [smoke ? 3 : 40])[0]!,
     concurrency: list(values.concurrency, [smoke ? 20 : 100])[0]!,
     latencyMs: list(values['latency-ms'], [50])[0]!,
-    rate: list(values.rate, [smoke ? 50 : 100])[0]!,
-    rateChecks: list(values['rate-checks'], [smoke ? 30 : 1_000])[0]!,
+    rate: list(values.rate, [smoke ? 20 : 30])[0]!,
+    rateChecks: list(values['rate-checks'], [smoke ? 20 : 300])[0]!,
+    rateModes: modes(values['rate-modes'], ['standard', 'tuned']).filter((m) => m !== 'raw'),
     ...(values.out !== undefined ? { out: values.out } : {}),
     label: smoke ? 'smoke' : custom ? 'custom' : values.full ? 'full' : 'latest',
   };
@@ -108,4 +131,25 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
   if (options.sizes.some((n) => !Number.isInteger(n) || n < 1))
     throw new Error('--sizes must be whole numbers ≥ 1');
   return options;
+}
+
+export interface PlannedRun {
+  mode: Mode;
+  size: number;
+  interval: number;
+}
+
+/** The smallest size: `modes` at the first interval, `intervalModes` at the others; larger sizes: `bigModes` × `bigIntervals`. */
+export function plan(options: BenchOptions): PlannedRun[] {
+  const sizes = [...options.sizes].sort((a, b) => a - b);
+  const runs: PlannedRun[] = [];
+  for (const size of sizes) {
+    const big = size !== sizes[0];
+    const intervals = big ? options.bigIntervals : options.intervals;
+    intervals.forEach((interval, i) => {
+      const modes = big ? options.bigModes : i === 0 ? options.modes : options.intervalModes;
+      for (const mode of modes) runs.push({ mode, size, interval });
+    });
+  }
+  return runs;
 }

@@ -44,7 +44,11 @@ export const MODE_SETTINGS: Record<Exclude<Mode, 'raw'>, ModeSettings> = {
   /** HTTP steps as local activities (`fast: true`); defaults otherwise. */
   fast: { fast: true, tuning: {} },
   /** Fast mode plus the worker and HTTP settings the figures called for. */
-  tuned: { fast: true, tuning: {} },
+  tuned: {
+    fast: true,
+    tuning: { maxConcurrentWorkflowTaskExecutions: 200, maxConcurrentLocalActivityExecutions: 200 },
+    http: { connections: 100 },
+  },
 };
 
 export interface RunResult {
@@ -73,7 +77,24 @@ export interface RunResult {
   perSecond: number[];
 }
 
+/** Single checks, one at a time (concurrency 1), interval 0: where per-check overhead shows undiluted. */
+export interface LatencyRunResult {
+  variant: LatencyVariant;
+  checks: number;
+  ok: number;
+  /** Starts the server answered with the first workflow task inline (fast+eager only). */
+  eagerStarts?: number;
+  latencyMs: Summary;
+}
+
+/** Untimed checks first: a fresh process's first ones pay for JIT, connections and caches. */
+const LATENCY_WARMUP = 5;
+
+export const LATENCY_VARIANTS = ['raw', 'standard', 'fast', 'fast+eager'] as const;
+export type LatencyVariant = (typeof LATENCY_VARIANTS)[number];
+
 export interface RateRunResult {
+  mode: Exclude<Mode, 'raw'>;
   limit: number;
   checks: number;
   ok: number;
@@ -85,6 +106,11 @@ export interface RateRunResult {
   refused429: number;
   /** Requests received in each second. */
   requestsPerSecond: number[];
+  /**
+   * How late the simulator answered beyond its set latency: its event loop was busy, so it also
+   * timed arrivals late. Bunched late timestamps can fill a 1-s window the client never filled.
+   */
+  simulatorLagMs: Summary;
 }
 
 const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
@@ -186,6 +212,8 @@ export async function rawRun(
   checks: number,
   interval: number,
   http?: HttpOptions,
+  concurrency = ctx.concurrency,
+  warmup = 0,
 ): Promise<RunResult> {
   const run = runCounter++;
   const sim = await simulatorFor(ctx, interval);
@@ -200,7 +228,8 @@ export async function rawRun(
       vonage: vonage(ctx, sim, http),
       count: checks,
       run,
-      concurrency: ctx.concurrency,
+      concurrency,
+      warmup,
     } satisfies ParentMessage);
     const result = await done;
     const wall = (Date.now() - t0) / 1000;
@@ -210,7 +239,7 @@ export async function rawRun(
       mode: 'raw',
       checks,
       intervalSeconds: interval,
-      concurrency: ctx.concurrency,
+      concurrency,
       ok: result.checks.filter((c) => c.ok).length,
       wallSeconds: round(wall, 2),
       checksPerSecond: round(checks / wall, 1),
@@ -332,13 +361,56 @@ export async function netcheckRun(
   }
 }
 
-/** Standard mode (rate limits apply to regular activities only) against a simulator limited to R. */
-export async function rateLimitRun(ctx: BenchContext, limit: number, checks: number): Promise<RateRunResult> {
+export async function latencyRun(
+  ctx: BenchContext,
+  variant: LatencyVariant,
+  checks: number,
+): Promise<LatencyRunResult> {
+  if (variant === 'raw') {
+    const run = await rawRun(ctx, checks, 0, MODE_SETTINGS.tuned.http, 1, LATENCY_WARMUP);
+    return { variant, checks, ok: run.ok, latencyMs: run.latencyMs };
+  }
+  const run = runCounter++;
+  const sim = await simulatorFor(ctx, 0);
+  const taskQueue = `bench-single-${run}-${Date.now()}`;
+  const settings = variant === 'standard' ? MODE_SETTINGS.standard : MODE_SETTINGS.fast;
+  const worker = await startWorker(ctx, sim, taskQueue, settings);
+  try {
+    const done = nextMessage(worker.child, 'singles-done');
+    worker.child.send({
+      kind: 'singles',
+      count: checks,
+      warmup: LATENCY_WARMUP,
+      run,
+      fast: variant !== 'standard',
+      eager: variant === 'fast+eager',
+    } satisfies ParentMessage);
+    const result = await done;
+    return {
+      variant,
+      checks,
+      ok: result.checks.filter((c) => c.ok).length,
+      ...(variant === 'fast+eager' ? { eagerStarts: result.eagerStarts } : {}),
+      latencyMs: roundSummary(summarize(result.checks.map((c) => c.end - c.start))),
+    };
+  } finally {
+    await worker.stop();
+    await sim.close();
+  }
+}
+
+/** A batch against a simulator limited to R req/s, the worker's rateLimit also R. */
+export async function rateLimitRun(
+  ctx: BenchContext,
+  mode: Exclude<Mode, 'raw'>,
+  limit: number,
+  checks: number,
+): Promise<RateRunResult> {
   const run = runCounter++;
   const requestLog = path.join(ctx.tmpDir, `requests-${run}.jsonl`);
   const sim = await simulatorFor(ctx, 0, { rateLimit: limit, requestLog });
   const taskQueue = `bench-rate-${run}-${Date.now()}`;
-  const worker = await startWorker(ctx, sim, taskQueue, MODE_SETTINGS.standard, limit);
+  const worker = await startWorker(ctx, sim, taskQueue, MODE_SETTINGS[mode], limit);
   let result;
   try {
     result = await runNetcheck(ctx.client, {
@@ -347,7 +419,7 @@ export async function rateLimitRun(ctx: BenchContext, limit: number, checks: num
       count: checks,
       run,
       concurrency: ctx.concurrency,
-      fast: false,
+      fast: MODE_SETTINGS[mode].fast,
     });
   } finally {
     await worker.stop();
@@ -357,7 +429,7 @@ export async function rateLimitRun(ctx: BenchContext, limit: number, checks: num
   const entries = readFileSync(requestLog, 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((line) => JSON.parse(line) as { time: string; status: number | string });
+    .map((line) => JSON.parse(line) as { time: string; status: number | string; latencyMs: number });
   const times = entries.map((e) => Date.parse(e.time));
   const accepted = entries.filter((e) => e.status !== 429).length;
   const first = Math.min(...times);
@@ -365,6 +437,7 @@ export async function rateLimitRun(ctx: BenchContext, limit: number, checks: num
   // n requests spread over a span make n - 1 gaps.
   const sustained = (accepted - 1) / Math.max(0.001, (last - first) / 1000);
   return {
+    mode,
     limit,
     checks,
     ok: result.summary.byOutcome.ok,
@@ -374,5 +447,8 @@ export async function rateLimitRun(ctx: BenchContext, limit: number, checks: num
     maxInAnyWindow1s: stats.maxRequestsInAnyWindow1s,
     refused429: entries.length - accepted,
     requestsPerSecond: perSecond(times, first),
+    simulatorLagMs: roundSummary(
+      summarize(entries.filter((e) => e.status === 200).map((e) => Math.max(0, e.latencyMs - ctx.latencyMs))),
+    ),
   };
 }
