@@ -147,6 +147,21 @@ async function main(): Promise<void> {
     log(
       `results in ${dir}/${options.label}.{json,md,svg}; ${Math.round((Date.now() - started) / 1000)} s in all`,
     );
+    // Not a timing assertion: every check must come back ok, without a CIBA protocol violation.
+    const problems = [
+      ...runs
+        .filter((r) => r.ok !== r.checks || r.violations > 0)
+        .map(
+          (r) =>
+            `${r.mode} N=${r.checks} interval ${r.intervalSeconds}: ${r.ok} ok, ${r.violations} violations`,
+        ),
+      ...latency.filter((l) => l.ok !== l.checks).map((l) => `latency ${l.variant}: ${l.ok}/${l.checks} ok`),
+      ...rate.filter((r) => r.ok !== r.checks).map((r) => `rate ${r.mode}: ${r.ok}/${r.checks} ok`),
+    ];
+    if (problems.length > 0) {
+      console.error(`bench: checks that did not come back ok:\n  ${problems.join('\n  ')}`);
+      process.exitCode = 1;
+    }
   } finally {
     await connection.close();
     await server.stop();
