@@ -47,8 +47,10 @@ export const PACING_MARGIN_MS = 25;
 /**
  * A sliding-window pacer: request k starts no sooner than 1 s (+ margin) after request k − n
  * actually started (n = the limit rounded down, at least 1; under 1 req/s the window widens to
- * 1/limit s), so no window holds more than n starts even when a timer fires late. `take()`
- * resolves when the caller's turn comes, in call order; an abort gives the turn up.
+ * 1/limit s), so no window holds more than n starts even when a timer fires late. Starts are
+ * also spread evenly (at least window / n apart): a burst of n requests would reach the provider
+ * queued behind each other, and that queueing jitter is what can squeeze two windows into one.
+ * `take()` resolves when the caller's turn comes, in call order; an abort gives the turn up.
  */
 export function createPacer(perSecond: number, now: () => number = Date.now) {
   if (!(perSecond > 0) || !Number.isFinite(perSecond)) {
@@ -56,17 +58,21 @@ export function createPacer(perSecond: number, now: () => number = Date.now) {
   }
   const n = Math.max(1, Math.floor(perSecond));
   const windowMs = Math.max(1000, 1000 / perSecond) + PACING_MARGIN_MS;
-  /** Start time of request k: planned when reserved, actual once started; kept until k + n starts. */
+  const gapMs = windowMs / n;
+  /** Actual start time of request k (planned until it starts); kept until request k + n starts. */
   const starts = new Map<number, number>();
   let reserved = 0;
-  let latest = 0;
+  let lastPlanned = -Infinity;
   return {
     async take(signal?: AbortSignal): Promise<void> {
       const k = reserved++;
-      const earliest = () => (starts.get(k - n) ?? -Infinity) + windowMs;
-      latest = Math.max(now(), latest, earliest());
-      starts.set(k, latest);
-      for (let wait = latest - now(); wait > 0; wait = earliest() - now()) {
+      // The even spread counts from the previous request's planned time, so timer lateness does not
+      // add up; the window counts from request k − n's actual start, so lateness cannot squeeze it.
+      const planned = Math.max(now(), lastPlanned + gapMs, (starts.get(k - n) ?? -Infinity) + windowMs);
+      lastPlanned = planned;
+      starts.set(k, planned);
+      const earliest = () => Math.max(planned, (starts.get(k - n) ?? -Infinity) + windowMs);
+      for (let wait = planned - now(); wait > 0; wait = earliest() - now()) {
         await sleep(wait, undefined, signal ? { signal } : {}); // an abort keeps the planned time
       }
       starts.set(k, now());
