@@ -117,8 +117,10 @@ async function main(): Promise<void> {
     }
     const rate: RateRunResult[] = [];
     for (const mode of options.rate > 0 ? options.rateModes : []) {
-      log(`rate-limit run: ${mode}, R = ${options.rate} req/s, ${options.rateChecks} checks`);
-      const result = await rateLimitRun(ctx, mode, options.rate, options.rateChecks);
+      log(
+        `rate-limit run: ${mode}, R = ${options.rate} req/s, ${options.rateChecks} checks, concurrency ${options.rateConcurrency}`,
+      );
+      const result = await rateLimitRun(ctx, mode, options.rate, options.rateChecks, options.rateConcurrency);
       log(`  sustained ${result.sustainedPerSecond} req/s, max in any 1 s ${result.maxInAnyWindow1s}`);
       rate.push(result);
     }

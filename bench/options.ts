@@ -25,6 +25,8 @@ export interface BenchOptions {
   rate: number;
   rateChecks: number;
   rateModes: Exclude<Mode, 'raw'>[];
+  /** Batch concurrency of the rate-limit runs: enough to keep R busy, not so much that checks queue for seconds. */
+  rateConcurrency: number;
   /** Where results go; undefined = the default for this kind of run. */
   out?: string;
   /** Name of the result files (latest, full, smoke, custom). */
@@ -48,6 +50,7 @@ const HELP = `npm run bench -- [flags]
   --rate R          rate-limit runs at R req/s (0 = skip; default 30)
   --rate-checks N   checks in each rate-limit run (default 300)
   --rate-modes m,.. netcheck modes of the rate-limit run (default standard,tuned)
+  --rate-concurrency C  batch concurrency of the rate-limit runs (default 20)
   --out DIR         result directory (default bench/results for default and --full runs, else a temp dir)
 `;
 
@@ -87,6 +90,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       rate: { type: 'string' },
       'rate-checks': { type: 'string' },
       'rate-modes': { type: 'string' },
+      'rate-concurrency': { type: 'string' },
       out: { type: 'string' },
     },
   });
@@ -108,6 +112,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     'rate',
     'rate-checks',
     'rate-modes',
+    'rate-concurrency',
   ].some((k) => values[k as keyof typeof values] !== undefined);
   const options: BenchOptions = {
     sizes: list(values.sizes, smoke ? [20] : values.full ? [1_000, 10_000, 100_000] : [1_000, 10_000]),
@@ -122,6 +127,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     rate: list(values.rate, [smoke ? 20 : 30])[0]!,
     rateChecks: list(values['rate-checks'], [smoke ? 20 : 300])[0]!,
     rateModes: modes(values['rate-modes'], ['standard', 'tuned']).filter((m) => m !== 'raw'),
+    rateConcurrency: list(values['rate-concurrency'], [20])[0]!,
     ...(values.out !== undefined ? { out: values.out } : {}),
     label: smoke ? 'smoke' : custom ? 'custom' : values.full ? 'full' : 'latest',
   };

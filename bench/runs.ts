@@ -96,13 +96,17 @@ export type LatencyVariant = (typeof LATENCY_VARIANTS)[number];
 export interface RateRunResult {
   mode: Exclude<Mode, 'raw'>;
   limit: number;
+  concurrency: number;
   checks: number;
   ok: number;
   wallSeconds: number;
-  /** Requests the simulator accepted (not 429) per second, first to last request. */
+  /** Requests the simulator accepted (not 429) per second, steady state (mean of whole seconds). */
   sustainedPerSecond: number;
   utilization: number;
+  /** From the simulator's stats: it times a request once its body is read, late when its event loop is busy. */
   maxInAnyWindow1s: number;
+  /** The same, from the request log's receipt times (when the request's headers arrived). */
+  maxInAnyWindow1sAtReceipt: number;
   refused429: number;
   /** Requests received in each second. */
   requestsPerSecond: number[];
@@ -197,6 +201,17 @@ function processFigures(before: ProcSample | undefined, after: ProcSample | unde
     peakRssMiB: round(after?.peakRssMiB ?? NaN, 0),
     cpuSecondsPer1000: round((cpuBetween(before, after) * 1000) / checks, 2),
   };
+}
+
+/** Most of `times` (ms) within any span of `windowMs` (a window (t − windowMs, t]). */
+function maxInWindow(times: number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let head = 0, i = 0; i < sorted.length; i++) {
+    while (sorted[head]! <= sorted[i]! - windowMs) head++;
+    most = Math.max(most, i - head + 1);
+  }
+  return most;
 }
 
 /** CPU seconds this process used since `since`. */
@@ -405,6 +420,7 @@ export async function rateLimitRun(
   mode: Exclude<Mode, 'raw'>,
   limit: number,
   checks: number,
+  concurrency: number,
 ): Promise<RateRunResult> {
   const run = runCounter++;
   const requestLog = path.join(ctx.tmpDir, `requests-${run}.jsonl`);
@@ -418,7 +434,7 @@ export async function rateLimitRun(
       taskQueue,
       count: checks,
       run,
-      concurrency: ctx.concurrency,
+      concurrency,
       fast: MODE_SETTINGS[mode].fast,
     });
   } finally {
@@ -431,21 +447,28 @@ export async function rateLimitRun(
     .filter(Boolean)
     .map((line) => JSON.parse(line) as { time: string; status: number | string; latencyMs: number });
   const times = entries.map((e) => Date.parse(e.time));
-  const accepted = entries.filter((e) => e.status !== 429).length;
+  const accepted = entries.filter((e) => e.status !== 429);
   const first = Math.min(...times);
-  const last = Math.max(...times);
-  // n requests spread over a span make n - 1 gaps.
-  const sustained = (accepted - 1) / Math.max(0.001, (last - first) / 1000);
+  // Steady state: accepted requests per whole second, leaving out the first second (the batch
+  // starting) and the last two (the batch running out of checks, and a partial second).
+  const bins = perSecond(
+    accepted.map((e) => Date.parse(e.time)),
+    first,
+  );
+  const steady = bins.length > 4 ? bins.slice(1, -2) : bins;
+  const sustained = steady.reduce((a, b) => a + b, 0) / Math.max(1, steady.length);
   return {
     mode,
     limit,
+    concurrency,
     checks,
     ok: result.summary.byOutcome.ok,
     wallSeconds: round((result.finishedAt - result.startedAt) / 1000, 2),
     sustainedPerSecond: round(sustained, 1),
     utilization: round(sustained / limit, 3),
     maxInAnyWindow1s: stats.maxRequestsInAnyWindow1s,
-    refused429: entries.length - accepted,
+    maxInAnyWindow1sAtReceipt: maxInWindow(times, 1000),
+    refused429: entries.length - accepted.length,
     requestsPerSecond: perSecond(times, first),
     simulatorLagMs: roundSummary(
       summarize(entries.filter((e) => e.status === 200).map((e) => Math.max(0, e.latencyMs - ctx.latencyMs))),
