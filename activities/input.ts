@@ -66,3 +66,14 @@ export function requireMaxAge(activity: string, value: unknown, fallback: number
   }
   return value;
 }
+
+/** Longest wait a poll may be asked to make first (CIBA intervals are seconds; slow_down adds 5 s each). */
+export const MAX_WAIT_MS = 120_000;
+
+export function requireWaitMs(activity: string, value: unknown): number {
+  if (value === undefined || value === null) return 0;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_WAIT_MS) {
+    throw invalid(activity, `waitMs must be a number of milliseconds from 0 to ${MAX_WAIT_MS}`);
+  }
+  return value;
+}

@@ -1,14 +1,17 @@
 /** `pollToken`: POST {base}/oauth2/token with the CIBA grant; waiting states are values. */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { maskMsisdn, type PollOutcome, type PollTokenInput } from '../domain/index.js';
-import { activityAttempt, activityLog } from './context.js';
+import { activityAttempt, activityLog, activitySignal } from './context.js';
 import type { VonageClient } from './client.js';
 import { classifyHttpError, parseProviderError, protocolError } from './errors.js';
+import { cancellationFailure } from './http.js';
 import {
   requireCorrelationId,
   requireMsisdn,
   requireNonEmpty,
   requireObject,
   requireOperation,
+  requireWaitMs,
 } from './input.js';
 import { logAnswer } from './log.js';
 import { describeIssues, TokenResponse } from './responses.js';
@@ -23,6 +26,17 @@ const WAITING_STATES: Record<string, PollOutcome> = {
   expired_token: { outcome: 'expired' },
 };
 
+/** The CIBA interval, waited inside the (local) activity; the activity's cancellation ends it. */
+async function waitBeforePoll(ms: number): Promise<void> {
+  const signal = activitySignal();
+  try {
+    await sleep(ms, undefined, signal ? { signal } : {});
+  } catch (err) {
+    if (signal?.aborted) throw cancellationFailure(signal, TOKEN_PATH);
+    throw err;
+  }
+}
+
 export function makePollToken(client: VonageClient) {
   return async function pollToken(input: PollTokenInput): Promise<PollOutcome> {
     requireObject('pollToken', input);
@@ -30,7 +44,9 @@ export function makePollToken(client: VonageClient) {
     const correlationId = requireCorrelationId('pollToken', input.correlationId);
     const operation = requireOperation('pollToken', input.operation);
     const msisdn = requireMsisdn('pollToken', input.msisdn);
+    const waitMs = requireWaitMs('pollToken', input.waitMs);
 
+    if (waitMs > 0 && activityAttempt() === 1) await waitBeforePoll(waitMs);
     const started = Date.now();
     const { endpoint, answer, secrets } = await client.postFormWithAppJwt(
       'token',

@@ -135,12 +135,19 @@ export interface PollTokenInput {
   /** Bound into the sealed token so it cannot be used for another check. */
   operation: Operation;
   msisdn: string;
+  /**
+   * Fast mode: wait this long (the CIBA interval) before the poll, inside the local activity,
+   * instead of a durable timer and another workflow task. First attempt only: retries already
+   * back off by at least the interval.
+   */
+  waitMs?: number;
 }
 
 /**
  * What a token poll tells the workflow. Waiting states are values, so the workflow times
- * the next poll with a durable timer. The token is sealed: only a worker holding the
- * Vonage private key can open it, so history never has it in the clear.
+ * the next poll with a durable timer (in fast mode, with the next poll's `waitMs`). The token
+ * is sealed: only a worker holding the Vonage private key can open it, so history never has it
+ * in the clear.
  */
 export type PollOutcome =
   | { outcome: 'pending' }

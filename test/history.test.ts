@@ -17,7 +17,7 @@ import { describe, expect, it, inject } from 'vitest';
 import { createTokenSealer } from '../activities/index.js';
 import { startBatch } from '../client/batch.js';
 import { startCheck } from '../client/index.js';
-import type { CheckRequest } from '../domain/types.js';
+import type { CheckOptions, CheckRequest } from '../domain/types.js';
 import { addScenarios, uniqueNumber, useTestWorker } from './support/harness.js';
 
 const fixturesDir = path.join(import.meta.dirname, 'fixtures', 'histories');
@@ -31,10 +31,11 @@ const historyFromJSON = (json: unknown) => History.fromObject(json as Record<str
 
 const ctx = useTestWorker('history');
 
-async function runAndFetch(request: CheckRequest) {
+async function runAndFetch(request: CheckRequest, options: CheckOptions = {}) {
   const handle = await startCheck(ctx.env.client, request, {
     taskQueue: ctx.taskQueue,
     subjectKey: 'history-test',
+    ...options,
   });
   await handle.result();
   return { handle, history: await handle.fetchHistory() };
@@ -84,7 +85,7 @@ function extractPayloadText(json: string): string {
 describe('recorded histories replay against the current workflow code', () => {
   it.runIf(recording)('records fixtures from real runs', async () => {
     mkdirSync(fixturesDir, { recursive: true });
-    const scenarios: Array<[string, CheckRequest, object]> = [
+    const scenarios: Array<[string, CheckRequest, object, CheckOptions?]> = [
       [
         'sim-swap-ok',
         { msisdn: uniqueNumber(), operation: 'sim-swap', maxAge: 48 },
@@ -105,6 +106,12 @@ describe('recorded histories replay against the current workflow code', () => {
         'connectivity-interval-0-pending',
         { msisdn: uniqueNumber(), operation: 'device-connectivity' },
         { interval: 0, pendingPolls: 1, connectivity: 'NOT_CONNECTED' },
+      ],
+      [
+        'fast-interval-pending',
+        { msisdn: uniqueNumber(), operation: 'device-connectivity' },
+        { pendingPolls: 1, connectivity: 'CONNECTED_DATA' },
+        { fast: true },
       ],
     ];
     // Existing fixtures are history from older code: keep them, add only the missing ones.
@@ -129,11 +136,11 @@ describe('recorded histories replay against the current workflow code', () => {
       const history = await ctx.env.client.workflow.getHandle(batch.batchId).fetchHistory();
       writeFileSync(path.join(fixturesDir, 'batch-small.json'), historyToJSON(history));
     }
-    for (const [name, request, entry] of scenarios.filter(([name]) => missing(name))) {
+    for (const [name, request, entry, options] of scenarios.filter(([name]) => missing(name))) {
       await addScenarios(ctx.env.simulatorUrl, {
         numbers: { [request.msisdn]: { interval: 0.2, ...entry } },
       });
-      const { history } = await runAndFetch(request);
+      const { history } = await runAndFetch(request, options);
       writeFileSync(path.join(fixturesDir, `${name}.json`), historyToJSON(history));
     }
   });

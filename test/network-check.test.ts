@@ -287,6 +287,25 @@ describe('fast mode', () => {
     expect(events.filter((e) => e.markerRecordedEventAttributes)).toHaveLength(3);
     expect(events.length).toBeLessThanOrEqual(12);
   });
+
+  it('waits the interval inside the poll, not with a timer: never early, still a short history', async () => {
+    const msisdn = await numberWith({ interval: 1, pendingPolls: 1, connectivity: 'CONNECTED_DATA' });
+    const handle = await startCheck(
+      ctx.env.client,
+      { msisdn, operation: 'device-connectivity' },
+      { taskQueue: ctx.taskQueue, subjectKey, fast: true },
+    );
+    const result = await handle.result();
+    expectOk(result);
+    expect(result.polls).toBe(2);
+    const pollPhase = Date.parse(result.timestamps.tokenIssued!) - Date.parse(result.timestamps.authorized!);
+    expect(pollPhase).toBeGreaterThanOrEqual(2_000);
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.timerStartedEventAttributes)).toHaveLength(0);
+    const stats = await simulatorStats(ctx.env.simulatorUrl, msisdn);
+    expect(stats.violations['poll-too-early'] ?? 0).toBe(0);
+    expect(requestCount(stats, 'token')).toBe(2);
+  });
 });
 
 describe('progress and identity', () => {
