@@ -63,7 +63,9 @@ export function parsePrivateKey(pem: string, source: string): KeyObject {
   try {
     key = createPrivateKey({ key: text, format: 'pem' });
   } catch {
-    throw new ConfigError([`${source} is not a PEM private key (expected "-----BEGIN PRIVATE KEY-----").`]);
+    throw new ConfigError([
+      `${source} is not a PEM private key (expected the private.key file Vonage gave you).`,
+    ]);
   }
   if (key.asymmetricKeyType !== 'rsa') {
     throw new ConfigError([
