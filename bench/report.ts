@@ -41,7 +41,7 @@ export function markdown(report: BenchReport): string {
       `Concurrency ${report.settings.concurrency}, simulator latency ${report.settings.latencyMs} ms per request. ${report.date}; ` +
       `load average ${m.loadAverage.start} at the start, ${m.loadAverage.end} at the end.`,
     '',
-    '| mode | N | interval | checks/s | × raw | p50 ms | p95 ms | p99 ms | p50 overhead ms | events/check | worker peak RSS MiB | worker CPU s/1k | server CPU s/1k | sim+client CPU s/1k | req/check | ok |',
+    '| mode | N | interval | checks/s | × raw | p50 ms | p95 ms | p99 ms | p50 overhead ms | events/check | worker peak RSS MiB | worker CPU s/1k | server CPU s/1k | simulator CPU s/1k | req/check | ok |',
     '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   );
   for (const run of report.runs) {
@@ -53,7 +53,7 @@ export function markdown(report: BenchReport): string {
         `${num(run.latencyMs.p50, 0)} | ${num(run.latencyMs.p95, 0)} | ${num(run.latencyMs.p99, 0)} | ${overhead} | ` +
         `${run.eventsPerCheck ? num(run.eventsPerCheck.mean) : ''} | ${num(run.process.peakRssMiB, 0)} | ` +
         `${num(run.process.cpuSecondsPer1000, 2)} | ${run.server ? num(run.server.cpuSecondsPer1000, 2) : ''} | ` +
-        `${num(run.simulatorAndClient.cpuSecondsPer1000, 2)} | ` +
+        `${num(run.simulator.cpuSecondsPer1000, 2)} | ` +
         `${num(run.requestsPerCheck, 2)} | ${run.ok === run.checks ? 'all' : `${run.ok}/${run.checks}`} |`,
     );
   }
@@ -79,11 +79,11 @@ export function markdown(report: BenchReport): string {
       '',
       `Rate-limit runs (simulator limit R = netcheck rateLimit R, interval 0, ${num(first.checks, 0)} checks at concurrency ${first.concurrency}):`,
       '',
-      '| mode | R req/s | sustained req/s | utilization | max in any 1 s (simulator stats) | max in any 1 s (at receipt) | 429s | simulator lag p99 ms | wall s | ok |',
-      '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+      '| mode | R req/s | sustained req/s | average req/s | utilization | max in any 1 s (simulator stats) | max in any 1 s (at receipt) | 429s | simulator lag p99 ms | wall s | ok |',
+      '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
       ...report.rate.map(
         (r) =>
-          `| ${r.mode} | ${r.limit} | ${num(r.sustainedPerSecond)} | ${num(r.utilization * 100)} % | ${r.maxInAnyWindow1s} | ${r.maxInAnyWindow1sAtReceipt} | ` +
+          `| ${r.mode} | ${r.limit} | ${num(r.sustainedPerSecond)} | ${num(r.averagePerSecond)} | ${num(r.utilization * 100)} % | ${r.maxInAnyWindow1s} | ${r.maxInAnyWindow1sAtReceipt} | ` +
           `${r.refused429} | ${num(r.simulatorLagMs.p99, 0)} | ${num(r.wallSeconds)} | ${r.ok === r.checks ? 'all' : `${r.ok}/${r.checks}`} |`,
       ),
     );
