@@ -2,7 +2,7 @@
 import type { Authorization, AuthorizeInput } from '../domain/index.js';
 import type { VonageClient } from './client.js';
 import { classifyHttpError, protocolError } from './errors.js';
-import { requireCorrelationId, requireMsisdn, requireNonEmpty, requireObject } from './input.js';
+import { requireCorrelationId, requireMsisdn, requireObject, requireScope } from './input.js';
 import { logAnswer } from './log.js';
 import { AuthorizeResponse, describeIssues } from './responses.js';
 
@@ -14,7 +14,7 @@ export function makeAuthorize(client: VonageClient) {
   return async function authorize(input: AuthorizeInput): Promise<Authorization> {
     requireObject('authorize', input);
     const msisdn = requireMsisdn('authorize', input.msisdn);
-    const scope = requireNonEmpty('authorize', 'scope', input.scope);
+    const { scope } = requireScope('authorize', input);
     const correlationId = requireCorrelationId('authorize', input.correlationId);
 
     const started = Date.now();

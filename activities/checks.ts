@@ -5,8 +5,8 @@
  * is dropped, so history only ever holds the documented result).
  */
 import type { z } from 'zod';
-import { MAX_AGE_DEFAULT, OPERATIONS } from '../domain/index.js';
-import type { CheckCallInput, CheckDataByOperation, Operation } from '../domain/index.js';
+import { CAMARA_OPERATIONS, MAX_AGE_DEFAULT } from '../domain/index.js';
+import type { CamaraOperation, CheckCallInput, CheckDataByOperation } from '../domain/index.js';
 import type { VonageClient } from './client.js';
 import { classifyHttpError, protocolError } from './errors.js';
 import {
@@ -32,7 +32,7 @@ interface CheckSpec {
 }
 
 /** Request bodies exactly as CAMARA defines them (sim-swap v0.4.0, device-status v0.5.0). */
-const CHECKS: Record<Operation, CheckSpec> = {
+const CHECKS: Record<CamaraOperation, CheckSpec> = {
   'sim-swap': {
     schema: SimSwapCheckResponse,
     // maxAge is always sent: Vonage pages disagree on its default.
@@ -46,9 +46,9 @@ const CHECKS: Record<Operation, CheckSpec> = {
   'device-roaming': { schema: RoamingResponse, body: ({ msisdn }) => ({ device: { phoneNumber: msisdn } }) },
 };
 
-export function makeCheck<Op extends Operation>(client: VonageClient, operation: Op) {
-  const name = OPERATIONS[operation].activity;
-  const path = OPERATIONS[operation].path;
+export function makeCheck<Op extends CamaraOperation>(client: VonageClient, operation: Op) {
+  const name = CAMARA_OPERATIONS[operation].activity;
+  const path = CAMARA_OPERATIONS[operation].path;
   const spec = CHECKS[operation];
 
   return async function check(input: CheckCallInput): Promise<CheckDataByOperation[Op]> {

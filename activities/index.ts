@@ -10,7 +10,7 @@
  * await vonage.close();
  * ```
  */
-import { OPERATIONS } from '../domain/index.js';
+import { CAMARA_OPERATIONS, netcheckFailure } from '../domain/index.js';
 import type { NetcheckActivities as ActivityContract } from '../domain/index.js';
 import { makeAuthorize } from './authorize.js';
 import { makeCheck } from './checks.js';
@@ -33,10 +33,13 @@ export function createActivities(deps: ActivityDeps | VonageClient) {
   const activities = {
     authorize: makeAuthorize(client),
     pollToken: makePollToken(client),
-    [OPERATIONS['sim-swap'].activity]: makeCheck(client, 'sim-swap'),
-    [OPERATIONS['sim-swap-date'].activity]: makeCheck(client, 'sim-swap-date'),
-    [OPERATIONS['device-connectivity'].activity]: makeCheck(client, 'device-connectivity'),
-    [OPERATIONS['device-roaming'].activity]: makeCheck(client, 'device-roaming'),
+    [CAMARA_OPERATIONS['sim-swap'].activity]: makeCheck(client, 'sim-swap'),
+    [CAMARA_OPERATIONS['sim-swap-date'].activity]: makeCheck(client, 'sim-swap-date'),
+    [CAMARA_OPERATIONS['device-connectivity'].activity]: makeCheck(client, 'device-connectivity'),
+    [CAMARA_OPERATIONS['device-roaming'].activity]: makeCheck(client, 'device-roaming'),
+    // Placeholder until the Identity Insights activity lands (activities/identity-insights.ts).
+    identityInsights: () =>
+      Promise.reject(netcheckFailure('CONFIGURATION', 'Identity Insights is not available in this build')),
   } satisfies ActivityContract;
   Object.defineProperty(activities, 'close', { value: () => client.close(), enumerable: false });
   return activities as typeof activities & { readonly close: () => Promise<void> };

@@ -4,14 +4,19 @@
  * off the wire. Messages never quote a full phone number or a token.
  */
 import {
+  CAMARA_OPERATION_NAMES,
+  isCamaraOperation,
   isE164,
   isOperation,
+  isPurpose,
+  PURPOSES,
+  scopeFor,
   maskMsisdn,
   MAX_AGE_MAX,
   MAX_AGE_MIN,
   netcheckFailure,
 } from '../domain/index.js';
-import type { Operation } from '../domain/index.js';
+import type { CamaraOperation, Operation } from '../domain/index.js';
 
 /** CAMARA `x-correlator` pattern; netcheck also requires it to be non-empty. */
 // eslint-disable-next-line no-control-regex
@@ -76,4 +81,37 @@ export function requireWaitMs(activity: string, value: unknown): number {
     throw invalid(activity, `waitMs must be a number of milliseconds from 0 to ${MAX_WAIT_MS}`);
   }
   return value;
+}
+
+/**
+ * The CIBA scope of a bc-authorize, built here from the operation and purpose rather than taken
+ * from the input. A run started by an older netcheck sends `scope` instead: it is accepted only
+ * when it is exactly one that a CAMARA operation and a known purpose give.
+ */
+export function requireScope(
+  activity: string,
+  input: { operation?: unknown; purpose?: unknown; scope?: unknown },
+): { operation: CamaraOperation; scope: string } {
+  if (input.operation !== undefined) {
+    if (!isCamaraOperation(input.operation)) {
+      throw invalid(
+        activity,
+        `operation must be one of ${CAMARA_OPERATION_NAMES.join(', ')} (got ${JSON.stringify(input.operation)})`,
+      );
+    }
+    if (input.purpose !== undefined && !isPurpose(input.purpose)) {
+      throw invalid(activity, `purpose must be one of ${PURPOSES.join(', ')}`);
+    }
+    return {
+      operation: input.operation,
+      scope:
+        input.purpose === undefined ? scopeFor(input.operation) : scopeFor(input.operation, input.purpose),
+    };
+  }
+  for (const operation of CAMARA_OPERATION_NAMES) {
+    for (const purpose of PURPOSES) {
+      if (input.scope === scopeFor(operation, purpose)) return { operation, scope: input.scope };
+    }
+  }
+  throw invalid(activity, 'operation (a CAMARA operation) is required; a legacy scope must be a known one');
 }

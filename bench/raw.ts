@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OPERATIONS } from '../domain/operations.js';
+import { CAMARA_OPERATIONS, type CamaraOperation } from '../domain/operations.js';
 import type { CheckData, CheckRequest } from '../domain/types.js';
 import { validateCheckRequest } from '../domain/validate.js';
 import type { NetcheckActivities } from '../activities/index.js';
@@ -15,30 +15,36 @@ const SLOW_DOWN_SECONDS = 5;
 
 export async function rawCheck(activities: NetcheckActivities, request: CheckRequest): Promise<CheckData> {
   const check = validateCheckRequest(request);
+  const operation = check.operation as CamaraOperation;
   const correlationId = randomUUID();
-  const auth = await activities.authorize({ msisdn: check.msisdn, scope: check.scope, correlationId });
+  const auth = await activities.authorize({
+    msisdn: check.msisdn,
+    operation,
+    purpose: check.purpose,
+    correlationId,
+  });
   let interval = auth.interval;
   for (;;) {
     if (interval > 0) await sleep(interval * 1000);
     const poll = await activities.pollToken({
       authReqId: auth.authReqId,
       correlationId,
-      operation: check.operation,
+      operation,
       msisdn: check.msisdn,
     });
     if (poll.outcome === 'token') {
-      const call = activities[OPERATIONS[check.operation].activity] as (input: {
+      const call = activities[CAMARA_OPERATIONS[operation].activity] as (input: {
         sealedToken: string;
         msisdn: string;
         correlationId: string;
-        operation: typeof check.operation;
+        operation: CamaraOperation;
         maxAge?: number;
       }) => Promise<CheckData>;
       return call({
         sealedToken: poll.sealedToken,
         msisdn: check.msisdn,
         correlationId,
-        operation: check.operation,
+        operation,
         maxAge: check.maxAge,
       });
     }

@@ -9,6 +9,7 @@ export const NetcheckOperation = defineSearchAttributeKey('NetcheckOperation', S
 export const NetcheckOutcome = defineSearchAttributeKey('NetcheckOutcome', SearchAttributeType.KEYWORD);
 export const NetcheckErrorCode = defineSearchAttributeKey('NetcheckErrorCode', SearchAttributeType.KEYWORD);
 export const NetcheckBatchId = defineSearchAttributeKey('NetcheckBatchId', SearchAttributeType.KEYWORD);
+export const NetcheckApi = defineSearchAttributeKey('NetcheckApi', SearchAttributeType.KEYWORD);
 export const NetcheckSubject = defineSearchAttributeKey('NetcheckSubject', SearchAttributeType.KEYWORD);
 
 export const SEARCH_ATTRIBUTES = [
@@ -17,4 +18,5 @@ export const SEARCH_ATTRIBUTES = [
   NetcheckErrorCode,
   NetcheckBatchId,
   NetcheckSubject,
+  NetcheckApi,
 ] as const;

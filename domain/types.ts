@@ -1,8 +1,8 @@
 /** Types shared by client, workflows and activities. Workflow-safe. */
 import type { ErrorCode } from './errors.js';
-import type { Operation } from './operations.js';
+import type { Api, CamaraOperation, Operation } from './operations.js';
 
-export type { Operation } from './operations.js';
+export type { Api, CamaraOperation, Operation } from './operations.js';
 export type { ErrorCode } from './errors.js';
 
 /** What a caller asks for: one operation on one number. */
@@ -10,9 +10,14 @@ export interface CheckRequest {
   /** E.164 with a leading `+`, e.g. `+447700900000`. */
   msisdn: string;
   operation: Operation;
+  /** Which Vonage API answers: `camara` (the CIBA flow, default) or `identity-insights`. */
+  api?: Api;
   /** SIM Swap check window in hours, 1–2400; default 240. Only for `sim-swap`. */
   maxAge?: number;
-  /** Overrides the DPV purpose; only one valid for the operation is accepted. */
+  /**
+   * The DPV purpose the Vonage application is registered with (one of `PURPOSES`); default:
+   * what Vonage documents for the operation and API (`defaultPurpose`).
+   */
   purpose?: string;
 }
 
@@ -56,11 +61,37 @@ export interface RoamingData {
   countryName?: string[];
 }
 
+/** A mobile network as Identity Insights describes it. */
+export interface CarrierNetwork {
+  /** Network (operator) name. */
+  name?: string;
+  /** e.g. `MOBILE`, `FIXED`, `VOIP` as the provider reports it. */
+  networkType?: string;
+  /** MCC+MNC. */
+  networkCode?: string;
+  /** ISO 3166-1 alpha-2. */
+  countryCode?: string;
+}
+
+/** `carrier` (Identity Insights only): format, original and current carrier of the number. */
+export interface CarrierData {
+  /** Whether the number is in a format carriers may assign to users. */
+  valid: boolean;
+  /** ISO 3166-1 alpha-2 country of the number. */
+  countryCode?: string;
+  countryName?: string;
+  originalCarrier?: CarrierNetwork;
+  currentCarrier?: CarrierNetwork;
+  /** True when the current network differs from the one the number was first assigned to. */
+  ported?: boolean;
+}
+
 export interface CheckDataByOperation {
   'sim-swap': SimSwapCheckData;
   'sim-swap-date': SimSwapDateData;
   'device-connectivity': ConnectivityData;
   'device-roaming': RoamingData;
+  carrier: CarrierData;
 }
 export type CheckData = CheckDataByOperation[Operation];
 
@@ -80,21 +111,49 @@ export interface CheckTimestamps {
   finished: string;
 }
 
-export interface CheckResult {
-  operation: Operation;
-  status: CheckStatus;
-  /** The CAMARA response body as received (present when `status` is `ok`). */
-  data?: CheckData;
-  /** Why the check failed (present when `status` is `failed`). */
-  error?: CheckError;
+/** What every CheckResult carries, whatever its status. */
+export interface CheckResultBase {
+  /** The API that answered. */
+  api: Api;
   /** The `x-correlator` sent on every request of this check. */
   correlationId: string;
-  /** Token-endpoint polls made, over all authorizations. */
+  /** Identity Insights' `request_id` of the answer, for support cases with Vonage. */
+  requestId?: string;
+  /** Token-endpoint polls made, over all authorizations (0 over Identity Insights). */
   polls: number;
-  /** bc-authorize requests made. */
+  /** bc-authorize requests made (0 over Identity Insights). */
   authorizations: number;
   timestamps: CheckTimestamps;
 }
+
+/** A check that answered: `data` has the operation's fields. */
+export type OkCheckResult<O extends Operation = Operation> = O extends Operation
+  ? CheckResultBase & {
+      operation: O;
+      status: 'ok';
+      data: CheckDataByOperation[O];
+      /**
+       * Fields the provider could not give (Identity Insights' PARTIAL_SUCCESS): absent from
+       * `data`, named here.
+       */
+      missing?: string[];
+      error?: undefined;
+    }
+  : never;
+
+/** A check whose answer is final and negative for this number (see `error.code`). */
+export interface FailedCheckResult extends CheckResultBase {
+  operation: Operation;
+  status: 'failed';
+  error: CheckError;
+  data?: undefined;
+}
+
+/**
+ * The result of one check, discriminated by `status` and then `operation`:
+ * `if (r.status === 'ok' && r.operation === 'sim-swap') r.data.swapped`.
+ */
+export type CheckResult = OkCheckResult | FailedCheckResult;
 
 export type CheckPhase = 'validating' | 'authorizing' | 'waiting' | 'polling' | 'checking' | 'done';
 
@@ -117,8 +176,15 @@ export interface CheckProgress {
 
 export interface AuthorizeInput {
   msisdn: string;
-  scope: string;
   correlationId: string;
+  /** The activity builds the CIBA scope from these two itself. */
+  operation?: CamaraOperation;
+  purpose?: string;
+  /**
+   * Runs started before netcheck 0.2 send the whole scope instead; it is accepted only when it
+   * is one that `operation` and a known purpose would give.
+   */
+  scope?: string;
 }
 
 export interface Authorization {
@@ -133,7 +199,7 @@ export interface PollTokenInput {
   authReqId: string;
   correlationId: string;
   /** Bound into the sealed token so it cannot be used for another check. */
-  operation: Operation;
+  operation: CamaraOperation;
   msisdn: string;
   /**
    * Fast mode: wait this long (the CIBA interval) before the poll, inside the local activity,
@@ -164,9 +230,29 @@ export interface CheckCallInput {
   sealedToken: string;
   msisdn: string;
   correlationId: string;
-  operation: Operation;
+  operation: CamaraOperation;
   /** Only for `sim-swap`. */
   maxAge?: number;
+}
+
+/** The one request of a check over Identity Insights. */
+export interface InsightsCallInput {
+  msisdn: string;
+  operation: Operation;
+  /** Sent as `purpose` (required by Vonage for Network Registry insights). */
+  purpose?: string;
+  /** `sim_swap.period` in hours, for `sim-swap`. */
+  maxAge?: number;
+  correlationId: string;
+}
+
+/** What the Identity Insights activity hands back: the CAMARA-shaped data of the operation. */
+export interface InsightsOutcome {
+  data: CheckData;
+  /** Identity Insights' `request_id`. */
+  requestId?: string;
+  /** Fields absent because the insight answered PARTIAL_SUCCESS. */
+  missing?: string[];
 }
 
 /**
@@ -180,4 +266,6 @@ export interface NetcheckActivities {
   retrieveSimSwapDate(input: CheckCallInput): Promise<SimSwapDateData>;
   getDeviceConnectivity(input: CheckCallInput): Promise<ConnectivityData>;
   getDeviceRoaming(input: CheckCallInput): Promise<RoamingData>;
+  /** Identity Insights: one request (application JWT, no CIBA) for any operation. */
+  identityInsights(input: InsightsCallInput): Promise<InsightsOutcome>;
 }

@@ -2,14 +2,20 @@
 import { netcheckFailure } from './errors.js';
 import { isE164 } from './msisdn.js';
 import {
-  ALLOWED_PURPOSES,
+  API_NAMES,
+  apiServes,
+  DEFAULT_API,
+  defaultPurpose,
+  isApi,
   isOperation,
+  isPurpose,
   MAX_AGE_DEFAULT,
   MAX_AGE_MAX,
   MAX_AGE_MIN,
   OPERATION_NAMES,
   OPERATIONS,
-  scopeFor,
+  PURPOSES,
+  type Api,
   type Operation,
 } from './operations.js';
 import type { CheckRequest } from './types.js';
@@ -17,8 +23,9 @@ import type { CheckRequest } from './types.js';
 export interface ValidCheck {
   msisdn: string;
   operation: Operation;
-  purpose: string;
-  scope: string;
+  api: Api;
+  /** The purpose to send; undefined only where the API needs none (`carrier`). */
+  purpose?: string;
   /** Set for `sim-swap` only (default 240). */
   maxAge?: number;
 }
@@ -35,13 +42,20 @@ export function checkRequestProblem(input: Partial<CheckRequest> | undefined): s
   if (!isOperation(input.operation)) {
     return `operation must be one of ${OPERATION_NAMES.join(', ')} (got ${JSON.stringify(input.operation)})`;
   }
+  if (input.api !== undefined && !isApi(input.api)) {
+    return `api must be one of ${API_NAMES.join(', ')} (got ${JSON.stringify(input.api)})`;
+  }
+  const api = input.api ?? DEFAULT_API;
+  if (!apiServes(api, input.operation)) {
+    return `${input.operation} runs only over ${OPERATIONS[input.operation].apis.join(' or ')}, not over ${api}: use api ${OPERATIONS[input.operation].apis[0]}`;
+  }
   if (input.maxAge !== undefined) {
     if (!Number.isInteger(input.maxAge) || input.maxAge < MAX_AGE_MIN || input.maxAge > MAX_AGE_MAX) {
       return `maxAge must be a whole number of hours from ${MAX_AGE_MIN} to ${MAX_AGE_MAX} (got ${JSON.stringify(input.maxAge)})`;
     }
   }
-  if (input.purpose !== undefined && !ALLOWED_PURPOSES[input.operation].includes(input.purpose)) {
-    return `purpose ${JSON.stringify(input.purpose)} is not valid for ${input.operation}; use ${ALLOWED_PURPOSES[input.operation].join(' or ')}`;
+  if (input.purpose !== undefined && !isPurpose(input.purpose)) {
+    return `purpose ${JSON.stringify(String(input.purpose).slice(0, 60))} is not a Vonage Network API purpose; use the one your Vonage application is registered with: ${PURPOSES.join(', ')}`;
   }
   return undefined;
 }
@@ -51,12 +65,13 @@ export function validateCheckRequest(input: Partial<CheckRequest> | undefined): 
   const problem = checkRequestProblem(input);
   if (problem || !input) throw netcheckFailure('INVALID_INPUT', `Invalid check input: ${problem}`);
   const operation = input.operation as Operation;
-  const purpose = input.purpose ?? OPERATIONS[operation].purpose;
+  const api = input.api ?? DEFAULT_API;
+  const purpose = input.purpose ?? defaultPurpose(operation, api);
   return {
     msisdn: input.msisdn as string,
     operation,
-    purpose,
-    scope: scopeFor(operation, purpose),
+    api,
+    ...(purpose !== undefined ? { purpose } : {}),
     ...(operation === 'sim-swap' ? { maxAge: input.maxAge ?? MAX_AGE_DEFAULT } : {}),
   };
 }

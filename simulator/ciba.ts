@@ -5,7 +5,15 @@
  */
 import { randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { isE164 } from '../domain/msisdn.js';
-import { ALLOWED_PURPOSES, OPERATIONS, OPERATION_NAMES, type Operation } from '../domain/operations.js';
+import { CAMARA_OPERATIONS, PURPOSES, type CamaraOperation as Operation } from '../domain/operations.js';
+
+const OPERATION_NAMES = Object.keys(CAMARA_OPERATIONS) as Operation[];
+const DOCUMENTED_PURPOSE: Record<Operation, string> = {
+  'sim-swap': 'FraudPreventionAndDetection',
+  'sim-swap-date': 'FraudPreventionAndDetection',
+  'device-connectivity': 'NotApplicable',
+  'device-roaming': 'NotApplicable',
+};
 import { ExpiringMap } from './expiring-map.js';
 import { oauthError, parseForm, problem, type Reply } from './http.js';
 import { verifyApplicationJwt } from './jwt.js';
@@ -23,7 +31,7 @@ const NO_STORE = { 'cache-control': 'no-store' };
 /** `dpv:<purpose>#<api-scope>` → operation, for every allowed purpose. */
 const DPV_SCOPES = new Map<string, Operation>(
   OPERATION_NAMES.flatMap((op) =>
-    ALLOWED_PURPOSES[op].map((p) => [`dpv:${p}#${OPERATIONS[op].apiScope}`, op] as const),
+    PURPOSES.map((p) => [`dpv:${p}#${CAMARA_OPERATIONS[op].apiScope}`, op] as const),
   ),
 );
 
@@ -162,7 +170,7 @@ export class CibaServer {
     const operation = parseScope(scope);
     if (!operation) {
       const known = OPERATION_NAMES.map(
-        (op) => `openid dpv:${OPERATIONS[op].purpose}#${OPERATIONS[op].apiScope}`,
+        (op) => `openid dpv:${DOCUMENTED_PURPOSE[op]}#${CAMARA_OPERATIONS[op].apiScope}`,
       );
       return oauthError(
         'invalid_scope',

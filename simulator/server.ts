@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { isE164 } from '../domain/msisdn.js';
-import { OPERATIONS, OPERATION_NAMES, type Operation } from '../domain/operations.js';
+import { CAMARA_OPERATIONS, type CamaraOperation as Operation } from '../domain/operations.js';
 import { handleCamara, msisdnOfCamara } from './camara.js';
 import type { CibaServer } from './ciba.js';
 import type { FaultInjector } from './faults.js';
@@ -39,7 +39,7 @@ export type Endpoint = 'bc-authorize' | 'token' | Operation;
 const ROUTES = new Map<string, Endpoint>([
   ['/oauth2/bc-authorize', 'bc-authorize'],
   ['/oauth2/token', 'token'],
-  ...OPERATION_NAMES.map((op) => [OPERATIONS[op].path, op] as const),
+  ...(Object.keys(CAMARA_OPERATIONS) as Operation[]).map((op) => [CAMARA_OPERATIONS[op].path, op] as const),
 ]);
 
 export const ADMIN_PREFIX = '/__simulator/';

@@ -30,8 +30,9 @@ import {
 } from '@temporalio/workflow';
 import { errorCodeOf, failsRun, netcheckFailure, type ErrorCode } from '../domain/errors.js';
 import { maskMsisdn } from '../domain/msisdn.js';
-import { OPERATIONS } from '../domain/operations.js';
+import { CAMARA_OPERATIONS, type CamaraOperation } from '../domain/operations.js';
 import {
+  NetcheckApi,
   NetcheckBatchId,
   NetcheckErrorCode,
   NetcheckOperation,
@@ -40,9 +41,11 @@ import {
 } from '../domain/search-attributes.js';
 import type {
   CheckData,
+  CheckError,
   CheckProgress,
   CheckResult,
   CheckTimestamps,
+  InsightsOutcome,
   NetcheckActivities,
   NetworkCheckInput,
 } from '../domain/types.js';
@@ -90,6 +93,8 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
   // Bad input fails the run at once, before any HTTP call: retrying cannot fix it.
   const check = validateCheckRequest(input);
   const masked = maskMsisdn(check.msisdn);
+  // Validation guarantees that the CAMARA road only ever sees operations CAMARA serves.
+  const camaraOperation = check.operation as CamaraOperation;
   const correlationId = input.correlationId ?? uuid4();
   const maxAuthorizations = input.maxAuthorizations ?? DEFAULT_MAX_AUTHORIZATIONS;
   if (!Number.isInteger(maxAuthorizations) || maxAuthorizations < 1) {
@@ -125,6 +130,7 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
   if (workflowInfo().typedSearchAttributes.get(NetcheckOperation) === undefined) {
     upsertSearchAttributes([
       { key: NetcheckOperation, value: check.operation },
+      { key: NetcheckApi, value: check.api },
       ...(input.subject ? [{ key: NetcheckSubject, value: input.subject }] : []),
       ...(input.batchId ? [{ key: NetcheckBatchId, value: input.batchId }] : []),
     ]);
@@ -151,7 +157,7 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
       const auth = await step(
         'authorize',
         { summary: `bc-authorize ${masked} for ${check.operation} (${round}/${maxAuthorizations})` },
-        [{ msisdn: check.msisdn, scope: check.scope, correlationId }],
+        [{ msisdn: check.msisdn, operation: camaraOperation, purpose: check.purpose, correlationId }],
       );
       progress.authorizations++;
       timestamps.authorized ??= iso();
@@ -197,7 +203,7 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
             {
               authReqId: auth.authReqId,
               correlationId,
-              operation: check.operation,
+              operation: camaraOperation,
               msisdn: check.msisdn,
               ...(waitMs > 0 ? { waitMs } : {}),
             },
@@ -231,20 +237,60 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
 
   async function runCheck(sealedToken: string): Promise<CheckData> {
     show('checking');
-    return step(OPERATIONS[check.operation].activity, { summary: `${check.operation} check for ${masked}` }, [
-      { sealedToken, msisdn: check.msisdn, correlationId, operation: check.operation, maxAge: check.maxAge },
+    return step(
+      CAMARA_OPERATIONS[camaraOperation].activity,
+      { summary: `${check.operation} check for ${masked}` },
+      [
+        {
+          sealedToken,
+          msisdn: check.msisdn,
+          correlationId,
+          operation: camaraOperation,
+          maxAge: check.maxAge,
+        },
+      ],
+    );
+  }
+
+  /** The Identity Insights road: one request, signed with the application JWT inside the activity. */
+  async function runInsights(): Promise<InsightsOutcome> {
+    show('checking');
+    return step('identityInsights', { summary: `${check.operation} via Identity Insights for ${masked}` }, [
+      {
+        msisdn: check.msisdn,
+        operation: check.operation,
+        correlationId,
+        ...(check.purpose !== undefined ? { purpose: check.purpose } : {}),
+        ...(check.maxAge !== undefined ? { maxAge: check.maxAge } : {}),
+      },
     ]);
   }
 
-  const finish = (fields: Pick<CheckResult, 'status' | 'data' | 'error'>): CheckResult => {
-    const result: CheckResult = {
-      operation: check.operation,
-      ...fields,
+  type Outcome =
+    | { status: 'ok'; data: CheckData; requestId?: string; missing?: string[] }
+    | { status: 'failed'; error: CheckError };
+
+  const finish = (outcome: Outcome): CheckResult => {
+    const base = {
+      api: check.api,
       correlationId,
       polls: progress.polls,
       authorizations: progress.authorizations,
       timestamps: { ...timestamps, finished: iso() },
     };
+    // The data's shape is the operation's: the activity that answered was chosen by the operation.
+    const result = (
+      outcome.status === 'ok'
+        ? {
+            operation: check.operation,
+            status: 'ok',
+            data: outcome.data,
+            ...(outcome.requestId !== undefined ? { requestId: outcome.requestId } : {}),
+            ...(outcome.missing?.length ? { missing: outcome.missing } : {}),
+            ...base,
+          }
+        : { operation: check.operation, status: 'failed', error: outcome.error, ...base }
+    ) as CheckResult;
     upsertSearchAttributes([
       { key: NetcheckOutcome, value: result.status },
       ...(result.error ? [{ key: NetcheckErrorCode, value: result.error.code }] : []),
@@ -254,6 +300,11 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
   };
 
   try {
+    if (check.api === 'identity-insights') {
+      const answer = await runInsights();
+      timestamps.checked = iso();
+      return finish({ status: 'ok', ...answer });
+    }
     let data: CheckData;
     try {
       data = await runCheck(await obtainToken());

@@ -7,10 +7,10 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities, createVonageClient, type NetcheckActivities } from '../../activities/index.js';
 import {
-  OPERATIONS,
+  CAMARA_OPERATIONS,
   scopeFor,
   type Authorization,
-  type Operation,
+  type CamaraOperation as Operation,
   type PollOutcome,
 } from '../../domain/index.js';
 import { startSimulator, type Simulator } from '../../simulator/index.js';
@@ -81,7 +81,13 @@ async function authorizeAndPoll(
 async function runCheck(operation: Operation, msisdn: string, maxAge?: number): Promise<unknown> {
   const correlationId = randomUUID();
   const { sealedToken } = await authorizeAndPoll(acts, operation, msisdn, correlationId);
-  return acts[OPERATIONS[operation].activity]({ operation, msisdn, correlationId, sealedToken, maxAge });
+  return acts[CAMARA_OPERATIONS[operation].activity]({
+    operation,
+    msisdn,
+    correlationId,
+    sealedToken,
+    maxAge,
+  });
 }
 
 describe('activities against the simulator', () => {

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createActivities, createTokenSealer, type NetcheckActivities } from '../../activities/index.js';
 import {
-  OPERATION_NAMES,
-  OPERATIONS,
+  CAMARA_OPERATION_NAMES,
+  CAMARA_OPERATIONS,
   type CheckCallInput,
   type ErrorCode,
-  type Operation,
+  type CamaraOperation as Operation,
 } from '../../domain/index.js';
 import {
   detailsOf,
@@ -38,7 +38,7 @@ function callInput(operation: Operation, extra: Partial<CheckCallInput> = {}): C
 }
 
 function run(operation: Operation, input: CheckCallInput = callInput(operation)): Promise<unknown> {
-  return acts[OPERATIONS[operation].activity](input);
+  return acts[CAMARA_OPERATIONS[operation].activity](input);
 }
 
 beforeAll(async () => {
@@ -52,9 +52,14 @@ afterAll(async () => {
 beforeEach(() => server.reset());
 
 describe('check activities: names and wire format', () => {
-  it('exposes one activity per OPERATIONS[op].activity, plus authorize and pollToken', () => {
+  it('exposes one activity per CAMARA_OPERATIONS[op].activity, plus authorize and pollToken', () => {
     expect(Object.keys(acts).sort()).toEqual(
-      ['authorize', 'pollToken', ...OPERATION_NAMES.map((op) => OPERATIONS[op].activity)].sort(),
+      [
+        'authorize',
+        'identityInsights',
+        'pollToken',
+        ...CAMARA_OPERATION_NAMES.map((op) => CAMARA_OPERATIONS[op].activity),
+      ].sort(),
     );
     expect(typeof acts.close).toBe('function');
   });
@@ -76,7 +81,7 @@ describe('check activities: names and wire format', () => {
       await expect(run(op)).resolves.toEqual(received);
       const req = server.requests[0]!;
       expect(req.method).toBe('POST');
-      expect(req.path).toBe(OPERATIONS[op].path);
+      expect(req.path).toBe(CAMARA_OPERATIONS[op].path);
       expect(req.headers.authorization).toBe(`Bearer ${ACCESS_TOKEN}`);
       expect(req.headers['content-type']).toBe('application/json');
       expect(req.headers['x-correlator']).toBe(CORRELATION);
@@ -136,7 +141,7 @@ describe('check activities: 200 bodies', () => {
     const failure = await failureOf(run(op));
     expect(failure.type).toBe('PROTOCOL_ERROR');
     expect(failure.message).toContain(field);
-    expect(failure.message).toContain(OPERATIONS[op].path);
+    expect(failure.message).toContain(CAMARA_OPERATIONS[op].path);
   });
 });
 
@@ -233,7 +238,7 @@ describe('check activities: CAMARA error classification', () => {
     const body = reply.body as { code?: string } | undefined;
     expect(detailsOf(failure)).toMatchObject({
       httpStatus: reply.status,
-      endpoint: OPERATIONS['sim-swap'].path,
+      endpoint: CAMARA_OPERATIONS['sim-swap'].path,
       providerCode: body?.code,
     });
     if (body?.code) expect(failure.message).toContain(`${body.code} happened`);

@@ -6,7 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities, createTokenSealer, type NetcheckActivities } from '../../activities/index.js';
-import { OPERATION_NAMES, OPERATIONS, scopeFor, type Operation } from '../../domain/index.js';
+import {
+  CAMARA_OPERATION_NAMES,
+  CAMARA_OPERATIONS,
+  scopeFor,
+  type CamaraOperation as Operation,
+} from '../../domain/index.js';
 import {
   bearerOf,
   failureOf,
@@ -92,14 +97,14 @@ describe('no credential in any failure', () => {
     );
   });
 
-  it.each(OPERATION_NAMES)('%s', async (operation: Operation) => {
+  it.each(CAMARA_OPERATION_NAMES)('%s', async (operation: Operation) => {
     const sealedToken = sealer.sealToken(ACCESS_TOKEN, {
       operation,
       msisdn: MSISDN,
       correlationId: CORRELATION,
     });
     await sweep(() =>
-      acts[OPERATIONS[operation].activity]({
+      acts[CAMARA_OPERATIONS[operation].activity]({
         operation,
         msisdn: MSISDN,
         correlationId: CORRELATION,

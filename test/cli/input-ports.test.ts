@@ -80,6 +80,7 @@ describe('record output', () => {
     operation: 'device-roaming',
     outcome: 'ok',
     result: {
+      api: 'camara',
       operation: 'device-roaming',
       status: 'ok',
       data: { roaming: true, countryCode: 262, countryName: ['DE', 'AT'] },

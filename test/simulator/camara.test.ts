@@ -4,7 +4,11 @@
  * files by the TestSim client.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPERATIONS, OPERATION_NAMES, type Operation } from '../../domain/operations.js';
+import {
+  CAMARA_OPERATIONS,
+  CAMARA_OPERATION_NAMES,
+  type CamaraOperation as Operation,
+} from '../../domain/operations.js';
 import { camaraBody, expectCamaraError, expectOAuthError, post, TestSim } from './helpers.js';
 
 const HOUR = 3_600_000;
@@ -154,7 +158,7 @@ describe('Device Status', () => {
 });
 
 describe('bad request bodies', () => {
-  it.each(OPERATION_NAMES)(
+  it.each(CAMARA_OPERATION_NAMES)(
     '%s: refuses invalid JSON, a wrong media type and a missing or bad number',
     async (op) => {
       const tok = await token(SMS_ROAMING, op);
@@ -163,7 +167,7 @@ describe('bad request bodies', () => {
         400,
         'INVALID_ARGUMENT',
       );
-      const wrongType = await post(`${t.url}${OPERATIONS[op].path}`, {
+      const wrongType = await post(`${t.url}${CAMARA_OPERATIONS[op].path}`, {
         raw: JSON.stringify(camaraBody(op, SMS_ROAMING)),
         headers: { authorization: `Bearer ${tok}`, 'content-type': 'text/plain' },
       });
@@ -260,7 +264,7 @@ describe('x-correlator', () => {
 
 describe('routing', () => {
   it('answers 405 to another method on an endpoint and 404 to an unknown path', async () => {
-    const get = await fetch(`${t.url}${OPERATIONS['sim-swap'].path}`);
+    const get = await fetch(`${t.url}${CAMARA_OPERATIONS['sim-swap'].path}`);
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
     const missing = await post(`${t.url}/camara/sim-swap/v1/check`, { json: {} });
@@ -268,7 +272,7 @@ describe('routing', () => {
   });
 
   it('answers 413 to a body over 64 KiB', async () => {
-    const big = await post(`${t.url}${OPERATIONS['sim-swap'].path}`, {
+    const big = await post(`${t.url}${CAMARA_OPERATIONS['sim-swap'].path}`, {
       json: { phoneNumber: 'x'.repeat(70_000) },
     });
     expect(big.status).toBe(413);

@@ -6,7 +6,7 @@
 import { generateKeyPair, randomUUID, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { expect } from 'vitest';
-import { OPERATIONS, scopeFor, type Operation } from '../../domain/operations.js';
+import { CAMARA_OPERATIONS, scopeFor, type CamaraOperation as Operation } from '../../domain/operations.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../simulator/index.js';
 import {
   definesStatus,
@@ -128,7 +128,7 @@ export function camaraBody(
 /** Checks a CAMARA answer against the spec: the status's schema, or ErrorInfo for statuses the spec omits. */
 export function expectSpecResponse(operation: Operation, status: number, body: unknown): void {
   const api = apiOf(operation);
-  const path = OPERATIONS[operation].path;
+  const path = CAMARA_OPERATIONS[operation].path;
   if (definesStatus(api, path, status)) validateResponse(api, path, status, body);
   else validateErrorInfo(api, body);
 }
@@ -225,7 +225,7 @@ export class TestSim {
     options: { invalidBody?: boolean; headers?: Record<string, string>; raw?: string } = {},
   ): Promise<HttpResult> {
     const api = apiOf(operation);
-    const path = OPERATIONS[operation].path;
+    const path = CAMARA_OPERATIONS[operation].path;
     if (options.raw === undefined) {
       if (options.invalidBody) expect(() => validateRequest(api, path, body)).toThrow(/does not match/);
       else validateRequest(api, path, body);
