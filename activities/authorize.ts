@@ -1,7 +1,7 @@
 /** `authorize`: POST {base}/oauth2/bc-authorize (CIBA backchannel authentication request). */
 import type { Authorization, AuthorizeInput } from '../domain/index.js';
 import type { VonageClient } from './client.js';
-import { classifyHttpError, protocolError } from './errors.js';
+import { classifyHttpError, numberVariants, protocolError } from './errors.js';
 import { requireCorrelationId, requireMsisdn, requireObject, requireScope } from './input.js';
 import { logAnswer } from './log.js';
 import { AuthorizeResponse, describeIssues } from './responses.js';
@@ -26,7 +26,8 @@ export function makeAuthorize(client: VonageClient) {
       correlationId,
     );
     logAnswer(endpoint, answer.status, { msisdn, correlationId, durationMs: Date.now() - started });
-    if (answer.status !== 200) throw classifyHttpError(endpoint, answer, secrets);
+    if (answer.status !== 200)
+      throw classifyHttpError(endpoint, answer, [...secrets, ...numberVariants(msisdn)]);
 
     const parsed = AuthorizeResponse.safeParse(answer.body);
     if (!parsed.success) throw protocolError(endpoint, answer.status, describeIssues(parsed.error));
