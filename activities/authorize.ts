@@ -25,7 +25,8 @@ export function makeAuthorize(client: VonageClient) {
       { login_hint: `tel:${msisdn}`, scope },
       correlationId,
     );
-    logAnswer(endpoint, answer.status, { msisdn, correlationId, durationMs: Date.now() - started });
+    const answeredAt = Date.now();
+    logAnswer(endpoint, answer.status, { msisdn, correlationId, durationMs: answeredAt - started });
     if (answer.status !== 200)
       throw classifyHttpError(endpoint, answer, [...secrets, ...numberVariants(msisdn)]);
 
@@ -35,6 +36,7 @@ export function makeAuthorize(client: VonageClient) {
       authReqId: parsed.data.auth_req_id,
       expiresIn: parsed.data.expires_in,
       interval: parsed.data.interval ?? DEFAULT_INTERVAL_SECONDS,
+      answeredAt,
     };
   };
 }
