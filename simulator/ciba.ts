@@ -5,14 +5,21 @@
  */
 import { randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { isE164 } from '../domain/msisdn.js';
-import { ALLOWED_PURPOSES, OPERATIONS, OPERATION_NAMES, type Operation } from '../domain/operations.js';
 import { ExpiringMap } from './expiring-map.js';
 import { oauthError, parseForm, problem, type Reply } from './http.js';
 import { verifyApplicationJwt } from './jwt.js';
 import type { Subscribers } from './subscribers.js';
 import type { ViolationKind } from './types.js';
+import {
+  CAMARA_OPERATION_NAMES,
+  CAMARA_OPERATIONS,
+  CIBA_GRANT_TYPE,
+  cibaScope,
+  dpvScope,
+  type CamaraOperation,
+} from './wire.js';
 
-export const CIBA_GRANT_TYPE = 'urn:openid:params:grant-type:ciba';
+export { CIBA_GRANT_TYPE } from './wire.js';
 /** Added to the interval of an auth_req_id at each `slow_down` (CIBA §11). */
 export const SLOW_DOWN_STEP_SECONDS = 5;
 /** Timer slack allowed when judging whether a poll came too early. */
@@ -20,10 +27,10 @@ export const POLL_TOLERANCE_MS = 10;
 
 const NO_STORE = { 'cache-control': 'no-store' };
 
-/** `dpv:<purpose>#<api-scope>` → operation, for every allowed purpose. */
-const DPV_SCOPES = new Map<string, Operation>(
-  OPERATION_NAMES.flatMap((op) =>
-    ALLOWED_PURPOSES[op].map((p) => [`dpv:${p}#${OPERATIONS[op].apiScope}`, op] as const),
+/** `dpv:<purpose>#<api-scope>` → operation, for every accepted purpose. */
+const DPV_SCOPES = new Map<string, CamaraOperation>(
+  CAMARA_OPERATION_NAMES.flatMap((op) =>
+    CAMARA_OPERATIONS[op].purposes.map((p) => [dpvScope(op, p), op] as const),
   ),
 );
 
@@ -36,7 +43,7 @@ export interface OAuthRequest {
 
 interface AuthRequest {
   msisdn: string;
-  operation: Operation;
+  operation: CamaraOperation;
   expiresAt: number;
   intervalMs: number;
   lastPollAt: number;
@@ -48,7 +55,7 @@ interface AuthRequest {
 
 export interface IssuedToken {
   msisdn: string;
-  operation: Operation;
+  operation: CamaraOperation;
   expiresAt: number;
 }
 
@@ -87,7 +94,7 @@ export function parseLoginHint(hint: string): LoginHint {
 }
 
 /** `openid dpv:<purpose>#<api-scope>` → operation. */
-export function parseScope(scope: string): Operation | undefined {
+export function parseScope(scope: string): CamaraOperation | undefined {
   const parts = scope.split(' ').filter((p) => p !== '');
   if (parts.length !== 2 || !parts.includes('openid')) return undefined;
   const dpv = parts.find((p) => p !== 'openid');
@@ -161,9 +168,7 @@ export class CibaServer {
     }
     const operation = parseScope(scope);
     if (!operation) {
-      const known = OPERATION_NAMES.map(
-        (op) => `openid dpv:${OPERATIONS[op].purpose}#${OPERATIONS[op].apiScope}`,
-      );
+      const known = CAMARA_OPERATION_NAMES.map((op) => cibaScope(op));
       return oauthError(
         'invalid_scope',
         `scope must be "openid dpv:<purpose>#<api-scope>", one of: ${known.join(' | ')}`,

@@ -7,7 +7,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { isE164 } from '../domain/msisdn.js';
-import { OPERATIONS, OPERATION_NAMES, type Operation } from '../domain/operations.js';
 import { handleCamara, msisdnOfCamara } from './camara.js';
 import type { CibaServer } from './ciba.js';
 import type { FaultInjector } from './faults.js';
@@ -33,13 +32,14 @@ import {
 } from './scenarios.js';
 import type { StatsRecorder } from './stats.js';
 import type { Subscribers } from './subscribers.js';
+import { CAMARA_OPERATION_NAMES, CAMARA_OPERATIONS, type CamaraOperation } from './wire.js';
 
-export type Endpoint = 'bc-authorize' | 'token' | Operation;
+export type Endpoint = 'bc-authorize' | 'token' | CamaraOperation;
 
 const ROUTES = new Map<string, Endpoint>([
   ['/oauth2/bc-authorize', 'bc-authorize'],
   ['/oauth2/token', 'token'],
-  ...OPERATION_NAMES.map((op) => [OPERATIONS[op].path, op] as const),
+  ...CAMARA_OPERATION_NAMES.map((op) => [CAMARA_OPERATIONS[op].path, op] as const),
 ]);
 
 export const ADMIN_PREFIX = '/__simulator/';

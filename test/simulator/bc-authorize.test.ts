@@ -1,7 +1,7 @@
 /** POST /oauth2/bc-authorize: form parsing, login_hint forms, scopes and the answer's number formats. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OPERATION_NAMES, scopeFor } from '../../domain/operations.js';
-import { expectOAuthError, post, TestSim } from './helpers.js';
+import { CAMARA_OPERATION_NAMES } from '../../simulator/wire.js';
+import { expectOAuthError, post, scopeFor, TestSim } from './helpers.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const MSISDN = '+447700900201';
@@ -46,7 +46,7 @@ describe('login_hint', () => {
 });
 
 describe('scope', () => {
-  it.each(OPERATION_NAMES)('accepts the scope of %s', async (operation) => {
+  it.each(CAMARA_OPERATION_NAMES)('accepts the scope of %s', async (operation) => {
     expect((await t.bcAuthorize({ login_hint: MSISDN, scope: scopeFor(operation) })).status).toBe(200);
   });
 

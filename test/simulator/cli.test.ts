@@ -4,10 +4,9 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scopeFor } from '../../domain/operations.js';
 import { runSimulatorCli } from '../../simulator/cli.js';
 import type { Simulator } from '../../simulator/index.js';
-import { generateKeys, mintJwt, post } from './helpers.js';
+import { generateKeys, mintJwt, post, scopeFor } from './helpers.js';
 
 let dir: string;
 beforeAll(async () => {

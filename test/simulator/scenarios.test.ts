@@ -3,7 +3,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scopeFor } from '../../domain/operations.js';
 import {
   loadScenarioFile,
   parseScenarioFile,
@@ -11,7 +10,15 @@ import {
   startSimulator,
   type ScenarioFile,
 } from '../../simulator/index.js';
-import { APP_ID, camaraBody, expectCamaraError, expectOAuthError, post, TestSim } from './helpers.js';
+import {
+  APP_ID,
+  camaraBody,
+  expectCamaraError,
+  expectOAuthError,
+  post,
+  scopeFor,
+  TestSim,
+} from './helpers.js';
 
 let t: TestSim;
 let dir: string;
