@@ -67,7 +67,13 @@ export interface CibaDeps {
   violation: (kind: ViolationKind, msisdn?: string) => void;
   numericStrings: boolean;
   omitInterval: boolean;
+  /** True when the application has no Network Application linked: bc-authorize refuses everyone. */
+  noNetworkApplication: () => boolean;
 }
+
+/** Vonage's detail of the 403 a number not on the Playground allowlist gets (exact text). */
+export const ALLOWLIST_BLOCKED_DETAIL =
+  'The Network API application can only be used with verified phone numbers. Blocked by allowlist.';
 
 type LoginHint =
   | { ok: true; msisdn: string }
@@ -155,6 +161,15 @@ export class CibaServer {
   async bcAuthorize(req: OAuthRequest): Promise<Reply> {
     const denied = await this.authenticate(req);
     if (denied) return denied;
+    if (this.deps.noNetworkApplication()) {
+      // Vonage's answer (the body its SDK fixtures carry) when the app has no Network Application.
+      return problem(
+        400,
+        'Bad Request',
+        `No Network Application associated with Vonage Application: ${this.deps.applicationId}`,
+        'invalid-param',
+      );
+    }
     const form = formParams(req);
     if (!form.ok) return form.reply;
     const hint = form.params.get('login_hint');
@@ -174,8 +189,18 @@ export class CibaServer {
         `scope must be "openid dpv:<purpose>#<api-scope>", one of: ${known.join(' | ')}`,
       );
     }
-    const now = this.deps.now();
     const flow = this.deps.subscribers.flow(login.msisdn);
+    // The details never quote the number: a client may log them.
+    if (!flow.operatorServes) {
+      return problem(
+        404,
+        'Not Found',
+        'The phone number is not served by any operator this Network Application can reach',
+        'not-found',
+      );
+    }
+    if (flow.allowlistBlocked) return problem(403, 'Forbidden', ALLOWLIST_BLOCKED_DETAIL, 'forbidden');
+    const now = this.deps.now();
     const id = randomUUID();
     this.authRequests.set(
       id,

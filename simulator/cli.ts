@@ -29,7 +29,9 @@ export const USAGE = `Usage: npm run simulator -- [options]
   --interval <s>             minimum seconds between polls (default 2)
   --expires-in <s>           auth_req_id lifetime (default 120)
   --pending-polls <n>        authorization_pending answers before the token (default 0)
-  --token-expires-in <s>     access-token lifetime (default 3600)
+  --token-expires-in <s>     access-token lifetime (default 900, as Vonage's)
+  --no-network-application   every bc-authorize answers 400 "No Network Application
+                             associated with Vonage Application" (an app not linked)
   --seed <n>                 seed of the fault PRNG (default 1)
   --latency-ms <n|min-max>   added latency, fixed or ranged
   --unavailable <share>      share of 503 answers (0-1)
@@ -50,6 +52,7 @@ const OPTIONS = {
   scenarios: { type: 'string' },
   'numeric-strings': { type: 'boolean' },
   'omit-interval': { type: 'boolean' },
+  'no-network-application': { type: 'boolean' },
   interval: { type: 'string' },
   'expires-in': { type: 'string' },
   'pending-polls': { type: 'string' },
@@ -179,6 +182,7 @@ export async function runSimulatorCli(argv: string[], io: CliIo = {}): Promise<S
     publicKey: keys.publicKey,
     numericStrings: values['numeric-strings'] ?? false,
     omitInterval: values['omit-interval'] ?? false,
+    noNetworkApplication: values['no-network-application'] ?? false,
     faults,
     ...numeric,
     ...(scenarios ? { scenarios } : {}),

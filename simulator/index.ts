@@ -23,7 +23,8 @@ export const DEFAULTS = {
   expiresIn: 120,
   interval: 2,
   pendingPolls: 0,
-  tokenExpiresIn: 3600,
+  /** 15 minutes, like the access tokens Vonage issues (docs/simulator.md says where that comes from). */
+  tokenExpiresIn: 900,
 } as const;
 
 function check(name: string, value: number, ok: (v: number) => boolean, rule: string): number {
@@ -70,6 +71,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     violation: (kind, msisdn) => stats.violation(kind, msisdn),
     numericStrings: options.numericStrings ?? false,
     omitInterval: options.omitInterval ?? false,
+    noNetworkApplication: () => scenarios.noNetworkApplication ?? options.noNetworkApplication ?? false,
   });
   const requestLog = options.requestLog === undefined ? undefined : await RequestLog.open(options.requestLog);
   const server = new SimulatorServer({

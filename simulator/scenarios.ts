@@ -94,6 +94,10 @@ const NumberEntrySchema = z
     ...dataFields,
     /** The operator does not know the number: CAMARA calls answer 404 (bc-authorize still works). */
     unknown: z.boolean().optional(),
+    /** false: no operator the application can reach serves the number: bc-authorize answers 404 (RFC 7807). */
+    operatorServes: z.boolean().optional(),
+    /** true: the number is not on the application's allowlist: bc-authorize answers 403 (RFC 7807). */
+    allowlistBlocked: z.boolean().optional(),
     /** Scripted faults, each consumed by the first matching request of this number. */
     faults: z.array(FaultSchema).optional(),
   })
@@ -107,6 +111,11 @@ const NumberKeySchema = z.string().refine(isE164, {
 
 export const ScenarioFileSchema = z.strictObject({
   description: z.string().optional(),
+  /**
+   * true: the application has no Network Application linked: every bc-authorize answers 400
+   * "No Network Application associated with Vonage Application: <id>"; false undoes it.
+   */
+  noNetworkApplication: z.boolean().optional(),
   numbers: z.record(NumberKeySchema, NumberEntrySchema).optional(),
   /** Apply to every number in `numbers` that does not set the field; flow fields apply to all numbers. */
   defaults: DefaultsSchema.optional(),
@@ -179,8 +188,10 @@ interface NumberState {
 export class ScenarioStore {
   private readonly numbers = new Map<string, NumberState>();
   private defaultsValue: ScenarioDefaults = {};
+  private noNetworkApplicationValue: boolean | undefined;
 
   add(file: ParsedScenarioFile): void {
+    if (file.noNetworkApplication !== undefined) this.noNetworkApplicationValue = file.noNetworkApplication;
     if (file.defaults) this.defaultsValue = { ...this.defaultsValue, ...file.defaults };
     for (const [msisdn, entry] of Object.entries(file.numbers ?? {})) {
       this.numbers.set(msisdn, { entry, faults: [...(entry.faults ?? [])] });
@@ -189,6 +200,11 @@ export class ScenarioStore {
 
   get defaults(): ScenarioDefaults {
     return this.defaultsValue;
+  }
+
+  /** The scenario's `noNetworkApplication`, if any scenario set it. */
+  get noNetworkApplication(): boolean | undefined {
+    return this.noNetworkApplicationValue;
   }
 
   entry(msisdn: string): NumberEntry | undefined {
