@@ -16,7 +16,13 @@ import type { Simulator, SimulatorOptions } from './types.js';
 export type { FaultOptions, Simulator, SimulatorOptions, SimulatorStats, ViolationKind } from './types.js';
 export type { ScenarioFile } from './scenarios.js';
 export { VIOLATION_KINDS } from './types.js';
-export { loadScenarioFile, parseScenarioFile, ScenarioValidationError } from './scenarios.js';
+export {
+  FAULT_ENDPOINTS,
+  loadScenarioFile,
+  parseScenarioFile,
+  ScenarioValidationError,
+} from './scenarios.js';
+export type { FaultEndpoint } from './scenarios.js';
 
 export const DEFAULTS = {
   host: '127.0.0.1',
