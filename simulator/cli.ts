@@ -18,7 +18,8 @@ import type { FaultOptions, Simulator, SimulatorOptions } from './types.js';
 export const USAGE = `Usage: npm run simulator -- [options]
 
   --port <n>                 listen port (default 9090; 0 = ephemeral)
-  --host <addr>              listen address (default 127.0.0.1)
+  --host <addr>              listen address (default 127.0.0.1; anything beyond loopback
+                             prints a warning: the admin endpoints have no authentication)
   --app-id <uuid>            Vonage application id the JWTs must carry
   --public-key-file <pem>    application public key (SPKI PEM); without it a key pair is
                              generated (or reused) under --state-dir and the private key path printed
@@ -72,6 +73,8 @@ const OPTIONS = {
 export interface CliIo {
   /** Where the banner goes (default console.log). */
   log?: (line: string) => void;
+  /** Where the warning about a non-loopback address goes (default console.error). */
+  warn?: (line: string) => void;
   /** Close on SIGINT / SIGTERM (default true). */
   handleSignals?: boolean;
 }
@@ -183,6 +186,7 @@ export async function runSimulatorCli(argv: string[], io: CliIo = {}): Promise<S
     numericStrings: values['numeric-strings'] ?? false,
     omitInterval: values['omit-interval'] ?? false,
     noNetworkApplication: values['no-network-application'] ?? false,
+    onWarning: io.warn ?? ((line: string) => console.error(line)),
     faults,
     ...numeric,
     ...(scenarios ? { scenarios } : {}),

@@ -52,6 +52,11 @@ export interface SimulatorOptions {
    * top-level `noNetworkApplication` overrides it at runtime. Default false.
    */
   noNetworkApplication?: boolean;
+  /**
+   * Where the simulator's one warning goes (bound beyond loopback: its admin endpoints have no
+   * authentication). Default console.warn.
+   */
+  onWarning?: (message: string) => void;
   faults?: FaultOptions;
   /** Requests per second, global (sliding 1-s window); undefined = none. */
   rateLimit?: number;
