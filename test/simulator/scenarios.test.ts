@@ -166,7 +166,7 @@ describe('validation', () => {
     const example = await loadScenarioFile(
       new URL('../../simulator/example-scenarios.json', import.meta.url).pathname,
     );
-    expect(Object.keys(example.numbers ?? {})).toHaveLength(5);
+    expect(Object.keys(example.numbers ?? {})).toHaveLength(7);
   });
 
   it('startSimulator refuses invalid scenarios', async () => {
