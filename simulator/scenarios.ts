@@ -165,7 +165,6 @@ export type ParsedScenarioFile = z.output<typeof ScenarioFileSchema>;
 export type NumberEntry = z.output<typeof NumberEntrySchema>;
 export type ScenarioDefaults = z.output<typeof DefaultsSchema>;
 export type Fault = z.output<typeof FaultSchema>;
-export type ProblemFault = z.output<typeof ProblemSchema>;
 export type Connectivity = z.output<typeof ConnectivitySchema>;
 export type Roaming = z.output<typeof RoamingSchema>;
 
