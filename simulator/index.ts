@@ -4,6 +4,7 @@
  */
 import { CibaServer } from './ciba.js';
 import { FaultInjector } from './faults.js';
+import { IdentityInsightsServer } from './identity-insights.js';
 import { toPublicKey } from './jwt.js';
 import { RateLimiter } from './rate-limit.js';
 import { RequestLog } from './request-log.js';
@@ -71,10 +72,18 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     numericStrings: options.numericStrings ?? false,
     omitInterval: options.omitInterval ?? false,
   });
+  const insights = new IdentityInsightsServer({
+    applicationId: options.applicationId,
+    publicKey,
+    now,
+    subscribers,
+    scenarios,
+  });
   const requestLog = options.requestLog === undefined ? undefined : await RequestLog.open(options.requestLog);
   const server = new SimulatorServer({
     now,
     ciba,
+    insights,
     subscribers,
     scenarios,
     stats,

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { isE164 } from '../domain/msisdn.js';
+import { identityInsightsScenarioFields } from './identity-insights.js';
 
 const positive = z.number().positive();
 const nonNegative = z.number().nonnegative();
@@ -18,7 +19,7 @@ const RoamingSchema = z.strictObject({
   countryName: z.array(z.string()).optional(),
 });
 
-export const FAULT_ENDPOINTS = ['bc-authorize', 'token', 'camara', 'any'] as const;
+export const FAULT_ENDPOINTS = ['bc-authorize', 'token', 'camara', 'identity-insights', 'any'] as const;
 export type FaultEndpoint = (typeof FAULT_ENDPOINTS)[number];
 
 const FaultSchema = z
@@ -96,6 +97,7 @@ const NumberEntrySchema = z
     unknown: z.boolean().optional(),
     /** Scripted faults, each consumed by the first matching request of this number. */
     faults: z.array(FaultSchema).optional(),
+    ...identityInsightsScenarioFields,
   })
   .superRefine(oneSimChangeForm);
 
