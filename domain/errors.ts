@@ -76,6 +76,11 @@ export const ERROR_CODES = {
     outcome: 'result',
     hint: 'Lower the request rate or raise the account limit.',
   },
+  NOT_COVERED: {
+    retryable: false,
+    outcome: 'result',
+    hint: 'Vonage cannot answer this check for this number’s country or network (Identity Insights NO_COVERAGE); use the other API or a provider that covers it.',
+  },
   UPSTREAM_UNAVAILABLE: { retryable: true, outcome: 'result', hint: 'The provider is failing; retry later.' },
   NETWORK_ERROR: {
     retryable: true,

@@ -15,6 +15,8 @@ export interface VonageConfig {
   privateKey: KeyObject;
   /** Origin of the Vonage APIs, e.g. https://api-eu.vonage.com (no trailing slash). */
   baseUrl: string;
+  /** VONAGE_IDENTITY_INSIGHTS_PATH: Identity Insights' path under baseUrl (default /identity-insights/v1/requests). */
+  identityInsightsPath?: string;
 }
 
 export interface NetcheckConfig extends VonageConfig {
@@ -44,6 +46,14 @@ const envSchema = z.object({
       protocol: /^https?$/,
       error: 'VONAGE_API_BASE_URL must be an http(s) URL such as https://api-eu.vonage.com.',
     })
+    .optional(),
+  VONAGE_IDENTITY_INSIGHTS_PATH: z
+    .string()
+    .trim()
+    .regex(
+      /^\/[^\s?#]*$/,
+      'VONAGE_IDENTITY_INSIGHTS_PATH must be a URL path such as /identity-insights/v1/requests or /v0.1/identity-insights.',
+    )
     .optional(),
   NETCHECK_TASK_QUEUE: z
     .string()
@@ -130,6 +140,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NetcheckConfig
     applicationId: parsed.data.VONAGE_APPLICATION_ID,
     privateKey,
     baseUrl: (parsed.data.VONAGE_API_BASE_URL ?? DEFAULT_API_BASE_URL).replace(/\/+$/, ''),
+    ...(parsed.data.VONAGE_IDENTITY_INSIGHTS_PATH !== undefined
+      ? { identityInsightsPath: parsed.data.VONAGE_IDENTITY_INSIGHTS_PATH }
+      : {}),
     taskQueue: parsed.data.NETCHECK_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
     ...(parsed.data.NETCHECK_RATE_LIMIT !== undefined ? { rateLimit: parsed.data.NETCHECK_RATE_LIMIT } : {}),
   };

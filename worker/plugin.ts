@@ -75,6 +75,9 @@ export function netcheckPlugin(options: NetcheckPluginOptions): SimplePlugin {
     applicationId: options.applicationId,
     privateKey: options.privateKey,
     baseUrl: options.baseUrl,
+    ...(options.identityInsightsPath !== undefined
+      ? { identityInsightsPath: options.identityInsightsPath }
+      : {}),
     http: {
       ...options.http,
       maxRequestsPerSecond: options.http?.maxRequestsPerSecond ?? options.rateLimit,
