@@ -18,6 +18,8 @@ import type { Mode } from './options.js';
 import { cpuBetween, sampleProc, type ProcSample } from './proc.js';
 import { perSecond, round, summarize, type Summary } from './stats.js';
 
+type SimulatorRequestOptions = Extract<SimulatorRequest, { kind: 'start' }>['options'];
+
 export interface BenchContext {
   client: Client;
   address: string;
@@ -174,7 +176,7 @@ const SIMULATOR = fileURLToPath(new URL('./simulator-process.ts', import.meta.ur
 const SIMULATOR_PRIORITY = -10;
 
 /** The simulator for one run, in its own (higher-priority) process. */
-interface SimulatorHandle {
+export interface SimulatorHandle {
   url: string;
   pid: number;
   stats(): Promise<SimulatorStats>;
@@ -197,10 +199,11 @@ function simulatorReply<K extends SimulatorReply['kind']>(
   });
 }
 
-async function simulatorFor(
+/** `extra` overrides the bench's defaults (expires_in 120 s, latency only, no rate limit). */
+export async function simulatorFor(
   ctx: BenchContext,
   interval: number,
-  extra: { rateLimit?: number; requestLog?: string } = {},
+  extra: Pick<SimulatorRequestOptions, 'rateLimit' | 'requestLog' | 'expiresIn' | 'faults'> = {},
 ): Promise<SimulatorHandle> {
   const child = fork(SIMULATOR, [], {
     execArgv: ['--import', 'tsx'],
@@ -273,7 +276,7 @@ function processFigures(before: ProcSample | undefined, after: ProcSample | unde
 }
 
 /** Most of `times` (ms) within any span of `windowMs` (a window (t − windowMs, t]). */
-function maxInWindow(times: number[], windowMs: number): number {
+export function maxInWindow(times: number[], windowMs: number): number {
   const sorted = [...times].sort((a, b) => a - b);
   let most = 0;
   for (let head = 0, i = 0; i < sorted.length; i++) {
@@ -284,6 +287,9 @@ function maxInWindow(times: number[], windowMs: number): number {
 }
 
 let runCounter = 0;
+
+/** A new run number: keeps the numbers and task queues of the runs apart. */
+export const nextRun = () => runCounter++;
 
 export async function rawRun(
   ctx: BenchContext,
@@ -346,7 +352,7 @@ function roundSummary(s: Summary): Summary {
   };
 }
 
-async function startWorker(
+export async function startWorker(
   ctx: BenchContext,
   sim: SimulatorHandle,
   taskQueue: string,
