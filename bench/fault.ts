@@ -118,7 +118,8 @@ export async function faultRun(
   let finishedAt = NaN;
   let stats: SimulatorStats | undefined;
   try {
-    const worker = await startWorker(ctx, sim, taskQueue, MODE_SETTINGS[mode], s.limit);
+    // ERROR: every injected 503 and 429 is retried, and would log a warning with a stack.
+    const worker = await startWorker(ctx, sim, taskQueue, MODE_SETTINGS[mode], s.limit, 'ERROR');
     try {
       startedAt = Date.now();
       // The batch's defaults (concurrency 100, dedupe), as a pipeline would start it.

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
+import type { LogLevel } from '@temporalio/worker';
 import type { HttpOptions } from '../activities/index.js';
 import type { SimulatorStats } from '../simulator/index.js';
 import type { SimulatorReply, SimulatorRequest } from './simulator-process.js';
@@ -358,6 +359,7 @@ export async function startWorker(
   taskQueue: string,
   settings: ModeSettings,
   rateLimit?: number,
+  logLevel?: LogLevel,
 ) {
   const child = startChild();
   const ready = nextMessage(child, 'ready');
@@ -369,6 +371,7 @@ export async function startWorker(
     bundlePath: ctx.bundlePath,
     tuning: settings.tuning,
     ...(rateLimit !== undefined ? { rateLimit } : {}),
+    ...(logLevel !== undefined ? { logLevel } : {}),
   } satisfies ParentMessage);
   try {
     await ready;
