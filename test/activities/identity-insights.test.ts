@@ -472,7 +472,7 @@ describe('wire form and answers the simulator never gives (scripted server)', ()
     );
     const notFound = await failing(call(MSISDN, 'sim-swap', {}, scripted), 'UNKNOWN_NUMBER', MSISDN);
     expect(notFound.message).not.toContain('447700900111');
-    expect(notFound.message).toContain('+44*******111');
+    expect(notFound.message).toMatch(/\[number\]|\+44\*+111/);
   });
 });
 
