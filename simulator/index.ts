@@ -17,6 +17,8 @@ export type { FaultOptions, Simulator, SimulatorOptions, SimulatorStats, Violati
 export type { ScenarioFile } from './scenarios.js';
 export { VIOLATION_KINDS } from './types.js';
 export { loadScenarioFile, parseScenarioFile, ScenarioValidationError } from './scenarios.js';
+// The command line (`netcheck simulator`, `npm run simulator`) and its test-key set-up.
+export { keySetup, runSimulatorCli, USAGE as SIMULATOR_USAGE, type KeySetup } from './cli.js';
 
 export const DEFAULTS = {
   host: '127.0.0.1',
