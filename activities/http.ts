@@ -7,7 +7,7 @@
  */
 import { CancelledFailure, type ApplicationFailure } from '@temporalio/common';
 import { Pool } from 'undici';
-import { netcheckFailure } from '../domain/index.js';
+import { causeChain, netcheckFailure } from '../domain/index.js';
 import type { HttpAnswer } from './errors.js';
 
 export interface HttpOptions {
@@ -155,16 +155,9 @@ const TIMEOUT_CODES = new Set([
 ]);
 
 function errorCode(err: unknown): string | undefined {
-  let current: unknown = err;
-  for (let depth = 0; current && typeof current === 'object' && depth < 4; depth++) {
-    const code = (current as { code?: unknown }).code;
+  for (const link of causeChain(err, 4)) {
+    const code = typeof link === 'object' ? (link as { code?: unknown } | null)?.code : undefined;
     if (typeof code === 'string') return code;
-    const inner = (current as { errors?: unknown }).errors;
-    if (Array.isArray(inner) && inner.length > 0) {
-      current = inner[0];
-      continue;
-    }
-    current = (current as { cause?: unknown }).cause;
   }
   return undefined;
 }

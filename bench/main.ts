@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { projectRoot } from '../scripts/temporal-cli.js';
+import { projectRoot } from '../cli/stack/temporal-cli.js';
 import { parseOptions, plan, type BenchOptions } from './options.js';
 import { markdown, svgChart, targets, type BenchReport, type Machine } from './report.js';
 import {

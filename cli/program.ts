@@ -7,9 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { OPERATION_NAMES, type Operation } from '../domain/operations.js';
-import { ConfigError } from '../worker/config.js';
-import { TemporalCliUnavailableError } from '../scripts/temporal-cli.js';
-import { EXIT, UsageError, type ExitCode } from './errors.js';
+import { EXIT, exitCodeOf, type ExitCode } from './errors.js';
 import * as parse from './parse.js';
 import { stateDirDefault } from './stack/paths.js';
 
@@ -357,19 +355,12 @@ export async function run(argv: string[]): Promise<ExitCode> {
       // commander printed the message (or the help / version) already.
       return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     }
-    if (err instanceof ConfigError) {
-      report(err.message);
-      return EXIT.USAGE;
-    }
-    if (err instanceof UsageError) {
-      report(err.message);
-      return EXIT.USAGE;
-    }
-    if (err instanceof TemporalCliUnavailableError) {
-      report(err.message);
-      return EXIT.USAGE;
-    }
     const e = err as Error;
+    // netcheck's own errors (configuration, usage, an invalid request) say what to fix: exit 2.
+    if (exitCodeOf(err) === EXIT.USAGE) {
+      report(e.message);
+      return EXIT.USAGE;
+    }
     report(e?.message ?? String(err));
     if (process.env.NETCHECK_DEBUG && e?.stack) console.error(e.stack);
     return EXIT.ERROR;

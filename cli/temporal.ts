@@ -1,6 +1,6 @@
 /** The Temporal client of the CLI commands: envconfig (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, profiles). */
 import { Client, Connection } from '@temporalio/client';
-import { temporalConnectConfig } from '../worker/connection.js';
+import { temporalConnectConfig } from '../common/index.js';
 
 export interface CliClient {
   client: Client;

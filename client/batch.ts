@@ -25,7 +25,7 @@ import type {
   StoredRecord,
 } from '../domain/batch.js';
 import { NetcheckBatchId } from '../domain/search-attributes.js';
-import { DEFAULT_TASK_QUEUE } from '../worker/config.js';
+import { DEFAULT_TASK_QUEUE } from '../common/index.js';
 import {
   addPageUpdate,
   batchCheck,

@@ -12,7 +12,8 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { ConfigError, DEFAULT_TASK_QUEUE, loadPrivateKeyFromEnv } from '../worker/config.js';
+import { DEFAULT_TASK_QUEUE, loadPrivateKeyFromEnv } from '../common/index.js';
+import { ConfigurationError as ConfigError } from '../domain/errors.js';
 import { maskMsisdn } from '../domain/msisdn.js';
 import { NetcheckOperation, NetcheckSubject } from '../domain/search-attributes.js';
 import type { CheckOptions, CheckRequest, CheckResult } from '../domain/types.js';
@@ -22,9 +23,18 @@ import { statusQuery } from '../workflows/queries.js';
 import { subjectKeyFromPrivateKey, subjectOf } from './subject.js';
 
 export type * from '../domain/types.js';
-export { ERROR_CODES, type ErrorCode } from '../domain/errors.js';
+export {
+  ConfigurationError,
+  ERROR_CODES,
+  errorCodeOf,
+  InvalidRequestError,
+  NetcheckError,
+  UsageError,
+  type CallerErrorCode,
+  type ErrorCode,
+} from '../domain/errors.js';
 export { OPERATION_NAMES, type Operation } from '../domain/operations.js';
-export { connectClient } from '../worker/connection.js';
+export { connectClient, temporalConnectConfig, DEFAULT_TASK_QUEUE } from '../common/index.js';
 export { statusQuery } from '../workflows/queries.js';
 export { subjectOf } from './subject.js';
 

@@ -25,6 +25,8 @@ export {
   ScenarioValidationError,
 } from './scenarios.js';
 export type { FaultEndpoint } from './scenarios.js';
+// The command line (`netcheck simulator`, `npm run simulator`) and its test-key set-up.
+export { keySetup, runSimulatorCli, USAGE as SIMULATOR_USAGE, type KeySetup } from './cli.js';
 
 export const DEFAULTS = {
   host: '127.0.0.1',

@@ -3,7 +3,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { BatchProgress, BatchRecord } from '../../domain/batch.js';
 import type { Operation } from '../../domain/operations.js';
 import { getBatch, startBatch, type BatchHandle } from '../../client/batch.js';
-import { DEFAULT_TASK_QUEUE } from '../../worker/config.js';
+import { DEFAULT_TASK_QUEUE } from '../../common/index.js';
 import { EXIT, UsageError, type ExitCode } from '../errors.js';
 import { readBatchInput } from '../input.js';
 import { recordWriter, resultFormat } from '../output.js';

@@ -2,12 +2,12 @@
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 // @temporalio/proto is CommonJS without named exports for Node's ESM loader.
 import proto from '@temporalio/proto';
-import { errorCodeOf, failsRun } from '../../domain/errors.js';
+import { causeChain, errorCodeOf, failsRun } from '../../domain/errors.js';
 import { maskMsisdn } from '../../domain/msisdn.js';
 import type { Operation } from '../../domain/operations.js';
 import { startCheck } from '../../client/index.js';
 import { checkRequestProblem } from '../../domain/validate.js';
-import { DEFAULT_TASK_QUEUE } from '../../worker/config.js';
+import { DEFAULT_TASK_QUEUE } from '../../common/index.js';
 import { EXIT, UsageError, type ExitCode } from '../errors.js';
 import { checkLine } from '../output.js';
 import { withClient } from '../temporal.js';
@@ -48,9 +48,8 @@ export async function warnWithoutWorkers(
 
 /** The message of the deepest cause (the ApplicationFailure that names the code), not "Activity task failed". */
 function innermostMessage(err: Error): string {
-  let current: Error = err;
-  for (let depth = 0; depth < 8 && current.cause instanceof Error; depth++) current = current.cause;
-  return current.message;
+  const errors = causeChain(err).filter((link): link is Error => link instanceof Error);
+  return (errors.at(-1) ?? err).message;
 }
 
 export async function checkCommand(msisdn: string, options: CheckCommandOptions): Promise<ExitCode> {

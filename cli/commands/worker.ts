@@ -1,6 +1,5 @@
 /** `netcheck worker` and `netcheck setup`: the standalone worker, and the namespace's search attributes. */
-import { loadConfig } from '../../worker/config.js';
-import { runWorker } from '../../worker/main.js';
+import { loadConfig, runWorker } from '../../worker/index.js';
 import { EXIT, type ExitCode } from '../errors.js';
 import {
   missingAttributesWarning,

@@ -23,10 +23,10 @@ import {
   type LogLevel,
   type WorkerOptions,
 } from '@temporalio/worker';
-import { DEFAULT_TASK_QUEUE } from '../../worker/config.js';
-import { netcheckPlugin } from '../../worker/plugin.js';
-import { keySetup } from '../../simulator/cli.js';
+import { DEFAULT_TASK_QUEUE } from '../../common/index.js';
+import { netcheckPlugin } from '../../worker/index.js';
 import {
+  keySetup,
   startSimulator,
   type ScenarioFile,
   type Simulator,
