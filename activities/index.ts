@@ -19,7 +19,7 @@ import { makePollToken } from './token.js';
 
 export { createVonageClient, DEFAULT_BASE_URL, isVonageClient } from './client.js';
 export type { ActivityDeps, VonageClient } from './client.js';
-export { HTTP_DEFAULTS, type HttpOptions } from './http.js';
+export { HTTP_DEFAULTS, type HttpObserver, type HttpOptions } from './http.js';
 export { createTokenSealer, type SealContext, type TokenSealer } from './seal.js';
 
 /**
