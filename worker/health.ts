@@ -13,6 +13,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { NativeConnection, State as WorkerState } from '@temporalio/worker';
+import { ConfigError } from './config.js';
 import { listenSettingsFromEnv } from './metrics.js';
 
 /** What the endpoint reads from a Worker (a `Worker` has both). */
@@ -110,9 +111,17 @@ export async function startHealthServer(
     handle(req, res).catch((err: unknown) => send(res, 500, { status: 'unavailable', reason: String(err) }));
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE' || err.code === 'EADDRNOTAVAIL'
+          ? new ConfigError([
+              `NETCHECK_HEALTH_PORT: ${settings.host}:${settings.port} cannot be bound (${err.code}); choose another port or NETCHECK_HEALTH_HOST.`,
+            ])
+          : err,
+      ),
+    );
     server.listen(settings.port, settings.host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });

@@ -93,6 +93,20 @@ function bindAddress({ host, port }: MetricsSettings): string {
  * Call it once, before any NativeConnection or Worker is created.
  */
 export function installMetricsRuntime(settings: MetricsSettings): Runtime {
+  try {
+    return installRuntime(settings);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    if (/address already in use|address not available|cannot assign/i.test(message)) {
+      throw new ConfigError([
+        `NETCHECK_METRICS_PORT: ${bindAddress(settings)} is not free on this machine (${message}); choose another port or NETCHECK_METRICS_HOST.`,
+      ]);
+    }
+    throw err;
+  }
+}
+
+function installRuntime(settings: MetricsSettings): Runtime {
   return Runtime.install({
     telemetryOptions: {
       metrics: {
