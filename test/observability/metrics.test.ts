@@ -1,11 +1,13 @@
 /**
- * Prometheus metrics of the standalone worker (`npm run worker` as a real child process, with
- * NETCHECK_METRICS_PORT and NETCHECK_HEALTH_PORT set): checks run against the simulator, then
- * one scrape must show the Temporal runtime's metrics and netcheck's, with the labels of the
- * run and plausible values.
+ * The standalone worker's observability, configured from the environment as in production
+ * (`npm run worker` as a real child process with NETCHECK_METRICS_PORT, NETCHECK_HEALTH_PORT and
+ * OTEL_EXPORTER_OTLP_ENDPOINT set): checks run against the simulator, then one scrape must show
+ * the Temporal runtime's metrics and netcheck's, with the labels of the run and plausible
+ * values; the health endpoint answers; spans arrive at an OTLP/HTTP receiver.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { checkNumber } from '../../client/index.js';
@@ -55,21 +57,41 @@ async function startWorker(taskQueue: string, extraEnv: Record<string, string>):
 }
 
 let env: TestEnv;
+const [okNumber, slowNumber, deniedNumber] = [uniqueNumber(), uniqueNumber(), uniqueNumber()];
 let worker: ChildProcess | undefined;
 const taskQueue = uniqueTaskQueue('metrics');
 let metricsUrl: string;
 let healthUrl: string;
+/** What the worker exported over OTLP/HTTP: content type and raw protobuf body of each request. */
+const otlpRequests: { path: string; contentType: string; body: Buffer }[] = [];
+let otlpReceiver: Server;
 
 beforeAll(async () => {
   env = await connectTestEnv();
   const [metricsPort, healthPort] = [await freePort(), await freePort()];
   metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
   healthUrl = `http://127.0.0.1:${healthPort}`;
+  otlpReceiver = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      otlpRequests.push({
+        path: req.url ?? '',
+        contentType: req.headers['content-type'] ?? '',
+        body: Buffer.concat(chunks),
+      });
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+    });
+  });
+  await new Promise<void>((resolve) => otlpReceiver.listen(0, '127.0.0.1', resolve));
+  const { port: otlpPort } = otlpReceiver.address() as { port: number };
   worker = await startWorker(taskQueue, {
     NETCHECK_METRICS_PORT: String(metricsPort),
     NETCHECK_HEALTH_PORT: String(healthPort),
     // The worker paces itself, so rate-limit waits are measured.
     NETCHECK_RATE_LIMIT: '50',
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${otlpPort}`,
+    OTEL_BSP_SCHEDULE_DELAY: '200',
   });
 });
 
@@ -78,14 +100,12 @@ afterAll(async () => {
     worker.kill('SIGTERM');
     await once(worker, 'exit');
   }
+  await new Promise((resolve) => otlpReceiver?.close(resolve));
   await env?.close();
 });
 
 describe('the standalone worker with NETCHECK_METRICS_PORT', () => {
   it('serves the runtime metrics and netcheck metrics with the labels of the run', async () => {
-    const okNumber = uniqueNumber();
-    const slowNumber = uniqueNumber();
-    const deniedNumber = uniqueNumber();
     await addScenarios(env.simulatorUrl, {
       numbers: {
         [okNumber]: { interval: 0.2, pendingPolls: 1, lastSimChangeHoursAgo: 5 },
@@ -194,5 +214,21 @@ describe('the standalone worker with NETCHECK_METRICS_PORT', () => {
     const ready = await fetch(`${healthUrl}/readyz`);
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ok', state: 'RUNNING' });
+  });
+
+  it('exports the spans of the checks over OTLP/HTTP (OTEL_EXPORTER_OTLP_ENDPOINT)', async () => {
+    // Spans are batched; the workflow's reach the exporter after its last workflow task.
+    const exported = () => Buffer.concat(otlpRequests.map((r) => r.body)).toString('latin1');
+    const names = ['RunWorkflow:networkCheck', 'StartActivity:authorize', 'RunActivity:authorize'];
+    names.push('RunActivity:pollToken', 'RunActivity:checkSimSwap', 'RunActivity:getDeviceConnectivity');
+    await expect
+      .poll(() => names.filter((name) => !exported().includes(name)), { timeout: 15_000, interval: 250 })
+      .toEqual([]);
+    expect(exported()).toContain('netcheck-worker'); // service.name
+    expect(otlpRequests.every((r) => r.path === '/v1/traces')).toBe(true);
+    expect(otlpRequests.every((r) => r.contentType === 'application/x-protobuf')).toBe(true);
+    // No phone number leaves in a span.
+    for (const msisdn of [okNumber, slowNumber, deniedNumber])
+      expect(exported()).not.toContain(msisdn.slice(1));
   });
 });
