@@ -111,7 +111,7 @@ function normalizePath(path: unknown): string {
 
 function checkHttpOptions(http: HttpOptions | undefined): void {
   for (const [name, value] of Object.entries(http ?? {})) {
-    if (value === undefined) continue;
+    if (value === undefined || name === 'observer') continue;
     const ok = typeof value === 'number' && Number.isFinite(value) && value > 0;
     if (!ok || (name === 'connections' && !Number.isInteger(value))) {
       throw configError(`http.${name} must be a positive number (got ${JSON.stringify(value)})`);

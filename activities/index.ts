@@ -25,7 +25,7 @@ export {
   isVonageClient,
 } from './client.js';
 export type { ActivityDeps, VonageClient } from './client.js';
-export { HTTP_DEFAULTS, type HttpOptions } from './http.js';
+export { HTTP_DEFAULTS, type HttpObserver, type HttpOptions } from './http.js';
 export { createTokenSealer, type SealContext, type TokenSealer } from './seal.js';
 
 /**

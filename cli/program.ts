@@ -35,6 +35,7 @@ Environment (commands that talk to Temporal or Vonage):
   TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY   the Temporal service (or a TEMPORAL_PROFILE / config file)
   VONAGE_APPLICATION_ID, VONAGE_PRIVATE_KEY_PATH (or VONAGE_PRIVATE_KEY), VONAGE_API_BASE_URL   the worker's Vonage app
   NETCHECK_TASK_QUEUE (default netcheck), NETCHECK_RATE_LIMIT (worker requests/s), NETCHECK_SUBJECT_KEY (number hashing)
+  NETCHECK_METRICS_PORT, NETCHECK_HEALTH_PORT (worker endpoints), OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_ENDPOINT (tracing)
 
 Exit codes: 0 done (every check ok) · 1 unexpected error (e.g. Temporal unreachable) ·
             2 usage or configuration error (the message says what to fix) · 3 checks finished but some failed
@@ -100,6 +101,14 @@ export function buildProgram(result: RunResult): Command {
       (v) => parse.positiveNumber('--rate', v),
     )
     .option('--task-queue <name>', 'task queue to poll (also NETCHECK_TASK_QUEUE; default netcheck)')
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus metrics at /metrics (also NETCHECK_METRICS_PORT)',
+      (v) => parse.port('--metrics-port', v),
+    )
+    .option('--health-port <port>', 'serve /healthz and /readyz (also NETCHECK_HEALTH_PORT)', (v) =>
+      parse.port('--health-port', v),
+    )
     .addHelpText(
       'after',
       examples(
@@ -108,7 +117,7 @@ export function buildProgram(result: RunResult): Command {
       ),
     )
     .action(
-      act(async (opts: { rate?: number; taskQueue?: string }) => {
+      act(async (opts: { rate?: number; taskQueue?: string; metricsPort?: number; healthPort?: number }) => {
         const { workerCommand } = await import('./commands/worker.js');
         return workerCommand(opts);
       }),
