@@ -7,6 +7,7 @@ import { Worker } from '@temporalio/worker';
 import { loadConfig, type NetcheckConfig } from './config.js';
 import { connectWorker } from './connection.js';
 import { netcheckPlugin } from './plugin.js';
+import { prebuiltBundleOptions } from './bundle.js';
 
 export async function createNetcheckWorker(config: NetcheckConfig = loadConfig()): Promise<Worker> {
   const { connection, namespace } = await connectWorker();
@@ -15,6 +16,7 @@ export async function createNetcheckWorker(config: NetcheckConfig = loadConfig()
     namespace,
     taskQueue: config.taskQueue,
     plugins: [netcheckPlugin(config)], // config.rateLimit → the queue's activity rate
+    ...prebuiltBundleOptions(), // NETCHECK_WORKFLOW_BUNDLE or dist/workflow-bundle.js: no bundling at start
   });
 }
 
