@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { startCluster } from './cluster/index.js';
+import { ensureServerBinaries, TEMPORAL_SERVER_VERSION } from './cluster/server.js';
 
 const USAGE = `Usage: npm run cluster -- [options]
 
@@ -17,6 +18,7 @@ const USAGE = `Usage: npm run cluster -- [options]
   --simulator-interval <s>  seconds between CIBA polls the simulator asks for (default 2)
   --state-dir <dir>      database, logs and keys (default .netcheck/cluster)
   --reset                start from an empty database
+  --build-only           only build the server binaries if they are missing (for CI), then exit
   --help                 this text
 
 Needs Go (the server is built once into .temporal/server-v1.29.1/, or NETCHECK_TEMPORAL_SERVER_DIR)
@@ -43,11 +45,20 @@ const { values } = parseArgs({
     'simulator-interval': { type: 'string' },
     'state-dir': { type: 'string' },
     reset: { type: 'boolean' },
+    'build-only': { type: 'boolean' },
     help: { type: 'boolean' },
   },
 });
 if (values.help) {
   console.log(USAGE);
+  process.exit(0);
+}
+if (values['build-only']) {
+  const binaries = await ensureServerBinaries((line) => console.error(line)).catch((err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exit(1);
+  });
+  console.log(`Temporal Server ${TEMPORAL_SERVER_VERSION}: ${binaries.server}, ${binaries.sql}`);
   process.exit(0);
 }
 

@@ -255,7 +255,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 
   const stopAll = async () => {
     const workers = started.filter((p) => p.name.startsWith('netcheck-worker'));
-    await Promise.all(workers.map((p) => p.stop(20_000)));
+    await Promise.all(workers.map((p) => p.stop(30_000)));
     const rest = started.filter((p) => !workers.includes(p));
     await Promise.all(rest.map((p) => p.stop(15_000)));
     await postgres?.stop();

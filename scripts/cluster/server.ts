@@ -88,7 +88,8 @@ export interface DatabaseTarget {
 
 /**
  * Creates the two databases if missing and brings both schemas to this release's version
- * (setup-schema and update-schema only apply what is missing, so a second run changes nothing).
+ * (setup-schema and update-schema only apply what is missing, so a second run changes nothing):
+ * the same steps as docker-compose.yml's temporal-schema job.
  */
 export async function setupSchema(sql: string, db: DatabaseTarget): Promise<void> {
   const env = {
@@ -104,20 +105,15 @@ export async function setupSchema(sql: string, db: DatabaseTarget): Promise<void
       return await execFileAsync(sql, args, { env, timeout: 120_000 });
     } catch (err) {
       const e = err as Error & { stdout?: string; stderr?: string };
-      throw Object.assign(new Error(`temporal-sql-tool ${args.join(' ')}: ${e.message}`), {
-        output: `${e.stdout ?? ''}${e.stderr ?? ''}`,
-      });
+      const output = `${e.stdout ?? ''}${e.stderr ?? ''}`.trim().split('\n').slice(-10).join('\n');
+      throw new Error(`temporal-sql-tool ${args.join(' ')} failed: ${e.message}\n${output}`);
     }
   };
   for (const [database, schema] of [
     ['temporal', 'postgresql/v12/temporal'],
     ['temporal_visibility', 'postgresql/v12/visibility'],
   ] as const) {
-    try {
-      await run(['--db', database, 'create-database']);
-    } catch (err) {
-      if (!/already exists/.test((err as { output?: string }).output ?? '')) throw err;
-    }
+    await run(['--db', database, 'create-database']); // an existing database is kept
     await run(['--db', database, 'setup-schema', '-v', '0.0']);
     await run(['--db', database, 'update-schema', '--schema-name', schema]);
   }
