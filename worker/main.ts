@@ -17,6 +17,7 @@ export async function createNetcheckWorker(config: NetcheckConfig = loadConfig()
     taskQueue: config.taskQueue,
     plugins: [netcheckPlugin(config)], // config.rateLimit → the queue's activity rate
     ...prebuiltBundleOptions(), // NETCHECK_WORKFLOW_BUNDLE or dist/workflow-bundle.js: no bundling at start
+    shutdownGraceTime: '20s', // SIGTERM drains: Vonage requests in flight finish (not cancelled and re-sent)
   });
 }
 

@@ -3,7 +3,8 @@
  * compiled to dist/, the workflow bundle made from the compiled workflows by
  * `npm run build:bundle`, production dependencies only (`npm ci --omit=dev`). With the compiled
  * workflow sources removed, `netcheck worker` can only run checks from the prebuilt bundle — it
- * does, against the dev server and the simulator, and SIGTERM drains it to a clean exit.
+ * does, against the dev server and the simulator; and SIGTERM drains it: a Vonage request in
+ * flight completes before the process exits 0, so nothing is sent twice.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
@@ -12,11 +13,21 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { checkNumber } from '../../client/index.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { checkNumber, startCheck } from '../../client/index.js';
 import { projectRoot } from '../../scripts/temporal-cli.js';
 import { findPrebuiltBundle, WORKFLOW_BUNDLE_ENV } from '../../worker/bundle.js';
 import { ConfigError } from '../../worker/config.js';
-import { connectTestEnv, uniqueTaskQueue, type TestEnv } from '../support/harness.js';
+import {
+  addScenarios,
+  connectTestEnv,
+  createTestWorker,
+  requestCount,
+  simulatorStats,
+  uniqueNumber,
+  uniqueTaskQueue,
+  type TestEnv,
+} from '../support/harness.js';
 
 const execFileAsync = promisify(execFile);
 const minutes = (n: number) => n * 60_000;
@@ -163,9 +174,29 @@ describe('the image build: compiled code, prebuilt bundle, production dependenci
       expect(result.status).toBe('ok');
       expect(result.data).toMatchObject({ swapped: false });
 
+      // A check whose bc-authorize Vonage answers after 2 s: SIGTERM arrives while it is in flight.
+      const slow = uniqueNumber();
+      await addScenarios(env.simulatorUrl, {
+        numbers: { [slow]: { faults: [{ endpoint: 'bc-authorize', delayMs: 2_000 }] } },
+      });
+      const handle = await startCheck(
+        env.client,
+        { msisdn: slow, operation: 'sim-swap', maxAge: 24 },
+        { taskQueue, subjectKey: 'image-test' },
+      );
+      while ((await simulatorStats(env.simulatorUrl, slow)).total < 1) await sleep(50);
       worker.child.kill('SIGTERM');
       expect(await worker.exited).toBe(0);
-      expect(worker.output()).toMatch(/DRAINED|STOPPED/);
+      expect(worker.output()).toMatch(/DRAINED/);
+      // It waited for the answer before exiting: the request completed, nothing to re-send.
+      expect(requestCount(await simulatorStats(env.simulatorUrl, slow), 'bc-authorize', 200)).toBe(1);
+
+      // Another worker finishes the check from there, without authorizing again.
+      const next = await createTestWorker(env, taskQueue);
+      const finished = await next.runUntil(handle.result());
+      expect(finished.status).toBe('ok');
+      expect(finished.authorizations).toBe(1);
+      expect(requestCount(await simulatorStats(env.simulatorUrl, slow), 'bc-authorize')).toBe(1);
     },
     minutes(2),
   );
