@@ -344,6 +344,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       cwd: projectRoot,
       env: childEnv,
     });
+    started.push(setup);
     const setupCode = await guard(setup.exited);
     if (setupCode !== 0) throw new Error(`netcheck setup exited with ${setupCode}:\n${setup.tail()}`);
     await guard(waitUntilUsable(client, 60_000));
