@@ -90,7 +90,16 @@ export interface Cluster {
 
 interface LockFile {
   ownerPid: number;
-  pids: { name: string; pid: number }[];
+  pids: { name: string; pid: number; command: string }[];
+}
+
+/** The command line of a running process (Linux), to tell ours from a process that reused the pid. */
+function commandOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+  } catch {
+    return undefined;
+  }
 }
 
 /** Refuses a folder another live cluster owns; kills what a dead owner left running. */
@@ -108,8 +117,8 @@ async function takeOver(stateDir: string, log: (line: string) => void): Promise<
       `A cluster already runs on ${stateDir} (pid ${lock.ownerPid}): stop it (Ctrl-C) or use another --state-dir.`,
     );
   }
-  for (const { name, pid } of lock.pids) {
-    if (!isAlive(pid)) continue;
+  for (const { name, pid, command } of lock.pids) {
+    if (!isAlive(pid) || commandOf(pid) !== command) continue;
     log(`Stopping ${name} (pid ${pid}) left over from an earlier run.`);
     try {
       process.kill(pid, 'SIGKILL');
@@ -246,7 +255,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     writeFile(
       lockPath,
       JSON.stringify(
-        { ownerPid: process.pid, pids: started.map((p) => ({ name: p.name, pid: p.pid })) },
+        {
+          ownerPid: process.pid,
+          pids: started.map((p) => ({ name: p.name, pid: p.pid, command: p.child.spawnargs.join(' ') })),
+        } satisfies LockFile,
         null,
         2,
       ),
