@@ -33,13 +33,20 @@ const execFileAsync = promisify(execFile);
 const minutes = (n: number) => n * 60_000;
 
 describe('findPrebuiltBundle', () => {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'netcheck-bundle-find-'));
-  const dist = path.join(root, 'dist');
-  const moduleUrl = pathToFileURL(path.join(dist, 'worker', 'bundle.js')).href;
-  mkdirSync(path.join(dist, 'worker'), { recursive: true });
-  mkdirSync(path.join(dist, 'workflows'), { recursive: true });
-  const workflowFile = path.join(dist, 'workflows', 'index.js');
-  const bundleFile = path.join(dist, 'workflow-bundle.js');
+  // A dist/ layout of its own: dist/worker/bundle.js (the module), dist/workflows, the bundle.
+  let root: string;
+  let moduleUrl: string;
+  let workflowFile: string;
+  let bundleFile: string;
+  beforeAll(() => {
+    root = mkdtempSync(path.join(os.tmpdir(), 'netcheck-bundle-find-'));
+    const dist = path.join(root, 'dist');
+    mkdirSync(path.join(dist, 'worker'), { recursive: true });
+    mkdirSync(path.join(dist, 'workflows'), { recursive: true });
+    moduleUrl = pathToFileURL(path.join(dist, 'worker', 'bundle.js')).href;
+    workflowFile = path.join(dist, 'workflows', 'index.js');
+    bundleFile = path.join(dist, 'workflow-bundle.js');
+  });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it('uses NETCHECK_WORKFLOW_BUNDLE, and says how to build it when the file is missing', () => {
