@@ -19,6 +19,7 @@ import {
 } from './metrics.js';
 import { netcheckPlugin } from './plugin.js';
 import { createTracing } from './tracing.js';
+import { prebuiltBundleOptions } from './bundle.js';
 
 export interface NetcheckWorkerExtras {
   /** More plugins for the worker (metrics, tracing). */
@@ -41,6 +42,8 @@ export async function createNetcheckWorker(
       netcheckPlugin({ ...config, ...(extras.http ? { http: extras.http } : {}) }),
       ...(extras.plugins ?? []),
     ],
+    ...prebuiltBundleOptions(), // NETCHECK_WORKFLOW_BUNDLE or dist/workflow-bundle.js: no bundling at start
+    shutdownGraceTime: '20s', // SIGTERM drains: Vonage requests in flight finish (not cancelled and re-sent)
   });
 }
 
