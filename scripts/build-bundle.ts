@@ -17,7 +17,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { WORKFLOW_BUNDLE_FILE } from '../worker/bundle.js';
 import { netcheckMetricsPlugin } from '../worker/metrics.js';
 import { netcheckPlugin } from '../worker/plugin.js';
-import { projectRoot } from './temporal-cli.js';
+import { projectRoot } from '../cli/stack/temporal-cli.js';
 
 export interface BuildBundleOptions {
   /** Workflow entry module (default: dist/workflows/index.js if built, else workflows/index.ts). */

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from './config.js';
+import { ConfigurationError } from './config.js';
 
 export const WORKFLOW_BUNDLE_ENV = 'NETCHECK_WORKFLOW_BUNDLE';
 /** File name of the bundle that `npm run build:bundle` writes into dist/. */
@@ -45,7 +45,7 @@ export function findPrebuiltBundle(
   if (fromEnv) {
     const codePath = path.resolve(fromEnv);
     if (!existsSync(codePath)) {
-      throw new ConfigError([
+      throw new ConfigurationError([
         `${WORKFLOW_BUNDLE_ENV} names ${codePath}, which does not exist: build it with \`npm run build:bundle -- --out ${fromEnv}\`, or unset the variable to bundle at start.`,
       ]);
     }

@@ -27,7 +27,7 @@ import { NetcheckBatchId } from '../../domain/search-attributes.js';
 import { keySetup } from '../../simulator/cli.js';
 import type { SimulatorStats } from '../../simulator/index.js';
 import { buildWorkflowBundle } from '../build-bundle.js';
-import { projectRoot } from '../temporal-cli.js';
+import { projectRoot } from '../../cli/stack/temporal-cli.js';
 import { startPostgres, stopLeftover, type Postgres } from './postgres.js';
 import { isAlive, startProcess, type Managed } from './processes.js';
 import {

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { projectRoot } from '../temporal-cli.js';
+import { projectRoot } from '../../cli/stack/temporal-cli.js';
 import { startProcess, type Managed } from './processes.js';
 
 const execFileAsync = promisify(execFile);

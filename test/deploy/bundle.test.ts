@@ -15,9 +15,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { checkNumber, startCheck } from '../../client/index.js';
-import { projectRoot } from '../../scripts/temporal-cli.js';
+import { projectRoot } from '../../cli/stack/temporal-cli.js';
 import { findPrebuiltBundle, WORKFLOW_BUNDLE_ENV } from '../../worker/bundle.js';
-import { ConfigError } from '../../worker/config.js';
+import { ConfigurationError } from '../../worker/config.js';
 import {
   addScenarios,
   connectTestEnv,
@@ -57,7 +57,7 @@ describe('findPrebuiltBundle', () => {
     });
     const missing = () =>
       findPrebuiltBundle({ [WORKFLOW_BUNDLE_ENV]: path.join(root, 'nope.js') }, moduleUrl);
-    expect(missing).toThrow(ConfigError);
+    expect(missing).toThrow(ConfigurationError);
     expect(missing).toThrow(/npm run build:bundle/);
   });
 

@@ -22,7 +22,7 @@ import type { BatchItem, BatchProgress, BatchRecord } from '../../domain/batch.j
 import { startCluster, type Cluster } from '../../scripts/cluster/index.js';
 import { startPostgres } from '../../scripts/cluster/postgres.js';
 import { serverBinDir } from '../../scripts/cluster/server.js';
-import { projectRoot } from '../../scripts/temporal-cli.js';
+import { projectRoot } from '../../cli/stack/temporal-cli.js';
 
 const execFileAsync = promisify(execFile);
 

@@ -11,8 +11,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { projectRoot } from '../../scripts/temporal-cli.js';
-import { TEMPORAL_SERVER_MARKER } from '../../scripts/temporal-cli.js';
+import { projectRoot } from '../../cli/stack/temporal-cli.js';
+import { TEMPORAL_SERVER_MARKER } from '../../cli/stack/temporal-cli.js';
 import { TEMPORAL_SERVER_VERSION } from '../../scripts/cluster/server.js';
 
 const execFileAsync = promisify(execFile);
