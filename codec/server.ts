@@ -95,7 +95,9 @@ class HttpError extends Error {
   }
 }
 
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+/** Standard or URL-safe base64, padded or not (protobuf JSON accepts both). */
+const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+const isBase64 = (s: string) => BASE64.test(s) && s.replace(/=+$/, '').length % 4 !== 1;
 
 function fromJson(p: unknown): Payload {
   if (typeof p !== 'object' || p === null)
@@ -107,13 +109,13 @@ function fromJson(p: unknown): Payload {
       throw new HttpError(400, 'badRequest', 'payload metadata is not an object');
     out.metadata = {};
     for (const [k, v] of Object.entries(metadata)) {
-      if (typeof v !== 'string' || !BASE64.test(v))
+      if (typeof v !== 'string' || !isBase64(v))
         throw new HttpError(400, 'badRequest', 'payload metadata values must be base64 strings');
       out.metadata[k] = new Uint8Array(Buffer.from(v, 'base64'));
     }
   }
   if (data !== undefined && data !== null) {
-    if (typeof data !== 'string' || !BASE64.test(data))
+    if (typeof data !== 'string' || !isBase64(data))
       throw new HttpError(400, 'badRequest', 'payload data must be a base64 string');
     out.data = new Uint8Array(Buffer.from(data, 'base64'));
   }
