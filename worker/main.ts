@@ -8,6 +8,11 @@ import { loadConfig, type NetcheckConfig } from './config.js';
 import { connectWorker } from './connection.js';
 import { netcheckPlugin } from './plugin.js';
 
+/** Printed once by a worker without encryption keys. */
+export const CLEARTEXT_WARNING =
+  'netcheck: warning: no NETCHECK_ENCRYPTION_KEYS: phone numbers and results are stored in the clear in ' +
+  'Temporal workflow histories. Set a key ring on every worker and client (see docs/security.md; `netcheck keygen` makes a key).';
+
 export async function createNetcheckWorker(config: NetcheckConfig = loadConfig()): Promise<Worker> {
   const { connection, namespace } = await connectWorker();
   return Worker.create({
@@ -20,6 +25,10 @@ export async function createNetcheckWorker(config: NetcheckConfig = loadConfig()
 
 export async function runWorker(config: NetcheckConfig = loadConfig()): Promise<void> {
   const worker = await createNetcheckWorker(config);
-  console.error(`netcheck worker polling task queue "${config.taskQueue}" (Vonage ${config.baseUrl})`);
+  if (!config.encryption) console.error(CLEARTEXT_WARNING);
+  console.error(
+    `netcheck worker polling task queue "${config.taskQueue}" (Vonage ${config.baseUrl}` +
+      `${config.encryption ? `; payloads encrypted with key "${config.encryption.primary}"` : ''})`,
+  );
   await worker.run();
 }

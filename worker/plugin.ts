@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { SimplePlugin } from '@temporalio/plugin';
 import type { WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
+import { encryptingDataConverter } from '../codec/data-converter.js';
+import type { KeyRing } from '../codec/keyring.js';
 import type { VonageConfig } from './config.js';
 
 /** The workflow entry module, as source (tests, tsx) or compiled (dist/). */
@@ -33,6 +35,8 @@ export interface NetcheckPluginOptions extends VonageConfig {
    * short bursts through, and local activities (fast mode) bypass it.
    */
   rateLimit?: number;
+  /** Payload encryption key ring (NETCHECK_ENCRYPTION_KEYS): the worker and replay workers encrypt with it. */
+  encryption?: KeyRing;
 }
 
 /**
@@ -85,6 +89,7 @@ export function netcheckPlugin(options: NetcheckPluginOptions): SimplePlugin {
     {
       name: 'netcheck',
       activities,
+      ...(options.encryption ? { dataConverter: encryptingDataConverter(options.encryption) } : {}),
       // Close the HTTP pools when the worker stops.
       runContext: async (next) => {
         try {
