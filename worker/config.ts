@@ -5,6 +5,8 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { insecureBaseUrlProblem } from '../activities/base-url.js';
+import { loadKeyRing, type KeyRing } from '../codec/keyring.js';
 
 export const DEFAULT_API_BASE_URL = 'https://api-eu.vonage.com';
 export const DEFAULT_TASK_QUEUE = 'netcheck';
@@ -21,6 +23,8 @@ export interface NetcheckConfig extends VonageConfig {
   taskQueue: string;
   /** NETCHECK_RATE_LIMIT: requests per second to Vonage across all workers of the task queue. */
   rateLimit?: number;
+  /** NETCHECK_ENCRYPTION_KEYS(_FILE): the payload encryption key ring; unset = payloads in the clear. */
+  encryption?: KeyRing;
 }
 
 /** A configuration problem: the process should print `message` and exit with code 2. */
@@ -125,6 +129,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NetcheckConfig
   const parsed = envSchema.safeParse(env);
   const problems = parsed.success ? [] : parsed.error.issues.map((issue) => issue.message);
   const privateKey = loadPrivateKey(env, problems); // checked even when other variables are wrong
+  let encryption: KeyRing | undefined;
+  try {
+    encryption = loadKeyRing(env);
+  } catch (err) {
+    if (err instanceof ConfigError) problems.push(...err.problems);
+    else throw err;
+  }
+  const insecure = parsed.success ? insecureBaseUrlProblem(parsed.data.VONAGE_API_BASE_URL, env) : undefined;
+  if (insecure) problems.push(insecure);
   if (!parsed.success || !privateKey || problems.length > 0) throw new ConfigError(problems);
   return {
     applicationId: parsed.data.VONAGE_APPLICATION_ID,
@@ -132,5 +145,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NetcheckConfig
     baseUrl: (parsed.data.VONAGE_API_BASE_URL ?? DEFAULT_API_BASE_URL).replace(/\/+$/, ''),
     taskQueue: parsed.data.NETCHECK_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
     ...(parsed.data.NETCHECK_RATE_LIMIT !== undefined ? { rateLimit: parsed.data.NETCHECK_RATE_LIMIT } : {}),
+    ...(encryption ? { encryption } : {}),
   };
 }
