@@ -1,7 +1,7 @@
 /** `authorize`: POST {base}/oauth2/bc-authorize (CIBA backchannel authentication request). */
 import type { Authorization, AuthorizeInput } from '../domain/index.js';
 import type { VonageClient } from './client.js';
-import { classifyHttpError, protocolError } from './errors.js';
+import { classifyHttpError, numberVariants, protocolError } from './errors.js';
 import { requireCorrelationId, requireMsisdn, requireObject, requireScope } from './input.js';
 import { logAnswer } from './log.js';
 import { AuthorizeResponse, describeIssues } from './responses.js';
@@ -25,8 +25,10 @@ export function makeAuthorize(client: VonageClient) {
       { login_hint: `tel:${msisdn}`, scope },
       correlationId,
     );
-    logAnswer(endpoint, answer.status, { msisdn, correlationId, durationMs: Date.now() - started });
-    if (answer.status !== 200) throw classifyHttpError(endpoint, answer, secrets);
+    const answeredAt = Date.now();
+    logAnswer(endpoint, answer.status, { msisdn, correlationId, durationMs: answeredAt - started });
+    if (answer.status !== 200)
+      throw classifyHttpError(endpoint, answer, [...secrets, ...numberVariants(msisdn)]);
 
     const parsed = AuthorizeResponse.safeParse(answer.body);
     if (!parsed.success) throw protocolError(endpoint, answer.status, describeIssues(parsed.error));
@@ -34,6 +36,7 @@ export function makeAuthorize(client: VonageClient) {
       authReqId: parsed.data.auth_req_id,
       expiresIn: parsed.data.expires_in,
       interval: parsed.data.interval ?? DEFAULT_INTERVAL_SECONDS,
+      answeredAt,
     };
   };
 }

@@ -8,7 +8,7 @@ import type { z } from 'zod';
 import { CAMARA_OPERATIONS, MAX_AGE_DEFAULT } from '../domain/index.js';
 import type { CamaraOperation, CheckCallInput, CheckDataByOperation } from '../domain/index.js';
 import type { VonageClient } from './client.js';
-import { classifyHttpError, protocolError } from './errors.js';
+import { classifyHttpError, numberVariants, protocolError } from './errors.js';
 import {
   requireCorrelationId,
   requireMaxAge,
@@ -69,7 +69,8 @@ export function makeCheck<Op extends CamaraOperation>(client: VonageClient, oper
       correlationId,
     );
     logAnswer(endpoint, answer.status, { msisdn, correlationId, durationMs: Date.now() - started });
-    if (answer.status !== 200) throw classifyHttpError(endpoint, answer, secrets);
+    if (answer.status !== 200)
+      throw classifyHttpError(endpoint, answer, [...secrets, ...numberVariants(msisdn)]);
 
     const parsed = spec.schema.safeParse(answer.body);
     if (!parsed.success) throw protocolError(endpoint, answer.status, describeIssues(parsed.error));

@@ -124,6 +124,8 @@ export function createVonageClient(deps: ActivityDeps): VonageClient {
       const answer = await http.postForm(urlOf(path), form, {
         headers: { authorization: `Bearer ${jwt}`, 'x-correlator': correlationId },
         signal: activitySignal(),
+        // A bc-authorize opens a new flow: under the rate limit, started flows' polls go first.
+        priority: kind === 'bc-authorize' ? 'low' : 'high',
       });
       return { endpoint: { kind, path }, answer, secrets: [jwt] };
     },
@@ -131,6 +133,7 @@ export function createVonageClient(deps: ActivityDeps): VonageClient {
       const answer = await http.postJson(urlOf(path), json, {
         headers: { authorization: `Bearer ${accessToken}`, 'x-correlator': correlationId },
         signal: activitySignal(),
+        priority: 'high',
       });
       return { endpoint: { kind: 'camara', path }, answer, secrets: [accessToken] };
     },

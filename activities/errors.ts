@@ -22,6 +22,8 @@ export interface Endpoint {
 
 export interface ProviderError {
   status: number;
+  /** The body was a JSON object (an API error), not HTML, text or empty. */
+  json?: boolean;
   /** `error` (CIBA), `code` (CAMARA) or the fragment/last segment of `type` (RFC 7807). */
   providerCode?: string;
   /** `error_description`, `message`, `detail`/`title`, or the start of a non-JSON body. */
@@ -38,6 +40,19 @@ export interface HttpAnswer {
 const MAX_DESCRIPTION = 300;
 /** Anything shaped like a compact JWS/JWT (`eyJ….….…`). */
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g;
+/** Anything shaped like a phone number a provider may echo: 7+ digits, `+` or `%2B` first or not. */
+const NUMBER_LIKE = /(?:\+|%2B)?\d{7,}/gi;
+/** Longest `Retry-After` netcheck honours: a provider asking for more is asked again after this. */
+export const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
+/**
+ * The forms of a number a provider may echo in an error text (E.164, digits only,
+ * percent-encoded `tel:` URI): pass them as secrets so messages never carry the number.
+ */
+export function numberVariants(msisdn: string): string[] {
+  const digits = msisdn.replace(/^\+/, '');
+  return [msisdn, encodeURIComponent(msisdn), digits, digits.slice(-10)];
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -58,6 +73,7 @@ export function sanitizeText(text: string, secrets: readonly string[] = []): str
   }
   out = out
     .replace(JWT_LIKE, '[redacted]')
+    .replace(NUMBER_LIKE, '[number]')
     // eslint-disable-next-line no-control-regex
     .replace(/[\u0000-\u001f\u007f]+/g, ' ')
     .replace(/\s+/g, ' ')
@@ -97,7 +113,7 @@ export function parseProviderError(
   } else if (typeof body === 'string') {
     description = nonEmptyString(body);
   }
-  const result: ProviderError = { status };
+  const result: ProviderError = { status, ...(isRecord(body) ? { json: true } : {}) };
   if (providerCode !== undefined) result.providerCode = sanitizeText(providerCode, secrets).slice(0, 100);
   if (description !== undefined) result.description = sanitizeText(description, secrets);
   return result;
@@ -117,14 +133,14 @@ export function parseRetryAfter(value: string | undefined, now: number = Date.no
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) {
     const ms = Number(trimmed) * 1000;
-    return Number.isSafeInteger(ms) ? ms : undefined;
+    return Number.isFinite(ms) ? Math.min(ms, MAX_RETRY_AFTER_MS) : undefined;
   }
   // Every HTTP-date form (IMF-fixdate, RFC 850, asctime) names the month; Date.parse alone
   // would also take "-1" or "1.5".
   if (!/\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\b/i.test(trimmed)) return undefined;
   const at = Date.parse(trimmed);
   if (Number.isNaN(at)) return undefined;
-  return Math.max(0, at - now);
+  return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, at - now));
 }
 
 const ENDPOINT_NAMES: Record<EndpointKind, string> = {
@@ -176,6 +192,22 @@ function classifyCommon(
         ? 'Too many requests; retrying with backoff.'
         : `Too many requests; retrying after ${retryAfterMs} ms (Retry-After).`,
       retryAfterMs,
+    );
+  }
+  if (err.status === 501) {
+    return fail(
+      'NOT_SUPPORTED',
+      endpoint,
+      err,
+      'The provider does not implement this for this number or operator; retrying will not help.',
+    );
+  }
+  if (err.status === 400 && /no network application/i.test(err.description ?? '')) {
+    return fail(
+      'CONFIGURATION',
+      endpoint,
+      err,
+      'The Vonage application has no Network Application profile: link it to a Network Registry application profile (Dashboard → Network Registry) or use an application that has one.',
     );
   }
   if (err.status >= 500 && err.status <= 599) {
@@ -235,14 +267,74 @@ function classifyAuthorize(endpoint: Endpoint, err: ProviderError): ApplicationF
         'The application JWT was rejected; check the application id and that the private key belongs to it.',
       );
     case 403:
+      // Vonage answers 403 for a number the application may not check (the Playground's allowlist,
+      // an operator's refusal): final for this number, not a fault of the worker's configuration.
       return fail(
-        'CONFIGURATION',
+        'NOT_ALLOWED',
         endpoint,
         err,
-        'The application is not allowed to use this API; check its Network API capabilities.',
+        'Vonage refused to authorize this number for the application; in the Playground add it to the allowlist, in production check the Network Registry approval for its operator.',
       );
     case 404:
-      return fail('UNKNOWN_NUMBER', endpoint, err, 'The operator does not know this number.');
+      return notFound(endpoint, err, 'The operator does not serve or know this number.');
+  }
+  return unexpected(endpoint, err);
+}
+
+/**
+ * A 404 means "unknown number" only when the body says so in a form the API defines (a JSON
+ * error of the provider); an HTML, empty or foreign 404 means the request reached the wrong
+ * place: a configuration error that names the path.
+ */
+function notFound(endpoint: Endpoint, err: ProviderError, unknownAdvice: string): ApplicationFailure {
+  const code = err.providerCode?.toUpperCase();
+  const documented =
+    endpoint.kind === 'camara'
+      ? code !== undefined && UNKNOWN_NUMBER_CODES.has(code)
+      : err.providerCode !== undefined || err.json === true;
+  if (documented) return fail('UNKNOWN_NUMBER', endpoint, err, unknownAdvice);
+  return fail(
+    'CONFIGURATION',
+    endpoint,
+    err,
+    `Nothing answers POST ${endpoint.path} at the configured base URL (a 404 without an API error body); check VONAGE_API_BASE_URL and that this API is enabled for the application.`,
+  );
+}
+
+/** CAMARA / Vonage codes that mean the number is unknown (404). */
+const UNKNOWN_NUMBER_CODES = new Set(['NOT_FOUND', 'IDENTIFIER_NOT_FOUND', 'SIM_SWAP.UNKNOWN_PHONE_NUMBER']);
+
+/** CAMARA 422 codes (device identifiers and applicability), by meaning. */
+function classifyUnprocessable(endpoint: Endpoint, err: ProviderError): ApplicationFailure {
+  switch (err.providerCode?.toUpperCase()) {
+    case 'SERVICE_NOT_APPLICABLE':
+      return fail(
+        'NOT_SUPPORTED',
+        endpoint,
+        err,
+        'The service is not available for this number (its line or operator does not support it).',
+      );
+    case 'UNSUPPORTED_IDENTIFIER':
+      return fail(
+        'INVALID_ARGUMENT',
+        endpoint,
+        err,
+        'The operator does not accept a phone number as the device identifier for this API.',
+      );
+    case 'MISSING_IDENTIFIER':
+      return fail(
+        'INVALID_ARGUMENT',
+        endpoint,
+        err,
+        'The provider could not tell which device is meant: it wants the phone number in the request.',
+      );
+    case 'UNNECESSARY_IDENTIFIER':
+      return fail(
+        'INVALID_ARGUMENT',
+        endpoint,
+        err,
+        'The access token already identifies the device and the provider refuses a second identifier.',
+      );
   }
   return unexpected(endpoint, err);
 }
@@ -273,6 +365,13 @@ function classifyToken(endpoint: Endpoint, err: ProviderError): ApplicationFailu
   switch (err.status) {
     case 400:
       return fail('INVALID_ARGUMENT', endpoint, err, 'The provider rejected the token request.');
+    case 404:
+      return fail(
+        'CONFIGURATION',
+        endpoint,
+        err,
+        `Nothing answers POST ${endpoint.path} at the configured base URL; check VONAGE_API_BASE_URL.`,
+      );
     case 401:
     case 403:
       return fail(
@@ -299,7 +398,9 @@ function classifyCamara(endpoint: Endpoint, err: ProviderError): ApplicationFail
     case 403:
       return fail('PERMISSION_DENIED', endpoint, err, 'The access token does not allow this check.');
     case 404:
-      return fail('UNKNOWN_NUMBER', endpoint, err, 'The operator does not know this number.');
+      return notFound(endpoint, err, 'The operator does not know this number.');
+    case 422:
+      return classifyUnprocessable(endpoint, err);
     case 409:
       return fail('CONFLICT', endpoint, err, 'The provider reported a conflicting request for this number.');
   }

@@ -5,7 +5,6 @@
  * transport failures to `NETWORK_ERROR` / `TIMEOUT`. Cancellation follows the AbortSignal the
  * caller passes (the activity's cancellation signal inside Temporal).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { CancelledFailure, type ApplicationFailure } from '@temporalio/common';
 import { Pool } from 'undici';
 import { netcheckFailure } from '../domain/index.js';
@@ -45,12 +44,23 @@ export const HTTP_DEFAULTS = {
 export const PACING_MARGIN_MS = 25;
 
 /**
- * A sliding-window pacer: request k starts no sooner than 1 s (+ margin) after request k − n
- * actually started (n = the limit rounded down, at least 1; under 1 req/s the window widens to
- * 1/limit s), so no window holds more than n starts even when a timer fires late. Starts are
- * also spread evenly (at least window / n apart): a burst of n requests would reach the provider
- * queued behind each other, and that queueing jitter is what can squeeze two windows into one.
- * `take()` resolves when the caller's turn comes, in call order; an abort gives the turn up.
+ * Which requests go first when the rate limit makes them wait: the polls and API calls of flows
+ * already started (`high`: their authorization is running out), then requests that start and
+ * finish in one call (`normal`), then bc-authorize, which opens a new flow (`low`). New flows
+ * so only take the capacity that started ones leave: a started flow is never starved of its
+ * polls by new authorizations.
+ */
+export type RequestPriority = 'high' | 'normal' | 'low';
+const PRIORITY_ORDER: readonly RequestPriority[] = ['high', 'normal', 'low'];
+
+/**
+ * A sliding-window pacer: a request starts no sooner than 1 s (+ margin) after the request n
+ * places before it actually started (n = the limit rounded down, at least 1; under 1 req/s the
+ * window widens to 1/limit s), so no window holds more than n starts even when a timer fires
+ * late. Starts are also spread evenly (at least window / n apart): a burst of n requests would
+ * reach the provider queued behind each other, and that queueing jitter is what can squeeze two
+ * windows into one. Waiting requests are served by priority, then in call order; an abort gives
+ * the turn up.
  */
 export function createPacer(perSecond: number, now: () => number = Date.now) {
   if (!(perSecond > 0) || !Number.isFinite(perSecond)) {
@@ -59,24 +69,61 @@ export function createPacer(perSecond: number, now: () => number = Date.now) {
   const n = Math.max(1, Math.floor(perSecond));
   const windowMs = Math.max(1000, 1000 / perSecond) + PACING_MARGIN_MS;
   const gapMs = windowMs / n;
-  /** Actual start time of request k (planned until it starts); kept until request k + n starts. */
-  const starts = new Map<number, number>();
-  let reserved = 0;
-  let lastPlanned = -Infinity;
-  return {
-    async take(signal?: AbortSignal): Promise<void> {
-      const k = reserved++;
-      // The even spread counts from the previous request's planned time, so timer lateness does not
-      // add up; the window counts from request k − n's actual start, so lateness cannot squeeze it.
-      const planned = Math.max(now(), lastPlanned + gapMs, (starts.get(k - n) ?? -Infinity) + windowMs);
-      lastPlanned = planned;
-      starts.set(k, planned);
-      const earliest = () => Math.max(planned, (starts.get(k - n) ?? -Infinity) + windowMs);
-      for (let wait = planned - now(); wait > 0; wait = earliest() - now()) {
-        await sleep(wait, undefined, signal ? { signal } : {}); // an abort keeps the planned time
+  /** Actual start times of the last n requests, oldest first. */
+  const recent: number[] = [];
+  let lastStart = -Infinity;
+  interface Waiter {
+    grant(): void;
+  }
+  const queues: Record<RequestPriority, Waiter[]> = { high: [], normal: [], low: [] };
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const nextAllowed = () =>
+    Math.max(lastStart + gapMs, recent.length >= n ? recent[recent.length - n]! + windowMs : -Infinity);
+
+  function pump(): void {
+    timer = undefined;
+    for (;;) {
+      const priority = PRIORITY_ORDER.find((p) => queues[p].length > 0);
+      if (!priority) return;
+      const wait = nextAllowed() - now();
+      if (wait > 0) {
+        timer = setTimeout(pump, wait);
+        return;
       }
-      starts.set(k, now());
-      starts.delete(k - n);
+      const started = now();
+      lastStart = started;
+      recent.push(started);
+      if (recent.length > n) recent.shift();
+      queues[priority].shift()!.grant();
+    }
+  }
+
+  return {
+    /** Resolves when the caller may send; rejects with the signal's reason when aborted first. */
+    take(signal?: AbortSignal, priority: RequestPriority = 'normal'): Promise<void> {
+      if (signal?.aborted) return Promise.reject(signal.reason as Error);
+      return new Promise<void>((resolve, reject) => {
+        const onAbort = () => {
+          const queue = queues[priority];
+          const at = queue.indexOf(waiter);
+          if (at >= 0) queue.splice(at, 1);
+          reject(signal!.reason as Error);
+        };
+        const waiter: Waiter = {
+          grant() {
+            signal?.removeEventListener('abort', onAbort);
+            resolve();
+          },
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        queues[priority].push(waiter);
+        if (timer === undefined) pump();
+      });
+    },
+    /** Requests waiting for their turn, by priority (for metrics and tests). */
+    waiting(): Record<RequestPriority, number> {
+      return { high: queues.high.length, normal: queues.normal.length, low: queues.low.length };
     },
   };
 }
@@ -89,6 +136,8 @@ export type HttpResponse = HttpAnswer;
 export interface RequestOptions {
   headers: Record<string, string>;
   signal?: AbortSignal;
+  /** Turn order under the rate limit (default `normal`). */
+  priority?: RequestPriority;
 }
 
 export interface HttpClient {
@@ -221,7 +270,7 @@ export function createHttpClient(options: HttpOptions = {}): HttpClient {
     if (signal?.aborted) throw cancellationFailure(signal, path);
     if (pacer) {
       try {
-        await pacer.take(signal);
+        await pacer.take(signal, options.priority);
       } catch (err) {
         if (signal?.aborted) throw cancellationFailure(signal, path);
         throw err;

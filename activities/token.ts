@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { maskMsisdn, type PollOutcome, type PollTokenInput } from '../domain/index.js';
 import { activityAttempt, activityLog, activitySignal } from './context.js';
 import type { VonageClient } from './client.js';
-import { classifyHttpError, parseProviderError, protocolError } from './errors.js';
+import { classifyHttpError, numberVariants, parseProviderError, protocolError } from './errors.js';
 import { cancellationFailure } from './http.js';
 import {
   requireCorrelationId,
@@ -83,6 +83,6 @@ export function makePollToken(client: VonageClient) {
         return { outcome: 'redeemed' };
       }
     }
-    throw classifyHttpError(endpoint, answer, secrets);
+    throw classifyHttpError(endpoint, answer, [...secrets, ...numberVariants(msisdn)]);
   };
 }

@@ -40,6 +40,16 @@ export const ERROR_CODES = {
     outcome: 'result',
     hint: 'The operator does not know this number; check it is a mobile number it serves.',
   },
+  NOT_ALLOWED: {
+    retryable: false,
+    outcome: 'result',
+    hint: 'Vonage refused this number for the application (e.g. an allowlist: in the Playground only numbers added to the application’s allowlist can be checked).',
+  },
+  NOT_SUPPORTED: {
+    retryable: false,
+    outcome: 'result',
+    hint: 'The operator does not offer this check for this number; there is nothing to retry.',
+  },
   INVALID_ARGUMENT: { retryable: false, outcome: 'result', hint: 'The provider rejected the request body.' },
   PERMISSION_DENIED: {
     retryable: false,

@@ -193,6 +193,8 @@ export interface Authorization {
   expiresIn: number;
   /** Minimum seconds between polls (5 when the provider sent none). */
   interval: number;
+  /** When the answer arrived (ms since the epoch): `expires_in` counts from here. */
+  answeredAt?: number;
 }
 
 export interface PollTokenInput {

@@ -4,28 +4,27 @@
  * answers from the subscriber data.
  */
 import { z } from 'zod';
-import type { Operation } from '../domain/operations.js';
-import { MAX_AGE_DEFAULT, MAX_AGE_MAX, MAX_AGE_MIN } from '../domain/operations.js';
+import { CAMARA_ERROR_CODES, CAMARA_SCHEMAS } from './camara-schemas.js';
 import type { IssuedToken } from './ciba.js';
 import { camaraError, type Reply } from './http.js';
 import type { Subscribers } from './subscribers.js';
 import type { ViolationKind } from './types.js';
+import { CAMARA_OPERATIONS, SIM_SWAP_MAX_AGE, type CamaraOperation } from './wire.js';
 
-/** CAMARA PhoneNumber: E.164 digits, the `+` optional. */
-const PhoneNumberSchema = z
-  .string()
-  .regex(/^\+?[0-9]{5,15}$/, 'must be E.164 digits, optionally prefixed with +');
+/**
+ * Request validators built from the very JSON Schemas the tests check bodies against, so the
+ * simulator refuses exactly what the spec refuses (zod fills `maxAge` from its `default`).
+ */
+const REQUEST_VALIDATORS = Object.fromEntries(
+  Object.entries(CAMARA_SCHEMAS).map(([op, s]) => [
+    op,
+    // The schemas are deeply readonly literals; zod only reads them.
+    z.fromJSONSchema(s.request as unknown as Parameters<typeof z.fromJSONSchema>[0]),
+  ]),
+) as Record<CamaraOperation, z.ZodType>;
 
-const CheckBodySchema = z.object({
-  phoneNumber: PhoneNumberSchema,
-  maxAge: z.number().int().min(MAX_AGE_MIN).max(MAX_AGE_MAX).optional(),
-});
-const RetrieveDateBodySchema = z.object({ phoneNumber: PhoneNumberSchema });
-const DeviceBodySchema = z.object({
-  device: z.object({ phoneNumber: PhoneNumberSchema.optional() }).refine((d) => d.phoneNumber !== undefined, {
-    message: 'this simulator identifies devices by device.phoneNumber only',
-  }),
-});
+/** CAMARA PhoneNumber, as both specs define it. */
+const PHONE_NUMBER = new RegExp(CAMARA_SCHEMAS['sim-swap'].request.properties.phoneNumber.pattern);
 
 const HOUR_MS = 3_600_000;
 
@@ -42,18 +41,15 @@ export interface CamaraDeps {
   violation: (kind: ViolationKind, msisdn?: string) => void;
 }
 
-function isSimSwap(operation: Operation): boolean {
-  return operation === 'sim-swap' || operation === 'sim-swap-date';
-}
-
-function notFound(operation: Operation): Reply {
-  return isSimSwap(operation)
-    ? camaraError(
-        404,
-        'SIM_SWAP.UNKNOWN_PHONE_NUMBER',
-        "SIM Swap can't be checked because the phone number is unknown.",
-      )
-    : camaraError(404, 'NOT_FOUND', 'The specified resource is not found: unknown phone number.');
+function notFound(operation: CamaraOperation): Reply {
+  const api = CAMARA_OPERATIONS[operation].api;
+  return camaraError(
+    404,
+    CAMARA_ERROR_CODES[api][404],
+    api === 'sim-swap'
+      ? "SIM Swap can't be checked because the phone number is unknown."
+      : 'The specified resource is not found: unknown phone number.',
+  );
 }
 
 function isoSeconds(ms: number): string {
@@ -70,7 +66,7 @@ function describeIssues(error: z.ZodError): string {
 
 type Parsed = { ok: true; phoneNumber: string; maxAge: number } | { ok: false; reply: Reply };
 
-function parseBody(operation: Operation, req: CamaraRequest): Parsed {
+function parseBody(operation: CamaraOperation, req: CamaraRequest): Parsed {
   if (req.mediaType !== 'application/json') {
     return {
       ok: false,
@@ -91,22 +87,22 @@ function parseBody(operation: Operation, req: CamaraRequest): Parsed {
       `Client specified an invalid argument: ${describeIssues(error)}`,
     ),
   });
-  if (operation === 'sim-swap') {
-    const r = CheckBodySchema.safeParse(json);
-    return r.success
-      ? { ok: true, phoneNumber: r.data.phoneNumber, maxAge: r.data.maxAge ?? MAX_AGE_DEFAULT }
-      : invalid(r.error);
+  const r = REQUEST_VALIDATORS[operation].safeParse(json);
+  if (!r.success) return invalid(r.error);
+  const body = r.data as { phoneNumber?: string; maxAge?: number; device?: { phoneNumber?: string } };
+  const phoneNumber = body.phoneNumber ?? body.device?.phoneNumber;
+  if (phoneNumber === undefined) {
+    // Valid per the spec (an IP address or a network access identifier), but not here.
+    return {
+      ok: false,
+      reply: camaraError(
+        400,
+        'INVALID_ARGUMENT',
+        'Client specified an invalid argument: device: this simulator identifies devices by device.phoneNumber only',
+      ),
+    };
   }
-  if (operation === 'sim-swap-date') {
-    const r = RetrieveDateBodySchema.safeParse(json);
-    return r.success
-      ? { ok: true, phoneNumber: r.data.phoneNumber, maxAge: MAX_AGE_DEFAULT }
-      : invalid(r.error);
-  }
-  const r = DeviceBodySchema.safeParse(json);
-  return r.success
-    ? { ok: true, phoneNumber: r.data.device.phoneNumber ?? '', maxAge: MAX_AGE_DEFAULT }
-    : invalid(r.error);
+  return { ok: true, phoneNumber, maxAge: body.maxAge ?? SIM_SWAP_MAX_AGE.default };
 }
 
 /** The number a CAMARA request is about: the token's, else the body's (for stats and faults). */
@@ -115,13 +111,13 @@ export function msisdnOfCamara(token: IssuedToken | undefined, body: string): st
   try {
     const json = JSON.parse(body) as { phoneNumber?: unknown; device?: { phoneNumber?: unknown } } | null;
     const phone = json?.phoneNumber ?? json?.device?.phoneNumber;
-    return typeof phone === 'string' && /^\+?[0-9]{5,15}$/.test(phone) ? withPlus(phone) : undefined;
+    return typeof phone === 'string' && PHONE_NUMBER.test(phone) ? withPlus(phone) : undefined;
   } catch {
     return undefined;
   }
 }
 
-export function handleCamara(operation: Operation, req: CamaraRequest, deps: CamaraDeps): Reply {
+export function handleCamara(operation: CamaraOperation, req: CamaraRequest, deps: CamaraDeps): Reply {
   if (!req.bearer) {
     return camaraError(
       401,

@@ -5,22 +5,21 @@
  */
 import { randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import { isE164 } from '../domain/msisdn.js';
-import { CAMARA_OPERATIONS, PURPOSES, type CamaraOperation as Operation } from '../domain/operations.js';
-
-const OPERATION_NAMES = Object.keys(CAMARA_OPERATIONS) as Operation[];
-const DOCUMENTED_PURPOSE: Record<Operation, string> = {
-  'sim-swap': 'FraudPreventionAndDetection',
-  'sim-swap-date': 'FraudPreventionAndDetection',
-  'device-connectivity': 'NotApplicable',
-  'device-roaming': 'NotApplicable',
-};
 import { ExpiringMap } from './expiring-map.js';
 import { oauthError, parseForm, problem, type Reply } from './http.js';
 import { verifyApplicationJwt } from './jwt.js';
 import type { Subscribers } from './subscribers.js';
 import type { ViolationKind } from './types.js';
+import {
+  CAMARA_OPERATION_NAMES,
+  CAMARA_OPERATIONS,
+  CIBA_GRANT_TYPE,
+  cibaScope,
+  dpvScope,
+  type CamaraOperation,
+} from './wire.js';
 
-export const CIBA_GRANT_TYPE = 'urn:openid:params:grant-type:ciba';
+export { CIBA_GRANT_TYPE } from './wire.js';
 /** Added to the interval of an auth_req_id at each `slow_down` (CIBA §11). */
 export const SLOW_DOWN_STEP_SECONDS = 5;
 /** Timer slack allowed when judging whether a poll came too early. */
@@ -28,10 +27,10 @@ export const POLL_TOLERANCE_MS = 10;
 
 const NO_STORE = { 'cache-control': 'no-store' };
 
-/** `dpv:<purpose>#<api-scope>` → operation, for every allowed purpose. */
-const DPV_SCOPES = new Map<string, Operation>(
-  OPERATION_NAMES.flatMap((op) =>
-    PURPOSES.map((p) => [`dpv:${p}#${CAMARA_OPERATIONS[op].apiScope}`, op] as const),
+/** `dpv:<purpose>#<api-scope>` → operation, for every accepted purpose. */
+const DPV_SCOPES = new Map<string, CamaraOperation>(
+  CAMARA_OPERATION_NAMES.flatMap((op) =>
+    CAMARA_OPERATIONS[op].purposes.map((p) => [dpvScope(op, p), op] as const),
   ),
 );
 
@@ -44,7 +43,7 @@ export interface OAuthRequest {
 
 interface AuthRequest {
   msisdn: string;
-  operation: Operation;
+  operation: CamaraOperation;
   expiresAt: number;
   intervalMs: number;
   lastPollAt: number;
@@ -56,7 +55,7 @@ interface AuthRequest {
 
 export interface IssuedToken {
   msisdn: string;
-  operation: Operation;
+  operation: CamaraOperation;
   expiresAt: number;
 }
 
@@ -68,7 +67,13 @@ export interface CibaDeps {
   violation: (kind: ViolationKind, msisdn?: string) => void;
   numericStrings: boolean;
   omitInterval: boolean;
+  /** True when the application has no Network Application linked: bc-authorize refuses everyone. */
+  noNetworkApplication: () => boolean;
 }
+
+/** Vonage's detail of the 403 a number not on the Playground allowlist gets (exact text). */
+export const ALLOWLIST_BLOCKED_DETAIL =
+  'The Network API application can only be used with verified phone numbers. Blocked by allowlist.';
 
 type LoginHint =
   | { ok: true; msisdn: string }
@@ -95,7 +100,7 @@ export function parseLoginHint(hint: string): LoginHint {
 }
 
 /** `openid dpv:<purpose>#<api-scope>` → operation. */
-export function parseScope(scope: string): Operation | undefined {
+export function parseScope(scope: string): CamaraOperation | undefined {
   const parts = scope.split(' ').filter((p) => p !== '');
   if (parts.length !== 2 || !parts.includes('openid')) return undefined;
   const dpv = parts.find((p) => p !== 'openid');
@@ -156,6 +161,15 @@ export class CibaServer {
   async bcAuthorize(req: OAuthRequest): Promise<Reply> {
     const denied = await this.authenticate(req);
     if (denied) return denied;
+    if (this.deps.noNetworkApplication()) {
+      // Vonage's answer (the body its SDK fixtures carry) when the app has no Network Application.
+      return problem(
+        400,
+        'Bad Request',
+        `No Network Application associated with Vonage Application: ${this.deps.applicationId}`,
+        'invalid-param',
+      );
+    }
     const form = formParams(req);
     if (!form.ok) return form.reply;
     const hint = form.params.get('login_hint');
@@ -169,16 +183,24 @@ export class CibaServer {
     }
     const operation = parseScope(scope);
     if (!operation) {
-      const known = OPERATION_NAMES.map(
-        (op) => `openid dpv:${DOCUMENTED_PURPOSE[op]}#${CAMARA_OPERATIONS[op].apiScope}`,
-      );
+      const known = CAMARA_OPERATION_NAMES.map((op) => cibaScope(op));
       return oauthError(
         'invalid_scope',
         `scope must be "openid dpv:<purpose>#<api-scope>", one of: ${known.join(' | ')}`,
       );
     }
-    const now = this.deps.now();
     const flow = this.deps.subscribers.flow(login.msisdn);
+    // The details never quote the number: a client may log them.
+    if (!flow.operatorServes) {
+      return problem(
+        404,
+        'Not Found',
+        'The phone number is not served by any operator this Network Application can reach',
+        'not-found',
+      );
+    }
+    if (flow.allowlistBlocked) return problem(403, 'Forbidden', ALLOWLIST_BLOCKED_DETAIL, 'forbidden');
+    const now = this.deps.now();
     const id = randomUUID();
     this.authRequests.set(
       id,

@@ -18,7 +18,8 @@ import type { FaultOptions, Simulator, SimulatorOptions } from './types.js';
 export const USAGE = `Usage: npm run simulator -- [options]
 
   --port <n>                 listen port (default 9090; 0 = ephemeral)
-  --host <addr>              listen address (default 127.0.0.1)
+  --host <addr>              listen address (default 127.0.0.1; anything beyond loopback
+                             prints a warning: the admin endpoints have no authentication)
   --app-id <uuid>            Vonage application id the JWTs must carry
   --public-key-file <pem>    application public key (SPKI PEM); without it a key pair is
                              generated (or reused) under --state-dir and the private key path printed
@@ -29,7 +30,9 @@ export const USAGE = `Usage: npm run simulator -- [options]
   --interval <s>             minimum seconds between polls (default 2)
   --expires-in <s>           auth_req_id lifetime (default 120)
   --pending-polls <n>        authorization_pending answers before the token (default 0)
-  --token-expires-in <s>     access-token lifetime (default 3600)
+  --token-expires-in <s>     access-token lifetime (default 900, as Vonage's)
+  --no-network-application   every bc-authorize answers 400 "No Network Application
+                             associated with Vonage Application" (an app not linked)
   --seed <n>                 seed of the fault PRNG (default 1)
   --latency-ms <n|min-max>   added latency, fixed or ranged
   --unavailable <share>      share of 503 answers (0-1)
@@ -50,6 +53,7 @@ const OPTIONS = {
   scenarios: { type: 'string' },
   'numeric-strings': { type: 'boolean' },
   'omit-interval': { type: 'boolean' },
+  'no-network-application': { type: 'boolean' },
   interval: { type: 'string' },
   'expires-in': { type: 'string' },
   'pending-polls': { type: 'string' },
@@ -69,6 +73,8 @@ const OPTIONS = {
 export interface CliIo {
   /** Where the banner goes (default console.log). */
   log?: (line: string) => void;
+  /** Where the warning about a non-loopback address goes (default console.error). */
+  warn?: (line: string) => void;
   /** Close on SIGINT / SIGTERM (default true). */
   handleSignals?: boolean;
 }
@@ -179,6 +185,8 @@ export async function runSimulatorCli(argv: string[], io: CliIo = {}): Promise<S
     publicKey: keys.publicKey,
     numericStrings: values['numeric-strings'] ?? false,
     omitInterval: values['omit-interval'] ?? false,
+    noNetworkApplication: values['no-network-application'] ?? false,
+    onWarning: io.warn ?? ((line: string) => console.error(line)),
     faults,
     ...numeric,
     ...(scenarios ? { scenarios } : {}),

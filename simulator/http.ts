@@ -5,7 +5,10 @@ import type { IncomingMessage } from 'node:http';
 /** What an endpoint handler answers; the server writes it. */
 export interface Reply {
   status: number;
-  body: unknown;
+  /** Sent as JSON (`Content-Type: application/json` unless `headers` say otherwise). */
+  body?: unknown;
+  /** Sent as given instead of `body`, with no Content-Type unless `headers` set one. */
+  raw?: string;
   headers?: Record<string, string>;
 }
 
@@ -50,17 +53,14 @@ export function oauthError(error: string, description: string, status = 400): Re
   return { status, body: { error, error_description: description } };
 }
 
-/** RFC 7807 problem body, the way Vonage answers authentication failures. */
+/** The `type` of Vonage's RFC 7807 bodies: its error page with a fragment naming the kind. */
+export function problemType(kind: string): string {
+  return `https://developer.vonage.com/api-errors#${kind}`;
+}
+
+/** RFC 7807 problem body, the way Vonage answers authentication and authorization failures. */
 export function problem(status: number, title: string, detail: string, kind: string): Reply {
-  return {
-    status,
-    body: {
-      type: `https://developer.vonage.com/api-errors#${kind}`,
-      title,
-      detail,
-      instance: randomUUID(),
-    },
-  };
+  return { status, body: { type: problemType(kind), title, detail, instance: randomUUID() } };
 }
 
 /** Default CAMARA code for an HTTP status. */
@@ -70,9 +70,13 @@ export function defaultCode(status: number): string {
     401: 'UNAUTHENTICATED',
     403: 'PERMISSION_DENIED',
     404: 'NOT_FOUND',
+    405: 'METHOD_NOT_ALLOWED',
     409: 'CONFLICT',
+    413: 'PAYLOAD_TOO_LARGE',
+    422: 'UNPROCESSABLE_ENTITY',
     429: 'TOO_MANY_REQUESTS',
     500: 'INTERNAL',
+    501: 'NOT_IMPLEMENTED',
     502: 'BAD_GATEWAY',
     503: 'UNAVAILABLE',
     504: 'TIMEOUT',

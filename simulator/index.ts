@@ -2,6 +2,7 @@
  * Vonage-compatible HTTP simulator: OAuth CIBA (bc-authorize, token) and the CAMARA SIM Swap
  * and Device Status endpoints, with scenarios, injected faults, a rate limit and stats.
  */
+import { isIP } from 'node:net';
 import { CibaServer } from './ciba.js';
 import { FaultInjector } from './faults.js';
 import { toPublicKey } from './jwt.js';
@@ -16,15 +17,41 @@ import type { Simulator, SimulatorOptions } from './types.js';
 export type { FaultOptions, Simulator, SimulatorOptions, SimulatorStats, ViolationKind } from './types.js';
 export type { ScenarioFile } from './scenarios.js';
 export { VIOLATION_KINDS } from './types.js';
-export { loadScenarioFile, parseScenarioFile, ScenarioValidationError } from './scenarios.js';
+export {
+  FAULT_ENDPOINTS,
+  loadScenarioFile,
+  parseScenarioFile,
+  ScenarioValidationError,
+} from './scenarios.js';
+export type { FaultEndpoint } from './scenarios.js';
 
 export const DEFAULTS = {
   host: '127.0.0.1',
   expiresIn: 120,
   interval: 2,
   pendingPolls: 0,
-  tokenExpiresIn: 3600,
+  /** 15 minutes, like the access tokens Vonage issues (docs/simulator.md says where that comes from). */
+  tokenExpiresIn: 900,
 } as const;
+
+/** Whether a listen address only accepts connections from this machine. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === 'localhost') return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) === 6) return h === '::1' || /^(0{1,4}:){7}0{0,3}1$/.test(h) || /^::ffff:127\./.test(h);
+  return false;
+}
+
+/** The warning printed when the simulator listens beyond loopback. */
+export function exposedWarning(host: string, url: string): string {
+  return (
+    `WARNING: the netcheck simulator listens on ${host} (${url}), beyond loopback. Its admin ` +
+    'endpoints (/__simulator/scenarios, /__simulator/reset, /__simulator/stats) have no ' +
+    'authentication: anyone who can reach this port can change its answers and read its stats. ' +
+    'Bind it to 127.0.0.1 unless another machine must reach it.'
+  );
+}
 
 function check(name: string, value: number, ok: (v: number) => boolean, rule: string): number {
   if (!Number.isFinite(value) || !ok(value)) throw new RangeError(`${name} must be ${rule} (got ${value})`);
@@ -70,6 +97,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     violation: (kind, msisdn) => stats.violation(kind, msisdn),
     numericStrings: options.numericStrings ?? false,
     omitInterval: options.omitInterval ?? false,
+    noNetworkApplication: () => scenarios.noNetworkApplication ?? options.noNetworkApplication ?? false,
   });
   const requestLog = options.requestLog === undefined ? undefined : await RequestLog.open(options.requestLog);
   const server = new SimulatorServer({
@@ -92,9 +120,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   }
   const urlHost =
     host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : host.includes(':') ? `[${host}]` : host;
+  const url = `http://${urlHost}:${port}`;
+  if (!isLoopbackHost(host))
+    (options.onWarning ?? ((m: string) => console.warn(m)))(exposedWarning(host, url));
   let closed: Promise<void> | undefined;
   return {
-    url: `http://${urlHost}:${port}`,
+    url,
     port,
     stats: (msisdn) => stats.snapshot(msisdn),
     reset: () => stats.reset(),

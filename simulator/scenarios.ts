@@ -18,8 +18,26 @@ const RoamingSchema = z.strictObject({
   countryName: z.array(z.string()).optional(),
 });
 
-export const FAULT_ENDPOINTS = ['bc-authorize', 'token', 'camara', 'any'] as const;
+/**
+ * Endpoint classes a scripted fault can target. `identity-insights` is the class of the
+ * Identity Insights route (one JWT request); `any` matches every request of the number.
+ */
+export const FAULT_ENDPOINTS = ['bc-authorize', 'token', 'camara', 'identity-insights', 'any'] as const;
 export type FaultEndpoint = (typeof FAULT_ENDPOINTS)[number];
+
+const ProblemSchema = z.strictObject({
+  /** Default `https://developer.vonage.com/api-errors#scripted`. */
+  type: z.string().min(1).optional(),
+  /** Default the status's reason phrase. */
+  title: z.string().optional(),
+  /** Default the fault's `message`, else `Scripted fault <status>`. */
+  detail: z.string().optional(),
+  /** Default a random UUID. */
+  instance: z.string().optional(),
+});
+
+/** The body forms a status fault can answer with; at most one may be given (default CAMARA). */
+const BODY_FORMS = ['error', 'problem', 'body'] as const;
 
 const FaultSchema = z
   .strictObject({
@@ -29,11 +47,18 @@ const FaultSchema = z
     status: z.number().int().min(400).max(599).optional(),
     /** CAMARA `code` of the body (default from the status). */
     code: z.string().min(1).optional(),
+    /** CAMARA `message`, OAuth `error_description` or default problem `detail`. */
     message: z.string().optional(),
     /** Answer `{error, error_description}` (OAuth style) instead of a CAMARA body. */
     error: z.string().min(1).optional(),
-    /** `Retry-After` header, seconds. */
-    retryAfter: nonNegative.optional(),
+    /** Answer an RFC 7807 body `{type, title, detail, instance}` instead of a CAMARA body. */
+    problem: ProblemSchema.optional(),
+    /** Answer this raw text as the body (`""` for an empty body) instead of a CAMARA body. */
+    body: z.string().optional(),
+    /** Content-Type of the answer (default: JSON; `text/html` for a non-empty `body`; none for an empty one). */
+    contentType: z.string().min(1).optional(),
+    /** `Retry-After` header: seconds, or a raw header value (an HTTP date, garbage, …). */
+    retryAfter: z.union([nonNegative, z.string().min(1)]).optional(),
     /** Destroy the connection without answering. */
     drop: z.literal(true).optional(),
     /** Hold the request this long without answering, then destroy the connection. */
@@ -49,11 +74,24 @@ const FaultSchema = z
         message: `a fault needs exactly one of status, drop, timeoutMs, delayMs (got ${kinds.join(', ') || 'none'})`,
       });
     }
-    const extras = (['code', 'message', 'error', 'retryAfter'] as const).filter(
-      (k) => fault[k] !== undefined,
-    );
+    const extras = (
+      ['code', 'message', 'error', 'problem', 'body', 'contentType', 'retryAfter'] as const
+    ).filter((k) => fault[k] !== undefined);
     if (fault.status === undefined && extras.length > 0) {
       ctx.addIssue({ code: 'custom', message: `${extras.join(', ')} only go with status` });
+    }
+    const forms = BODY_FORMS.filter((k) => fault[k] !== undefined);
+    if (forms.length > 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `give at most one of error, problem, body (got ${forms.join(', ')})`,
+      });
+    }
+    if (fault.code !== undefined && forms.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `code goes with a CAMARA body, not with ${forms.join(', ')}` });
+    }
+    if (fault.message !== undefined && fault.body !== undefined) {
+      ctx.addIssue({ code: 'custom', message: 'message does not go with body: the body is sent as given' });
     }
   });
 
@@ -94,6 +132,10 @@ const NumberEntrySchema = z
     ...dataFields,
     /** The operator does not know the number: CAMARA calls answer 404 (bc-authorize still works). */
     unknown: z.boolean().optional(),
+    /** false: no operator the application can reach serves the number: bc-authorize answers 404 (RFC 7807). */
+    operatorServes: z.boolean().optional(),
+    /** true: the number is not on the application's allowlist: bc-authorize answers 403 (RFC 7807). */
+    allowlistBlocked: z.boolean().optional(),
     /** Scripted faults, each consumed by the first matching request of this number. */
     faults: z.array(FaultSchema).optional(),
   })
@@ -107,6 +149,11 @@ const NumberKeySchema = z.string().refine(isE164, {
 
 export const ScenarioFileSchema = z.strictObject({
   description: z.string().optional(),
+  /**
+   * true: the application has no Network Application linked: every bc-authorize answers 400
+   * "No Network Application associated with Vonage Application: <id>"; false undoes it.
+   */
+  noNetworkApplication: z.boolean().optional(),
   numbers: z.record(NumberKeySchema, NumberEntrySchema).optional(),
   /** Apply to every number in `numbers` that does not set the field; flow fields apply to all numbers. */
   defaults: DefaultsSchema.optional(),
@@ -179,8 +226,10 @@ interface NumberState {
 export class ScenarioStore {
   private readonly numbers = new Map<string, NumberState>();
   private defaultsValue: ScenarioDefaults = {};
+  private noNetworkApplicationValue: boolean | undefined;
 
   add(file: ParsedScenarioFile): void {
+    if (file.noNetworkApplication !== undefined) this.noNetworkApplicationValue = file.noNetworkApplication;
     if (file.defaults) this.defaultsValue = { ...this.defaultsValue, ...file.defaults };
     for (const [msisdn, entry] of Object.entries(file.numbers ?? {})) {
       this.numbers.set(msisdn, { entry, faults: [...(entry.faults ?? [])] });
@@ -189,6 +238,11 @@ export class ScenarioStore {
 
   get defaults(): ScenarioDefaults {
     return this.defaultsValue;
+  }
+
+  /** The scenario's `noNetworkApplication`, if any scenario set it. */
+  get noNetworkApplication(): boolean | undefined {
+    return this.noNetworkApplicationValue;
   }
 
   entry(msisdn: string): NumberEntry | undefined {

@@ -3,11 +3,17 @@
  * Vonage endpoints, x-correlator handling, stats and the request log, and the
  * `/__simulator/*` admin endpoints (never subject to faults or the rate limit).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import {
+  createServer,
+  STATUS_CODES,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { isE164 } from '../domain/msisdn.js';
-import { CAMARA_OPERATIONS, type CamaraOperation as Operation } from '../domain/operations.js';
 import { handleCamara, msisdnOfCamara } from './camara.js';
 import type { CibaServer } from './ciba.js';
 import type { FaultInjector } from './faults.js';
@@ -18,6 +24,7 @@ import {
   defaultCode,
   mediaType,
   oauthError,
+  problemType,
   readBody,
   X_CORRELATOR,
   type Reply,
@@ -33,13 +40,14 @@ import {
 } from './scenarios.js';
 import type { StatsRecorder } from './stats.js';
 import type { Subscribers } from './subscribers.js';
+import { CAMARA_OPERATION_NAMES, CAMARA_OPERATIONS, type CamaraOperation } from './wire.js';
 
-export type Endpoint = 'bc-authorize' | 'token' | Operation;
+export type Endpoint = 'bc-authorize' | 'token' | CamaraOperation;
 
 const ROUTES = new Map<string, Endpoint>([
   ['/oauth2/bc-authorize', 'bc-authorize'],
   ['/oauth2/token', 'token'],
-  ...(Object.keys(CAMARA_OPERATIONS) as Operation[]).map((op) => [CAMARA_OPERATIONS[op].path, op] as const),
+  ...CAMARA_OPERATION_NAMES.map((op) => [CAMARA_OPERATIONS[op].path, op] as const),
 ]);
 
 export const ADMIN_PREFIX = '/__simulator/';
@@ -70,6 +78,36 @@ interface Exchange {
 
 function endpointClass(endpoint: Endpoint): RequestEndpointClass {
   return endpoint === 'bc-authorize' || endpoint === 'token' ? endpoint : 'camara';
+}
+
+/** The answer of a scripted status fault: CAMARA body by default, else the form the fault names. */
+export function scriptedReply(fault: Fault): Reply {
+  const status = fault.status ?? 500;
+  const message = fault.message ?? `Scripted fault ${status}`;
+  const headers: Record<string, string> = {};
+  if (fault.retryAfter !== undefined) headers['retry-after'] = String(fault.retryAfter);
+  if (fault.contentType !== undefined) headers['content-type'] = fault.contentType;
+  let reply: Reply;
+  if (fault.body !== undefined) {
+    if (fault.contentType === undefined && fault.body !== '') headers['content-type'] = 'text/html';
+    reply = { status, raw: fault.body };
+  } else if (fault.problem !== undefined) {
+    const p = fault.problem;
+    reply = {
+      status,
+      body: {
+        type: p.type ?? problemType('scripted'),
+        title: p.title ?? STATUS_CODES[status] ?? 'Error',
+        detail: p.detail ?? message,
+        instance: p.instance ?? randomUUID(),
+      },
+    };
+  } else if (fault.error !== undefined) {
+    reply = { status, body: { error: fault.error, error_description: message } };
+  } else {
+    reply = camaraError(status, fault.code ?? defaultCode(status), message);
+  }
+  return Object.keys(headers).length > 0 ? { ...reply, headers } : reply;
 }
 
 function isOAuth(endpoint: Endpoint | 'unknown'): boolean {
@@ -258,21 +296,7 @@ export class SimulatorServer {
   private scripted(ex: Exchange, fault: Fault): void {
     if (fault.drop) return this.drop(ex, 'scripted-drop');
     if (fault.timeoutMs !== undefined) return this.hold(ex, fault.timeoutMs, 'scripted-timeout');
-    const status = fault.status ?? 500;
-    const message = fault.message ?? `Scripted fault ${status}`;
-    const headers = fault.retryAfter === undefined ? undefined : { 'retry-after': String(fault.retryAfter) };
-    if (fault.error !== undefined) {
-      return this.send(
-        ex,
-        { status, body: { error: fault.error, error_description: message }, ...(headers ? { headers } : {}) },
-        'scripted',
-      );
-    }
-    return this.send(
-      ex,
-      camaraError(status, fault.code ?? defaultCode(status), message, headers),
-      'scripted',
-    );
+    return this.send(ex, scriptedReply(fault), 'scripted');
   }
 
   /** Leaves the request unanswered until the client gives up, `ms` pass (then drops it) or the server closes. */
@@ -314,13 +338,14 @@ export class SimulatorServer {
     if (ex.res.destroyed || ex.res.headersSent) return;
     // Stats first, so a client reading them right after the answer sees this request.
     this.finish(ex, reply.status, fault);
+    const raw = reply.raw !== undefined;
     const headers: Record<string, string> = {
-      'content-type': 'application/json',
+      ...(raw ? {} : { 'content-type': 'application/json' }),
       ...(ex.correlator !== undefined ? { 'x-correlator': ex.correlator } : {}),
       ...reply.headers,
     };
     ex.res.writeHead(reply.status, headers);
-    ex.res.end(JSON.stringify(reply.body));
+    ex.res.end(raw ? reply.raw : JSON.stringify(reply.body));
   }
 
   // ---- admin ----

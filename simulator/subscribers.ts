@@ -22,6 +22,10 @@ export interface FlowDefaults {
 
 export interface FlowSettings extends FlowDefaults {
   denied: boolean;
+  /** False: no operator the application can reach serves the number (bc-authorize 404). */
+  operatorServes: boolean;
+  /** True: the number is not on the application's allowlist (bc-authorize 403). */
+  allowlistBlocked: boolean;
 }
 
 /** `undefined` for a field means the number is unknown to that API (404). */
@@ -49,6 +53,8 @@ export class Subscribers {
       pendingPolls: entry.pendingPolls ?? defaults.pendingPolls ?? this.options.pendingPolls,
       tokenExpiresIn: entry.tokenExpiresIn ?? defaults.tokenExpiresIn ?? this.options.tokenExpiresIn,
       denied: entry.denied ?? defaults.denied ?? false,
+      operatorServes: entry.operatorServes ?? true,
+      allowlistBlocked: entry.allowlistBlocked ?? false,
     };
   }
 

@@ -41,8 +41,22 @@ export interface SimulatorOptions {
   interval?: number;
   /** `authorization_pending` answers before the token; default 0. */
   pendingPolls?: number;
-  /** Access-token lifetime in seconds; default 3600. */
+  /**
+   * Access-token lifetime in seconds; default 900 (15 minutes, what the access tokens Vonage
+   * issues carry: see docs/simulator.md).
+   */
   tokenExpiresIn?: number;
+  /**
+   * The application has no Network Application linked: every bc-authorize answers 400 with
+   * Vonage's "No Network Application associated with Vonage Application: <id>". A scenario's
+   * top-level `noNetworkApplication` overrides it at runtime. Default false.
+   */
+  noNetworkApplication?: boolean;
+  /**
+   * Where the simulator's one warning goes (bound beyond loopback: its admin endpoints have no
+   * authentication). Default console.warn.
+   */
+  onWarning?: (message: string) => void;
   faults?: FaultOptions;
   /** Requests per second, global (sliding 1-s window); undefined = none. */
   rateLimit?: number;

@@ -1,6 +1,13 @@
 /**
  * Vonage Playground "Virtual Operator" rules for numbers starting +990 (see
- * shared/docs/vonage-network-auth.md §6). Deterministic, derived from the number alone.
+ * shared/docs/vonage-network-auth.md §6 and Vonage's pages getting-started-network/concepts/
+ * virtual-operator and device-status/concepts/virtual-operator). Deterministic, derived from the
+ * number alone.
+ *
+ * Known gaps (docs/simulator.md): Vonage's Device Status page says the trailing digits also
+ * decide /connectivity, and lists roaming rows past "22" (a "33" row with a single country
+ * name, …); those rows could not be read from the stored copy of the page, so connectivity
+ * stays CONNECTED_DATA and such numbers follow the even / odd rule.
  */
 import type { Connectivity, Roaming } from './scenarios.js';
 

@@ -16,6 +16,7 @@
 import {
   ActivityFailure,
   isCancellation,
+  TimeoutFailure,
   patched,
   proxyActivities,
   setCurrentDetails,
@@ -28,7 +29,7 @@ import {
   type ActivityOptions,
   type RetryPolicy,
 } from '@temporalio/workflow';
-import { errorCodeOf, failsRun, netcheckFailure, type ErrorCode } from '../domain/errors.js';
+import { ERROR_CODES, errorCodeOf, failsRun, netcheckFailure, type ErrorCode } from '../domain/errors.js';
 import { maskMsisdn } from '../domain/msisdn.js';
 import { CAMARA_OPERATIONS, type CamaraOperation } from '../domain/operations.js';
 import {
@@ -47,6 +48,7 @@ import type {
   CheckTimestamps,
   InsightsOutcome,
   NetcheckActivities,
+  PollOutcome,
   NetworkCheckInput,
 } from '../domain/types.js';
 import { validateCheckRequest } from '../domain/validate.js';
@@ -60,10 +62,23 @@ const FAST_WAIT_IN_POLL = 'fast-wait-in-poll';
 const SLOW_DOWN_SECONDS = 5;
 /** Shortest wait between two polls when the provider says interval 0 (Temporal timers' own floor). */
 const MIN_REPOLL_SECONDS = 1;
+/** Patch id: the authorization budget counts every bc-authorize of the run, also after a 401. */
+const RUN_WIDE_BUDGET = 'run-wide-authorization-budget';
+/** Patch id: fast mode waits longer than FAST_INLINE_WAIT_SECONDS with a durable timer. */
+const FAST_LONG_WAIT_TIMER = 'fast-long-wait-timer';
+/** Fast mode waits up to this long inside the poll's local activity; longer CIBA intervals get a timer. */
+const FAST_INLINE_WAIT_SECONDS = 30;
+/**
+ * The last poll goes at least this long before `expires_in` ends (never more than a tenth of
+ * the window), so it reaches the provider while the auth_req_id is still valid.
+ */
+const DEADLINE_MARGIN_MS = 1_000;
 
 /** Retries for HTTP calls: backoff for 5xx and network errors; 429 waits `Retry-After` (nextRetryDelay). */
 const HTTP_ACTIVITY: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
+  // Every step ends: retries (Retry-After is capped at 5 min) stop after this.
+  scheduleToCloseTimeout: '10 minutes',
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,
@@ -148,20 +163,34 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
     setCurrentDetails(lines.join('\n\n'));
   };
 
-  /** authorize → wait → poll until a token, re-authorizing when expired; at most maxAuthorizations times. */
-  async function obtainToken(): Promise<string> {
-    for (let round = 1; round <= maxAuthorizations; round++) {
+  /**
+   * authorize → wait → poll until a token, authorizing again when one expires (or its window runs
+   * out while the provider fails) — `maxAuthorizations` bc-authorize requests in the whole run.
+   */
+  async function obtainToken(authorizationsLeft: number): Promise<string> {
+    for (let left = authorizationsLeft; left > 0; left--) {
       show('authorizing');
-      // expires_in counts from the provider's answer; measuring from before the request keeps us early, never late.
       const requestedAt = Date.now();
       const auth = await step(
         'authorize',
-        { summary: `bc-authorize ${masked} for ${check.operation} (${round}/${maxAuthorizations})` },
+        {
+          summary: `bc-authorize ${masked} for ${check.operation} (${progress.authorizations + 1}/${maxAuthorizations})`,
+          // Under a rate limit a bc-authorize waits behind started flows' polls: give it time, not attempts.
+          startToCloseTimeout: 120_000,
+          retry: { ...HTTP_ACTIVITY.retry, maximumAttempts: Infinity },
+        },
         [{ msisdn: check.msisdn, operation: camaraOperation, purpose: check.purpose, correlationId }],
       );
       progress.authorizations++;
       timestamps.authorized ??= iso();
-      const deadline = requestedAt + auth.expiresIn * 1000;
+      // expires_in counts from the provider's answer, so time spent retrying bc-authorize cannot
+      // eat the window. Runs recorded before the activity reported that time count from the request.
+      const deadline =
+        auth.answeredAt === undefined
+          ? requestedAt + auth.expiresIn * 1000
+          : Math.min(auth.answeredAt, Date.now()) +
+            auth.expiresIn * 1000 -
+            Math.min(DEADLINE_MARGIN_MS, auth.expiresIn * 100);
       let interval = auth.interval;
       let waitSeconds = input.skipFirstWait ? 0 : interval;
       progress.deadline = iso(deadline);
@@ -173,8 +202,13 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
           const pollAt = Date.now() + waitSeconds * 1000;
           if (pollAt >= deadline) break polling; // never poll after expires_in
           show('waiting', { nextPollAt: iso(pollAt) });
-          // A timer costs 5 history events and a workflow task; in fast mode the poll waits itself.
-          if (input.fast && patched(FAST_WAIT_IN_POLL)) waitMs = waitSeconds * 1000;
+          // A timer costs 5 history events and a workflow task; in fast mode the poll waits itself,
+          // unless the provider asks for a wait too long to hold a local activity for.
+          const inline =
+            input.fast &&
+            patched(FAST_WAIT_IN_POLL) &&
+            !(waitSeconds > FAST_INLINE_WAIT_SECONDS && patched(FAST_LONG_WAIT_TIMER));
+          if (inline) waitMs = waitSeconds * 1000;
           else {
             await sleep(waitSeconds * 1000, {
               summary: `wait ${waitSeconds}s before token poll #${progress.polls + 1}`,
@@ -184,31 +218,40 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
         const remainingMs = deadline - Date.now();
         if (remainingMs <= 0) break polling;
         if (waitMs === 0) show('polling');
-        const outcome = await step(
-          'pollToken',
-          {
-            summary: `token poll #${progress.polls + 1} for ${masked}`,
-            // A poll that waits first gets that long on top of the usual 30 s.
-            ...(waitMs > 0 ? { startToCloseTimeout: waitMs + 30_000 } : {}),
-            // Retries stop at the expires_in deadline and never come faster than `interval`.
-            scheduleToCloseTimeout: remainingMs,
-            retry: {
-              ...HTTP_ACTIVITY.retry,
-              initialInterval: Math.max(1000, interval * 1000),
-              maximumInterval: Math.max(30_000, interval * 1000),
-              maximumAttempts: Infinity,
-            },
-          },
-          [
+        let outcome: PollOutcome;
+        try {
+          outcome = await step(
+            'pollToken',
             {
-              authReqId: auth.authReqId,
-              correlationId,
-              operation: camaraOperation,
-              msisdn: check.msisdn,
-              ...(waitMs > 0 ? { waitMs } : {}),
+              summary: `token poll #${progress.polls + 1} for ${masked}`,
+              // A poll that waits first gets that long on top of the usual 30 s.
+              ...(waitMs > 0 ? { startToCloseTimeout: waitMs + 30_000 } : {}),
+              // Retries stop at the expires_in deadline and never come faster than `interval`.
+              scheduleToCloseTimeout: remainingMs,
+              retry: {
+                ...HTTP_ACTIVITY.retry,
+                initialInterval: Math.max(1000, interval * 1000),
+                // Short backoff: a transient fault is retried to the end of the window, not past it.
+                maximumInterval: Math.max(5_000, interval * 1000),
+                maximumAttempts: Infinity,
+              },
             },
-          ],
-        );
+            [
+              {
+                authReqId: auth.authReqId,
+                correlationId,
+                operation: camaraOperation,
+                msisdn: check.msisdn,
+                ...(waitMs > 0 ? { waitMs } : {}),
+              },
+            ],
+          );
+        } catch (err) {
+          // The window ran out while the poll was still running or retrying a transient fault:
+          // this auth_req_id is as good as expired. Authorize again, within the budget.
+          if (!isCancellation(err) && ranOutOfWindow(err)) break polling;
+          throw err;
+        }
         progress.polls++;
         switch (outcome.outcome) {
           case 'token':
@@ -231,7 +274,7 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
     }
     throw netcheckFailure(
       'AUTHORIZATION_EXPIRED',
-      `No access token within expires_in after ${maxAuthorizations} bc-authorize request(s)`,
+      `No access token within expires_in after ${progress.authorizations} bc-authorize request(s)`,
     );
   }
 
@@ -307,21 +350,40 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
     }
     let data: CheckData;
     try {
-      data = await runCheck(await obtainToken());
+      data = await runCheck(await obtainToken(maxAuthorizations));
     } catch (err) {
-      // A 401 from the CAMARA API: the token is no longer valid. Re-run the auth flow, once.
+      // A 401 from the CAMARA API: the token is no longer valid. Re-run the auth flow, once,
+      // with what is left of the run's authorization budget.
       if (errorCodeOf(err) !== 'UNAUTHENTICATED') throw err;
-      data = await runCheck(await obtainToken());
+      const left = patched(RUN_WIDE_BUDGET) ? maxAuthorizations - progress.authorizations : maxAuthorizations;
+      if (left <= 0) throw err;
+      data = await runCheck(await obtainToken(left));
     }
     timestamps.checked = iso();
     return finish({ status: 'ok', data });
   } catch (err) {
     if (isCancellation(err)) throw err;
-    const code = errorCodeOf(err);
+    // A step that never got an answer in its time (no provider error in the chain) timed out.
+    const code = errorCodeOf(err) ?? (hasTimeout(err) ? 'TIMEOUT' : undefined);
     // Misconfiguration and unknown failures fail the run; final provider answers are results.
     if (code === undefined || failsRun(code)) throw err;
     return finish({ status: 'failed', error: { code, message: failureMessage(err, code) } });
   }
+}
+
+function hasTimeout(err: unknown): boolean {
+  let current: unknown = err;
+  for (let depth = 0; current && depth < 8; depth++) {
+    if (current instanceof TimeoutFailure) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/** A step that ended by its deadline, or by a transient fault that had no time left for a retry. */
+function ranOutOfWindow(err: unknown): boolean {
+  const code = errorCodeOf(err);
+  return hasTimeout(err) || (code !== undefined && ERROR_CODES[code].retryable);
 }
 
 function failureMessage(err: unknown, code: ErrorCode): string {

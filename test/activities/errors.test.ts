@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   classifyHttpError,
   parseProviderError,
+  numberVariants,
   parseRetryAfter,
   sanitizeText,
 } from '../../activities/errors.js';
@@ -39,7 +40,8 @@ describe('parseProviderError', () => {
     ['empty', '', {}],
     ['array', [1], {}],
   ])('%s', (_name, body, expected) => {
-    expect(parseProviderError(400, body)).toEqual({ status: 400, ...expected });
+    const json = typeof body === 'object' && !Array.isArray(body) ? { json: true } : {};
+    expect(parseProviderError(400, body)).toEqual({ status: 400, ...json, ...expected });
   });
 });
 
@@ -58,6 +60,10 @@ describe('parseRetryAfter', () => {
     ['Wed, 31 Dec 2025 23:59:00 GMT', 0],
     ['Thursday, 01-Jan-26 00:01:00 GMT', 60_000],
     ['Thu Jan  1 00:00:10 2026', 10_000],
+    // A provider asking for years is asked again after 5 minutes, not obeyed.
+    ['99999999', 300_000],
+    ['301', 300_000],
+    ['Fri, 01 Jan 2027 00:00:00 GMT', 300_000],
   ])('%j → %j', (value, expected) => {
     expect(parseRetryAfter(value, now)).toBe(expected);
   });
@@ -69,6 +75,14 @@ describe('sanitizeText', () => {
     expect(sanitizeText(`a ${jwt}\n b`)).toBe('a [redacted] b');
     expect(sanitizeText('token=opaque-secret-1 done', ['opaque-secret-1'])).toBe('token=[redacted] done');
     expect(sanitizeText('y'.repeat(1000))).toHaveLength(301);
+  });
+
+  it('redacts any number a provider echoes, in every form', () => {
+    const text = sanitizeText(
+      '{"phoneNumber":"+447700900123"} tel:%2B447700900123 447700900123 at 2019-08-24',
+    );
+    expect(text).not.toMatch(/7700900123/);
+    expect(text).toContain('2019-08-24');
   });
 });
 
@@ -82,5 +96,106 @@ describe('classifyHttpError', () => {
     expect(at(403, { error: 'access_denied' })).toBe('ACCESS_DENIED');
     expect(at(400, { error: 'unknown_user_id' })).toBe('UNKNOWN_NUMBER');
     expect(at(400, { error: 'something_new' })).toBe('INVALID_ARGUMENT');
+  });
+});
+
+describe('classifyHttpError: what each answer means', () => {
+  const authorize = { kind: 'bc-authorize', path: '/oauth2/bc-authorize' } as const;
+  const token = { kind: 'token', path: '/oauth2/token' } as const;
+  const camara = { kind: 'camara', path: '/camara/sim-swap/v040/check' } as const;
+  type Ep = typeof authorize | typeof token | typeof camara;
+  const classify = (endpoint: Ep, status: number, body: unknown, headers = {}) =>
+    classifyHttpError(endpoint, { status, headers, body });
+
+  it.each(['NOT_FOUND', 'IDENTIFIER_NOT_FOUND', 'SIM_SWAP.UNKNOWN_PHONE_NUMBER'])(
+    'a CAMARA 404 %s is an unknown number',
+    (code) => {
+      expect(classify(camara, 404, { status: 404, code, message: 'x' }).type).toBe('UNKNOWN_NUMBER');
+    },
+  );
+
+  it.each([
+    ['HTML', '<html><body>Not Found</body></html>'],
+    ['empty', ''],
+    ['another code', { status: 404, code: 'ROUTE_NOT_FOUND', message: 'no route' }],
+  ])('a CAMARA 404 with an %s body is a configuration error naming the path', (_name, body) => {
+    const failure = classify(camara, 404, body);
+    expect(failure.type).toBe('CONFIGURATION');
+    expect(failure.message).toContain('/camara/sim-swap/v040/check');
+    expect(failure.nonRetryable).toBe(true);
+  });
+
+  it('a bc-authorize 404: unknown number with an API error body, configuration without one', () => {
+    const problem = { type: 'https://developer.vonage.com/api-errors#not-found', title: 'Not Found' };
+    expect(classify(authorize, 404, problem).type).toBe('UNKNOWN_NUMBER');
+    expect(classify(authorize, 404, '<html>404</html>').type).toBe('CONFIGURATION');
+    expect(classify(token, 404, '').type).toBe('CONFIGURATION');
+  });
+
+  it('"No Network Application associated with Vonage Application" is a configuration error', () => {
+    const body = {
+      type: 'https://developer.vonage.com/api-errors#bad-request',
+      title: 'Bad Request',
+      detail: 'No Network Application associated with Vonage Application',
+    };
+    const failure = classify(authorize, 400, body);
+    expect(failure.type).toBe('CONFIGURATION');
+    expect(failure.message).toMatch(/Network Registry/);
+  });
+
+  it('a 403 allowlist block at bc-authorize is a final result for that number', () => {
+    const body = {
+      type: 'https://developer.vonage.com/api-errors#forbidden',
+      title: 'Forbidden',
+      detail:
+        'The Network API application can only be used with verified phone numbers. Blocked by allowlist.',
+    };
+    const failure = classify(authorize, 403, body);
+    expect(failure.type).toBe('NOT_ALLOWED');
+    expect(failure.nonRetryable).toBe(true);
+  });
+
+  it('501 is final', () => {
+    const failure = classify(camara, 501, { status: 501, code: 'NOT_IMPLEMENTED', message: 'no' });
+    expect(failure.type).toBe('NOT_SUPPORTED');
+    expect(failure.nonRetryable).toBe(true);
+  });
+
+  it.each([
+    ['SERVICE_NOT_APPLICABLE', 'NOT_SUPPORTED', /not available for this number/],
+    ['UNSUPPORTED_IDENTIFIER', 'INVALID_ARGUMENT', /does not accept a phone number/],
+    ['MISSING_IDENTIFIER', 'INVALID_ARGUMENT', /wants the phone number/],
+    ['UNNECESSARY_IDENTIFIER', 'INVALID_ARGUMENT', /already identifies the device/],
+  ])('422 %s means %s', (code, expected, advice) => {
+    const failure = classify(camara, 422, { status: 422, code, message: 'm' });
+    expect(failure.type).toBe(expected);
+    expect(failure.message).toMatch(advice);
+    expect(failure.message).not.toMatch(/base URL/);
+  });
+
+  it('Retry-After is honoured up to 5 minutes', () => {
+    const failure = classify(
+      camara,
+      429,
+      { status: 429, code: 'TOO_MANY_REQUESTS', message: 'slow' },
+      {
+        'retry-after': '99999999',
+      },
+    );
+    expect(failure.type).toBe('RATE_LIMITED');
+    expect(failure.nextRetryDelay).toBe(300_000);
+  });
+
+  it('a number echoed in an error body stays out of the message', () => {
+    const failure = classifyHttpError(
+      camara,
+      {
+        status: 404,
+        headers: {},
+        body: { status: 404, code: 'NOT_FOUND', message: 'No device for +447700900123' },
+      },
+      numberVariants('+447700900123'),
+    );
+    expect(failure.message).not.toContain('7700900123');
   });
 });

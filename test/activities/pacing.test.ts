@@ -51,3 +51,27 @@ describe('createPacer (http.maxRequestsPerSecond)', () => {
     expect(() => createPacer(Number.NaN)).toThrow(RangeError);
   });
 });
+
+describe('createPacer: priorities', () => {
+  it('serves started flows (high) before requests that start new ones (low), then in call order', async () => {
+    const pacer = createPacer(4);
+    const order: string[] = [];
+    const take = (name: string, priority: 'high' | 'normal' | 'low') =>
+      pacer.take(undefined, priority).then(() => order.push(name));
+    // The first request goes at once; the rest wait for their spaced turns and are served by priority.
+    const all = [
+      take('low1', 'low'),
+      take('low2', 'low'),
+      take('low3', 'low'),
+      take('low4', 'low'),
+      take('low5', 'low'),
+      take('low6', 'low'),
+      take('normal1', 'normal'),
+      take('high1', 'high'),
+      take('high2', 'high'),
+    ];
+    expect(pacer.waiting()).toEqual({ high: 2, normal: 1, low: 5 });
+    await Promise.all(all);
+    expect(order.slice(1)).toEqual(['high1', 'high2', 'normal1', 'low2', 'low3', 'low4', 'low5', 'low6']);
+  }, 10_000);
+});

@@ -4,12 +4,16 @@
  * files by the TestSim client.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CAMARA_OPERATION_NAMES } from '../../simulator/wire.js';
 import {
-  CAMARA_OPERATIONS,
-  CAMARA_OPERATION_NAMES,
-  type CamaraOperation as Operation,
-} from '../../domain/operations.js';
-import { camaraBody, expectCamaraError, expectOAuthError, post, TestSim } from './helpers.js';
+  camaraBody,
+  expectCamaraError,
+  expectOAuthError,
+  pathOf,
+  post,
+  TestSim,
+  type Operation,
+} from './helpers.js';
 
 const HOUR = 3_600_000;
 const SWAPPED_100H = '+447700900401';
@@ -167,7 +171,7 @@ describe('bad request bodies', () => {
         400,
         'INVALID_ARGUMENT',
       );
-      const wrongType = await post(`${t.url}${CAMARA_OPERATIONS[op].path}`, {
+      const wrongType = await post(`${t.url}${pathOf(op)}`, {
         raw: JSON.stringify(camaraBody(op, SMS_ROAMING)),
         headers: { authorization: `Bearer ${tok}`, 'content-type': 'text/plain' },
       });
@@ -264,7 +268,7 @@ describe('x-correlator', () => {
 
 describe('routing', () => {
   it('answers 405 to another method on an endpoint and 404 to an unknown path', async () => {
-    const get = await fetch(`${t.url}${CAMARA_OPERATIONS['sim-swap'].path}`);
+    const get = await fetch(`${t.url}${pathOf('sim-swap')}`);
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
     const missing = await post(`${t.url}/camara/sim-swap/v1/check`, { json: {} });
@@ -272,7 +276,7 @@ describe('routing', () => {
   });
 
   it('answers 413 to a body over 64 KiB', async () => {
-    const big = await post(`${t.url}${CAMARA_OPERATIONS['sim-swap'].path}`, {
+    const big = await post(`${t.url}${pathOf('sim-swap')}`, {
       json: { phoneNumber: 'x'.repeat(70_000) },
     });
     expect(big.status).toBe(413);

@@ -220,3 +220,23 @@ describe('access tokens', () => {
     expectCamaraError(await t.camara('device-roaming', body, await t.jwt()), 401, 'UNAUTHENTICATED');
   });
 });
+
+describe('access-token lifetime by default', () => {
+  it('is 15 minutes (900 s), like the tokens Vonage issues', async () => {
+    const s = await TestSim.start({ fakeClock: true, interval: 0 }, t.keys);
+    try {
+      const msisdn = '+447700903900';
+      s.sim.addScenarios({ numbers: { [msisdn]: { connectivity: 'CONNECTED_SMS' } } });
+      const res = await s.poll(await s.authorize(msisdn, 'device-connectivity'));
+      expect(res.json.expires_in).toBe(900);
+      const body = camaraBody('device-connectivity', msisdn);
+      const token = res.json.access_token as string;
+      s.advance(899_999);
+      expect((await s.camara('device-connectivity', body, token)).status).toBe(200);
+      s.advance(1);
+      expectCamaraError(await s.camara('device-connectivity', body, token), 401, 'UNAUTHENTICATED');
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -4,10 +4,9 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scopeFor } from '../../domain/operations.js';
 import { runSimulatorCli } from '../../simulator/cli.js';
 import type { Simulator } from '../../simulator/index.js';
-import { generateKeys, mintJwt, post } from './helpers.js';
+import { generateKeys, mintJwt, post, scopeFor } from './helpers.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -104,6 +103,31 @@ describe('runSimulatorCli', () => {
       await sim!.close();
     }
     expect(await readFile(logPath, 'utf8')).toContain('"endpoint":"bc-authorize"');
+  });
+
+  it('--no-network-application: every bc-authorize answers 400 with the app id', async () => {
+    const keys = await generateKeys();
+    const pubPath = path.join(dir, 'pub-nna.pem');
+    await writeFile(pubPath, keys.publicKey.export({ type: 'spki', format: 'pem' }));
+    const { sim } = await run([
+      '--port',
+      '0',
+      '--app-id',
+      'app-2',
+      '--public-key-file',
+      pubPath,
+      '--no-network-application',
+    ]);
+    try {
+      const res = await bcAuthorize(
+        sim!.url,
+        await mintJwt(keys.privateKey, Date.now(), { applicationId: 'app-2' }),
+      );
+      expect(res.status).toBe(400);
+      expect(res.json.detail).toBe('No Network Application associated with Vonage Application: app-2');
+    } finally {
+      await sim!.close();
+    }
   });
 
   it('prints usage for --help', async () => {

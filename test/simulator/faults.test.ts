@@ -1,6 +1,5 @@
 /** Seeded random faults, latency, the global rate limit and the 1-s window statistic. */
 import { describe, expect, it } from 'vitest';
-import { CAMARA_OPERATIONS } from '../../domain/operations.js';
 import { startSimulator, type SimulatorOptions } from '../../simulator/index.js';
 import { SlidingWindowMax } from '../../simulator/stats.js';
 import {
@@ -8,6 +7,7 @@ import {
   camaraBody,
   expectCamaraError,
   generateKeys,
+  pathOf,
   post,
   TestSim,
   type TestKeys,
@@ -157,7 +157,7 @@ describe('rate limit', () => {
   it('answers 429 TOO_MANY_REQUESTS beyond the limit within 1 s and lets requests through after', () =>
     withSim({ fakeClock: true, rateLimit: 3, faults: { unavailable: 0 } }, async (t) => {
       expect(await sequence(t.url, 5)).toEqual([401, 401, 401, 429, 429]);
-      const limited = await post(`${t.url}${CAMARA_OPERATIONS['sim-swap'].path}`, { json: {} });
+      const limited = await post(`${t.url}${pathOf('sim-swap')}`, { json: {} });
       expectCamaraError(limited, 429, 'TOO_MANY_REQUESTS');
       expect(limited.headers.get('retry-after')).toBe('1');
       t.advance(999);

@@ -1,20 +1,34 @@
 /**
  * Shared helpers of the simulator tests: test-time RSA keys, application JWTs, a fake clock
  * and a small HTTP client for the Vonage endpoints that checks every CAMARA body it sends
- * and receives against the OpenAPI files.
+ * and receives against the in-project CAMARA schemas (simulator/camara-schemas.ts, checked
+ * against the upstream specs by camara-conformance.test.ts). Paths and scopes come from the
+ * simulator's own table (simulator/wire.ts), never from the client's.
  */
 import { generateKeyPair, randomUUID, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { expect } from 'vitest';
-import { CAMARA_OPERATIONS, scopeFor, type CamaraOperation as Operation } from '../../domain/operations.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../simulator/index.js';
+import { CAMARA_OPERATIONS, cibaScope, type CamaraOperation } from '../../simulator/wire.js';
 import {
   definesStatus,
   validateErrorInfo,
   validateRequest,
   validateResponse,
-  type CamaraApi,
 } from '../support/camara-schemas.js';
+
+/** The simulator's name for a CAMARA operation (also its stats name). */
+export type Operation = CamaraOperation;
+
+/** The bc-authorize `scope` of an operation. */
+export function scopeFor(operation: Operation): string {
+  return cibaScope(operation);
+}
+
+/** The path the simulator serves an operation at. */
+export function pathOf(operation: Operation): string {
+  return CAMARA_OPERATIONS[operation].path;
+}
 
 export const APP_ID = '5f1d1c7e-7d0b-4a3c-9a8e-2f6c1b9d0e11';
 export const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
@@ -110,10 +124,6 @@ export async function post(
   };
 }
 
-export function apiOf(operation: Operation): CamaraApi {
-  return operation.startsWith('sim-swap') ? 'sim-swap' : 'device-status';
-}
-
 /** A CAMARA request body for the operation. */
 export function camaraBody(
   operation: Operation,
@@ -127,10 +137,8 @@ export function camaraBody(
 
 /** Checks a CAMARA answer against the spec: the status's schema, or ErrorInfo for statuses the spec omits. */
 export function expectSpecResponse(operation: Operation, status: number, body: unknown): void {
-  const api = apiOf(operation);
-  const path = CAMARA_OPERATIONS[operation].path;
-  if (definesStatus(api, path, status)) validateResponse(api, path, status, body);
-  else validateErrorInfo(api, body);
+  if (definesStatus(operation, status)) validateResponse(operation, status, body);
+  else validateErrorInfo(body);
 }
 
 /** A simulator plus a client for it, with keys made at test time. */
@@ -224,13 +232,11 @@ export class TestSim {
     token: string | undefined,
     options: { invalidBody?: boolean; headers?: Record<string, string>; raw?: string } = {},
   ): Promise<HttpResult> {
-    const api = apiOf(operation);
-    const path = CAMARA_OPERATIONS[operation].path;
     if (options.raw === undefined) {
-      if (options.invalidBody) expect(() => validateRequest(api, path, body)).toThrow(/does not match/);
-      else validateRequest(api, path, body);
+      if (options.invalidBody) expect(() => validateRequest(operation, body)).toThrow(/does not match/);
+      else validateRequest(operation, body);
     }
-    const res = await post(`${this.url}${path}`, {
+    const res = await post(`${this.url}${pathOf(operation)}`, {
       ...(options.raw === undefined ? { json: body } : { raw: options.raw }),
       headers: {
         ...(token === undefined ? {} : { authorization: `Bearer ${token}` }),

@@ -1,7 +1,6 @@
 /** Application-JWT checks on both OAuth endpoints (RS256, application_id, iat/exp, 24 h cap). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scopeFor } from '../../domain/operations.js';
-import { expectProblem401, generateKeys, mintJwt, TestSim } from './helpers.js';
+import { expectProblem401, generateKeys, mintJwt, scopeFor, TestSim } from './helpers.js';
 
 const MSISDN = '+447700900101';
 const form = { login_hint: `tel:${MSISDN}`, scope: scopeFor('sim-swap') };

@@ -3,15 +3,26 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scopeFor } from '../../domain/operations.js';
 import {
+  FAULT_ENDPOINTS,
   loadScenarioFile,
   parseScenarioFile,
   ScenarioValidationError,
   startSimulator,
   type ScenarioFile,
 } from '../../simulator/index.js';
-import { APP_ID, camaraBody, expectCamaraError, expectOAuthError, post, TestSim } from './helpers.js';
+import { ScenarioStore } from '../../simulator/scenarios.js';
+import {
+  APP_ID,
+  camaraBody,
+  CIBA_GRANT,
+  expectCamaraError,
+  expectOAuthError,
+  pathOf,
+  post,
+  scopeFor,
+  TestSim,
+} from './helpers.js';
 
 let t: TestSim;
 let dir: string;
@@ -38,6 +49,7 @@ describe('validation', () => {
   it('accepts a full file', () => {
     const file: ScenarioFile = {
       description: 'every field',
+      noNetworkApplication: false,
       defaults: {
         pendingPolls: 1,
         interval: 0.5,
@@ -52,6 +64,8 @@ describe('validation', () => {
           roaming: { roaming: true, countryCode: 262, countryName: ['DE'] },
           denied: false,
           pendingPolls: 0,
+          operatorServes: true,
+          allowlistBlocked: false,
           faults: [
             { endpoint: 'token', status: 503 },
             { status: 429, retryAfter: 1, code: 'QUOTA_EXCEEDED' },
@@ -59,12 +73,16 @@ describe('validation', () => {
             { drop: true },
             { timeoutMs: 100, endpoint: 'camara' },
             { delayMs: 5 },
+            { endpoint: 'camara', status: 502, body: '<html></html>', contentType: 'text/html' },
+            { status: 400, problem: { title: 'Bad Request', detail: 'No' } },
+            { status: 429, retryAfter: 'Wed, 21 Oct 2015 07:28:00 GMT' },
+            { endpoint: 'identity-insights', status: 503 },
           ],
         },
         '+447700900002': { lastSimChange: null, unknown: false },
       },
     };
-    expect(parseScenarioFile(file).numbers?.['+447700900001']?.faults).toHaveLength(6);
+    expect(parseScenarioFile(file).numbers?.['+447700900001']?.faults).toHaveLength(10);
   });
 
   it('lists every problem with its path', () => {
@@ -76,12 +94,25 @@ describe('validation', () => {
           lastSimChange: 'yesterday',
           pendingPolls: -1,
           roaming: { roaming: 'yes' },
-          faults: [{ status: 503, drop: true }, { code: 'X' }, { status: 200 }],
+          faults: [
+            { status: 503, drop: true },
+            { code: 'X' },
+            { status: 200 },
+            { status: 500, body: 'x', error: 'e' },
+            { status: 500, problem: {}, code: 'X' },
+            { drop: true, contentType: 'text/html' },
+            { status: 500, body: '', message: 'm' },
+            { status: 500, problem: { colour: 1 } },
+            { endpoint: 'identity', status: 500 },
+          ],
           colour: 'red',
+          operatorServes: 'no',
+          allowlistBlocked: 1,
         },
         '+447700900003': { lastSimChange: null, lastSimChangeHoursAgo: 3 },
       },
-      defaults: { interval: -1 },
+      defaults: { interval: -1, allowlistBlocked: true },
+      noNetworkApplication: 'yes',
       extra: 1,
     });
     const text = issues.join('\n');
@@ -96,6 +127,16 @@ describe('validation', () => {
     expect(text).toMatch(/faults\[1\]: .*got none/);
     expect(text).toMatch(/faults\[1\]: code only go with status/);
     expect(text).toMatch(/faults\[2\]\.status: /);
+    expect(text).toMatch(/faults\[3\]: give at most one of error, problem, body \(got error, body\)/);
+    expect(text).toMatch(/faults\[4\]: code goes with a CAMARA body, not with problem/);
+    expect(text).toMatch(/faults\[5\]: contentType only go with status/);
+    expect(text).toMatch(/faults\[6\]: message does not go with body/);
+    expect(text).toMatch(/faults\[7\]\.problem: .*colour/);
+    expect(text).toMatch(/faults\[8\]\.endpoint: .*identity-insights/);
+    expect(text).toMatch(/\.operatorServes: /);
+    expect(text).toMatch(/\.allowlistBlocked: /);
+    expect(text).toMatch(/defaults: .*allowlistBlocked/);
+    expect(text).toMatch(/noNetworkApplication: /);
     expect(text).toMatch(/colour/);
     expect(text).toMatch(/\+447700900003.*not both/);
     expect(text).toMatch(/defaults\.interval: /);
@@ -125,7 +166,7 @@ describe('validation', () => {
     const example = await loadScenarioFile(
       new URL('../../simulator/example-scenarios.json', import.meta.url).pathname,
     );
-    expect(Object.keys(example.numbers ?? {})).toHaveLength(5);
+    expect(Object.keys(example.numbers ?? {})).toHaveLength(7);
   });
 
   it('startSimulator refuses invalid scenarios', async () => {
@@ -316,5 +357,174 @@ describe('stats', () => {
     } finally {
       await s.close();
     }
+  });
+});
+
+describe('scripted answers for error mapping', () => {
+  let n = 0;
+  /** A fresh number with these faults. */
+  function numberWith(faults: NonNullable<NonNullable<ScenarioFile['numbers']>[string]['faults']>): string {
+    const msisdn = `+4477009008${(10 + n++).toString()}`;
+    t.sim.addScenarios({ numbers: { [msisdn]: { connectivity: 'CONNECTED_DATA', faults } } });
+    return msisdn;
+  }
+  /** A CAMARA request of the number (no token needed: the fault answers first). */
+  function camara(msisdn: string) {
+    return post(`${t.url}${pathOf('device-connectivity')}`, {
+      json: camaraBody('device-connectivity', msisdn),
+      headers: { authorization: 'Bearer x' },
+    });
+  }
+
+  it('a raw body with its content type, HTML by default', async () => {
+    const html = '<html><body><h1>502 Bad Gateway</h1></body></html>';
+    const msisdn = numberWith([
+      { endpoint: 'camara', status: 502, body: html },
+      { endpoint: 'camara', status: 503, body: 'upstream gone', contentType: 'text/plain; charset=utf-8' },
+      { endpoint: 'camara', status: 500, body: '{"status":500,', contentType: 'application/json' },
+    ]);
+    const a = await camara(msisdn);
+    expect(a.status).toBe(502);
+    expect(a.headers.get('content-type')).toBe('text/html');
+    expect(a.body).toBe(html);
+    const b = await camara(msisdn);
+    expect([b.status, b.headers.get('content-type'), b.body]).toEqual([
+      503,
+      'text/plain; charset=utf-8',
+      'upstream gone',
+    ]);
+    const c = await camara(msisdn);
+    expect([c.status, c.headers.get('content-type'), c.body]).toEqual([
+      500,
+      'application/json',
+      '{"status":500,',
+    ]);
+  });
+
+  it('an empty body, without a content type', async () => {
+    const msisdn = numberWith([{ endpoint: 'token', status: 500, body: '' }]);
+    const id = await t.authorize(msisdn, 'device-connectivity');
+    const res = await fetch(`${t.url}/oauth2/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Bearer ${await t.jwt()}`,
+      },
+      body: new URLSearchParams({ grant_type: CIBA_GRANT, auth_req_id: id }).toString(),
+    });
+    expect(res.status).toBe(500);
+    expect(res.headers.get('content-type')).toBeNull();
+    expect(await res.text()).toBe('');
+    expect(t.sim.stats(msisdn).requests.token).toEqual({ '500': 1 });
+  });
+
+  it('an RFC 7807 body: given fields kept, the others filled in', async () => {
+    const msisdn = numberWith([
+      {
+        endpoint: 'bc-authorize',
+        status: 400,
+        problem: { type: 'https://example.test/errors#x', title: 'Bad Request', detail: 'No' },
+      },
+      {
+        endpoint: 'bc-authorize',
+        status: 409,
+        message: 'busy',
+        problem: {},
+        contentType: 'application/problem+json',
+      },
+    ]);
+    const form = { login_hint: msisdn, scope: scopeFor('device-connectivity') };
+    const a = await t.bcAuthorize(form);
+    expect(a.status).toBe(400);
+    expect(a.headers.get('content-type')).toBe('application/json');
+    expect(a.json).toEqual({
+      type: 'https://example.test/errors#x',
+      title: 'Bad Request',
+      detail: 'No',
+      instance: expect.any(String) as unknown,
+    });
+    const b = await t.bcAuthorize(form);
+    expect(b.headers.get('content-type')).toBe('application/problem+json');
+    expect(b.json).toEqual({
+      type: 'https://developer.vonage.com/api-errors#scripted',
+      title: 'Conflict',
+      detail: 'busy',
+      instance: expect.stringMatching(/^[0-9a-f-]{36}$/) as unknown,
+    });
+  });
+
+  it.each([
+    [501, undefined, 'NOT_IMPLEMENTED'],
+    [422, 'MISSING_IDENTIFIER', 'MISSING_IDENTIFIER'],
+    [422, 'UNNECESSARY_IDENTIFIER', 'UNNECESSARY_IDENTIFIER'],
+    [422, 'UNSUPPORTED_IDENTIFIER', 'UNSUPPORTED_IDENTIFIER'],
+    [422, 'SERVICE_NOT_APPLICABLE', 'SERVICE_NOT_APPLICABLE'],
+    [404, 'IDENTIFIER_NOT_FOUND', 'IDENTIFIER_NOT_FOUND'],
+    [422, undefined, 'UNPROCESSABLE_ENTITY'],
+  ] as const)('status %i with code %s answers a CAMARA body with %s', async (status, code, expected) => {
+    const msisdn = numberWith([{ endpoint: 'camara', status, ...(code ? { code } : {}) }]);
+    const res = await t.camara('device-connectivity', camaraBody('device-connectivity', msisdn), 'x');
+    expectCamaraError(res, status, expected); // and a valid CAMARA ErrorInfo (checked by t.camara)
+  });
+
+  it('Retry-After as given: a huge number of seconds, or a raw value', async () => {
+    const date = 'Wed, 21 Oct 2015 07:28:00 GMT';
+    const msisdn = numberWith([
+      { endpoint: 'camara', status: 429, retryAfter: 99999999 },
+      { endpoint: 'camara', status: 503, retryAfter: date, body: '' },
+      { endpoint: 'camara', status: 429, retryAfter: 'soon', error: 'slow_down' },
+    ]);
+    const a = await camara(msisdn);
+    expectCamaraError(a, 429, 'TOO_MANY_REQUESTS');
+    expect(a.headers.get('retry-after')).toBe('99999999');
+    const b = await camara(msisdn);
+    expect([b.status, b.headers.get('retry-after')]).toEqual([503, date]);
+    const c = await camara(msisdn);
+    expect([c.status, c.headers.get('retry-after'), c.json.error]).toEqual([429, 'soon', 'slow_down']);
+  });
+
+  it('delayMs on the token endpoint delays that number’s poll only, then answers normally', async () => {
+    const msisdn = numberWith([{ endpoint: 'token', delayMs: 300 }]);
+    // bc-authorize does not take the token fault.
+    const id = await t.authorize(msisdn, 'device-connectivity');
+    const started = Date.now();
+    const res = await t.poll(id);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(res.status).toBe(200);
+    expect(res.json.access_token).toEqual(expect.any(String));
+    // Consumed: the next poll of another flow is not delayed by it any more.
+    expect((await t.poll(await t.authorize(msisdn, 'device-connectivity'))).status).toBe(200);
+    expect(t.sim.stats(msisdn).requests.token).toEqual({ '200': 2 });
+  });
+
+  it('identity-insights faults wait for that endpoint class; any takes the first request', async () => {
+    const msisdn = numberWith([
+      { endpoint: 'identity-insights', status: 503 },
+      { endpoint: 'any', status: 502 },
+    ]);
+    const form = { login_hint: msisdn, scope: scopeFor('device-connectivity') };
+    expectCamaraError(await t.bcAuthorize(form), 502, 'BAD_GATEWAY');
+    expect((await t.bcAuthorize(form)).status).toBe(200);
+    expect((await camara(msisdn)).status).toBe(401);
+  });
+});
+
+describe('ScenarioStore.takeFault', () => {
+  it('matches each endpoint class, identity-insights included, and any matches them all', () => {
+    const store = new ScenarioStore();
+    const faults = [
+      { endpoint: 'identity-insights', status: 500 },
+      { endpoint: 'camara', status: 501 },
+      { status: 502 },
+      { endpoint: 'any', status: 503 },
+    ] as const;
+    store.add(parseScenarioFile({ numbers: { '+447700900899': { faults: [...faults] } } }));
+    expect(FAULT_ENDPOINTS).toEqual(['bc-authorize', 'token', 'camara', 'identity-insights', 'any']);
+    expect(store.takeFault('+447700900899', 'token')?.status).toBe(502);
+    expect(store.takeFault('+447700900899', 'camara')?.status).toBe(501);
+    expect(store.takeFault('+447700900899', 'camara')?.status).toBe(503);
+    expect(store.takeFault('+447700900899', 'bc-authorize')).toBeUndefined();
+    expect(store.takeFault('+447700900899', 'identity-insights')?.status).toBe(500);
+    expect(store.takeFault('+447700900899', 'identity-insights')).toBeUndefined();
   });
 });
