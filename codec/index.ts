@@ -1,4 +1,4 @@
-/** Payload encryption for netcheck: key ring, payload codec, DataConverter factory and codec server. */
+/** Payload encryption for netcheck (`netcheck/codec`): key ring, payload codec, DataConverter factory and codec server. */
 export {
   HOW_TO_MAKE_A_KEY,
   KEY_BYTES,
@@ -23,3 +23,4 @@ export {
   encryptingDataConverter,
   netcheckFailureConverterPath,
 } from './data-converter.js';
+export { startCodecServer, type CodecServer, type CodecServerOptions } from './server.js';
