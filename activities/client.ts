@@ -5,6 +5,7 @@
  */
 import { KeyObject } from 'node:crypto';
 import { netcheckFailure } from '../domain/index.js';
+import { insecureBaseUrlProblem, warnIfInsecure } from './base-url.js';
 import { activitySignal } from './context.js';
 import type { Endpoint, EndpointKind } from './errors.js';
 import { createHttpClient, type HttpClient, type HttpOptions, type HttpResponse } from './http.js';
@@ -95,6 +96,9 @@ function normalizeBaseUrl(baseUrl: unknown): string {
   if (url.username || url.password || url.search || url.hash) {
     throw configError('The Vonage API base URL must not carry credentials, a query or a fragment');
   }
+  const insecure = insecureBaseUrlProblem(url.href);
+  if (insecure) throw configError(insecure);
+  warnIfInsecure(url);
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 

@@ -36,6 +36,7 @@ Environment (commands that talk to Temporal or Vonage):
   VONAGE_APPLICATION_ID, VONAGE_PRIVATE_KEY_PATH (or VONAGE_PRIVATE_KEY), VONAGE_API_BASE_URL   the worker's Vonage app
   NETCHECK_TASK_QUEUE (default netcheck), NETCHECK_RATE_LIMIT (worker requests/s), NETCHECK_SUBJECT_KEY (number hashing)
   NETCHECK_METRICS_PORT, NETCHECK_HEALTH_PORT (worker endpoints), OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_ENDPOINT (tracing)
+  NETCHECK_ENCRYPTION_KEYS (or NETCHECK_ENCRYPTION_KEYS_FILE)   payload encryption keys, the same on workers and clients
 
 Exit codes: 0 done (every check ok) · 1 unexpected error (e.g. Temporal unreachable) ·
             2 usage or configuration error (the message says what to fix) · 3 checks finished but some failed
@@ -257,7 +258,7 @@ export function buildProgram(result: RunResult): Command {
     .addHelpText(
       'after',
       examples('netcheck find +99012345601', 'netcheck find +99012345601 --op sim-swap --json') +
-        '\nThe subject key is NETCHECK_SUBJECT_KEY, else derived from the Vonage private key: use the same as the client that started the checks.\n',
+        '\nThe subject key is NETCHECK_SUBJECT_KEY: use the same as the client that started the checks.\n',
     )
     .action(
       act(async (msisdn: string, opts: { op?: Operation; limit: number; json?: boolean }) => {
@@ -281,6 +282,60 @@ export function buildProgram(result: RunResult): Command {
       act(async () => {
         const { setupCommand } = await import('./commands/worker.js');
         return setupCommand();
+      }),
+    );
+
+  program
+    .command('codec-server')
+    .description(
+      'Serve /encode and /decode for the Temporal UI and CLI with the key ring of the workers (NETCHECK_ENCRYPTION_KEYS).',
+    )
+    .option('--host <host>', 'interface to listen on (default 127.0.0.1)')
+    .option('--port <port>', 'port (default 8234; 0 = any free port)', (v) => parse.port('--port', v))
+    .option(
+      '--ui-origin <origin>',
+      'origin of the Temporal UI allowed by CORS (repeatable; also NETCHECK_CODEC_UI_ORIGINS)',
+      (v, all: string[] = []) => [...all, v],
+    )
+    .option('--max-body <bytes>', 'largest request body (default 4 MiB)', (v) =>
+      parse.positiveInteger('--max-body', v),
+    )
+    .option('--tls-cert <file>', 'PEM certificate: serve https')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .addHelpText(
+      'after',
+      examples(
+        'NETCHECK_ENCRYPTION_KEYS_FILE=keys NETCHECK_CODEC_TOKEN=$(netcheck keygen --token) netcheck codec-server --ui-origin http://127.0.0.1:8233',
+      ) +
+        '\nThe UI calls <endpoint>/decode: give it the endpoint http://127.0.0.1:8234/<NETCHECK_CODEC_TOKEN>\n' +
+        '(temporal server start-dev --ui-codec-endpoint …, or TEMPORAL_CODEC_ENDPOINT of the UI server).\n' +
+        'Scripts and the temporal CLI may send the token as "Authorization: Bearer <token>" instead. See docs/security.md.\n',
+    )
+    .action(
+      act(async (opts: import('./commands/codec-server.js').CodecServerFlags) => {
+        const { codecServerCommand } = await import('./commands/codec-server.js');
+        return codecServerCommand(opts);
+      }),
+    );
+
+  program
+    .command('keygen')
+    .description(
+      'Print a new encryption key entry (<id>:<base64 of 32 random bytes>) for NETCHECK_ENCRYPTION_KEYS.',
+    )
+    .option('--id <id>', 'the key id (default k<yyyymmdd>)')
+    .option('--token', 'print a random token instead (NETCHECK_CODEC_TOKEN, NETCHECK_SUBJECT_KEY)')
+    .addHelpText(
+      'after',
+      examples(
+        'export NETCHECK_ENCRYPTION_KEYS="$(netcheck keygen),$NETCHECK_ENCRYPTION_KEYS"   # rotate: the new key first',
+        'export NETCHECK_SUBJECT_KEY=$(netcheck keygen --token)',
+      ),
+    )
+    .action(
+      act(async (opts: { id?: string; token?: boolean }) => {
+        const { keygenCommand } = await import('./commands/codec-server.js');
+        return keygenCommand(opts);
       }),
     );
 

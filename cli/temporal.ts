@@ -1,5 +1,6 @@
 /** The Temporal client of the CLI commands: envconfig (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, profiles). */
 import { Client, Connection } from '@temporalio/client';
+import { dataConverterFromEnv } from '../codec/index.js';
 import { temporalConnectConfig } from '../common/index.js';
 
 export interface CliClient {
@@ -24,6 +25,7 @@ export class TemporalUnreachableError extends Error {
 export async function openClient(): Promise<CliClient> {
   const { connectionOptions, namespace } = temporalConnectConfig();
   const address = connectionOptions.address ?? 'localhost:7233';
+  const dataConverter = dataConverterFromEnv(); // the workers' key ring: a bad one is exit 2
   let connection: Connection;
   try {
     connection = await Connection.connect({ connectTimeout: 5_000, ...connectionOptions });
@@ -31,7 +33,7 @@ export async function openClient(): Promise<CliClient> {
     throw new TemporalUnreachableError(address, err);
   }
   return {
-    client: new Client({ connection, namespace }),
+    client: new Client({ connection, namespace, dataConverter }),
     namespace,
     address,
     close: () => connection.close(),

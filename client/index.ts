@@ -12,7 +12,7 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { DEFAULT_TASK_QUEUE, loadPrivateKeyFromEnv } from '../common/index.js';
+import { DEFAULT_TASK_QUEUE } from '../common/index.js';
 import { ConfigurationError as ConfigError } from '../domain/errors.js';
 import { maskMsisdn } from '../domain/msisdn.js';
 import { NetcheckOperation, NetcheckSubject } from '../domain/search-attributes.js';
@@ -20,7 +20,7 @@ import type { CheckOptions, CheckRequest, CheckResult } from '../domain/types.js
 import { checkRequestProblem } from '../domain/validate.js';
 import type { networkCheck } from '../workflows/network-check.js';
 import { statusQuery } from '../workflows/queries.js';
-import { subjectKeyFromPrivateKey, subjectOf } from './subject.js';
+import { SUBJECT_KEY_MIN_BYTES, subjectOf } from './subject.js';
 
 export type * from '../domain/types.js';
 export {
@@ -50,23 +50,31 @@ export interface StartCheckOptions extends CheckOptions {
   requestId?: string;
   /** `x-correlator` for every call of this check (default: a new UUID). */
   correlationId?: string;
-  /** Key of the subject hash (default: NETCHECK_SUBJECT_KEY, else derived from the Vonage private key). */
+  /** Key of the subject hash (default: NETCHECK_SUBJECT_KEY, at least 32 bytes). */
   subjectKey?: string | Uint8Array;
 }
 
 export type CheckHandle = WorkflowHandle<typeof networkCheck>;
 
-/** The key that hashes numbers into subjects; throws a ConfigError that says how to set one. */
+/**
+ * The key that hashes numbers into subjects: `explicit`, else NETCHECK_SUBJECT_KEY (at least 32
+ * bytes). Clients never derive it from the Vonage private key, so that key stays on the workers.
+ * Throws a ConfigError that says how to set one.
+ */
 export function resolveSubjectKey(
   explicit?: string | Uint8Array,
   env: NodeJS.ProcessEnv = process.env,
 ): string | Uint8Array {
   if (explicit !== undefined && explicit.length > 0) return explicit;
-  if (env.NETCHECK_SUBJECT_KEY) return env.NETCHECK_SUBJECT_KEY;
-  const privateKey = loadPrivateKeyFromEnv(env);
-  if (privateKey) return subjectKeyFromPrivateKey(privateKey);
+  const key = env.NETCHECK_SUBJECT_KEY;
+  const bytes = key === undefined ? 0 : Buffer.byteLength(key, 'utf8');
+  if (key !== undefined && bytes >= SUBJECT_KEY_MIN_BYTES) return key;
   throw new ConfigError([
-    'No key to hash phone numbers with: set NETCHECK_SUBJECT_KEY (any long random secret, the same for every client), or VONAGE_PRIVATE_KEY_PATH.',
+    (key === undefined || bytes === 0
+      ? 'NETCHECK_SUBJECT_KEY is not set: clients need it to hash phone numbers into subjects.'
+      : `NETCHECK_SUBJECT_KEY is ${bytes} bytes; it must be at least ${SUBJECT_KEY_MIN_BYTES}.`) +
+      ' Set it to a random secret of at least 32 bytes, the same on every client (e.g. `netcheck keygen --token` or' +
+      ' `openssl rand -hex 32`). Clients no longer derive it from the Vonage private key, so that key stays on the workers.',
   ]);
 }
 

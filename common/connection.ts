@@ -10,6 +10,7 @@ import {
   type LoadClientProfileOptions,
 } from '@temporalio/envconfig';
 import { Client, Connection } from '@temporalio/client';
+import { dataConverterFromEnv } from '../codec/index.js';
 
 export interface TemporalConnectConfig {
   /** Address, TLS (server CA, client certificate and key), API key, gRPC metadata. */
@@ -27,6 +28,9 @@ export function temporalConnectConfig(options: LoadClientProfileOptions = {}): T
 /** A Temporal client connected as the environment says (see temporalConnectConfig). */
 export async function connectClient(options: LoadClientProfileOptions = {}): Promise<Client> {
   const { connectionOptions, namespace } = temporalConnectConfig(options);
+  // Encrypts payloads with NETCHECK_ENCRYPTION_KEYS(_FILE) when set, like the workers; a bad key
+  // ring fails before connecting.
+  const dataConverter = dataConverterFromEnv();
   const connection = await Connection.connect(connectionOptions);
-  return new Client({ connection, namespace });
+  return new Client({ connection, namespace, dataConverter });
 }

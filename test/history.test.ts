@@ -47,19 +47,24 @@ describe('history holds no credentials', () => {
     await addScenarios(ctx.env.simulatorUrl, {
       numbers: { [msisdn]: { interval: 0.2, lastSimChangeHoursAgo: 5 } },
     });
-    const { history } = await runAndFetch({ msisdn, operation: 'sim-swap', maxAge: 12 });
+    const { handle, history } = await runAndFetch({ msisdn, operation: 'sim-swap', maxAge: 12 });
     const json = historyToJSON(history);
 
     // Payload data is base64 in history JSON: decode it so the assertions see the text.
     const decodedPayloads = json + extractPayloadText(json);
     // The sealed token is in history; open it with the worker's key to learn the real token.
-    const sealedToken = /v1\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}/.exec(decodedPayloads)?.[0];
+    const sealedToken = /v2\.[A-Za-z0-9_-]{11}\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}/.exec(
+      decodedPayloads,
+    )?.[0];
     expect(sealedToken, 'the sealed token should be in history').toBeDefined();
     const correlationId = /"correlationId":"([0-9a-f-]{36})"/.exec(decodedPayloads)?.[1];
     const token = createTokenSealer(ctx.env.vonage.privateKey).openToken(sealedToken!, {
       operation: 'sim-swap',
       msisdn,
       correlationId: correlationId!,
+      // The seal binds the workflow run too.
+      workflowId: handle.workflowId,
+      runId: (await handle.describe()).runId,
     });
     expect(token.length).toBeGreaterThan(8);
     expect(decodedPayloads).not.toContain(token);

@@ -6,6 +6,8 @@ import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { DEFAULT_API_BASE_URL, DEFAULT_TASK_QUEUE, readPrivateKey } from '../common/index.js';
 import { ConfigurationError } from '../domain/errors.js';
+import { insecureBaseUrlProblem } from '../activities/base-url.js';
+import { loadKeyRing, type KeyRing } from '../codec/keyring.js';
 
 export {
   DEFAULT_API_BASE_URL,
@@ -29,6 +31,8 @@ export interface NetcheckConfig extends VonageConfig {
   taskQueue: string;
   /** NETCHECK_RATE_LIMIT: requests per second to Vonage across all workers of the task queue. */
   rateLimit?: number;
+  /** NETCHECK_ENCRYPTION_KEYS(_FILE): the payload encryption key ring; unset = payloads in the clear. */
+  encryption?: KeyRing;
 }
 
 const envSchema = z.object({
@@ -68,6 +72,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NetcheckConfig
   const parsed = envSchema.safeParse(env);
   const problems = parsed.success ? [] : parsed.error.issues.map((issue) => issue.message);
   const privateKey = readPrivateKey(env, problems); // checked even when other variables are wrong
+  let encryption: KeyRing | undefined;
+  try {
+    encryption = loadKeyRing(env);
+  } catch (err) {
+    if (err instanceof ConfigurationError) problems.push(...err.problems);
+    else throw err;
+  }
+  const insecure = parsed.success ? insecureBaseUrlProblem(parsed.data.VONAGE_API_BASE_URL, env) : undefined;
+  if (insecure) problems.push(insecure);
   if (!parsed.success || !privateKey || problems.length > 0) throw new ConfigurationError(problems);
   return {
     applicationId: parsed.data.VONAGE_APPLICATION_ID,
@@ -78,5 +91,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NetcheckConfig
       : {}),
     taskQueue: parsed.data.NETCHECK_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
     ...(parsed.data.NETCHECK_RATE_LIMIT !== undefined ? { rateLimit: parsed.data.NETCHECK_RATE_LIMIT } : {}),
+    ...(encryption ? { encryption } : {}),
   };
 }

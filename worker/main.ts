@@ -21,6 +21,11 @@ import { netcheckPlugin } from './plugin.js';
 import { createTracing } from './tracing.js';
 import { prebuiltBundleOptions } from './bundle.js';
 
+/** Printed once by a worker without encryption keys. */
+export const CLEARTEXT_WARNING =
+  'netcheck: warning: no NETCHECK_ENCRYPTION_KEYS: phone numbers and results are stored in the clear in ' +
+  'Temporal workflow histories. Set a key ring on every worker and client (see docs/security.md; `netcheck keygen` makes a key).';
+
 export interface NetcheckWorkerExtras {
   /** More plugins for the worker (metrics, tracing). */
   plugins?: WorkerPlugin[];

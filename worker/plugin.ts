@@ -20,6 +20,8 @@ import { SimplePlugin } from '@temporalio/plugin';
 import type { ReplayWorkerOptions, WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps, type NetcheckActivities } from '../activities/index.js';
 import { ConfigurationError, errorCodeOf } from '../domain/errors.js';
+import { encryptingDataConverter } from '../codec/data-converter.js';
+import type { KeyRing } from '../codec/keyring.js';
 import type { VonageConfig } from './config.js';
 
 /** The workflow entry module, as source (tests, tsx) or compiled (dist/). */
@@ -45,6 +47,8 @@ export interface NetcheckPluginOptions extends VonageConfig {
    * bypass it.
    */
   rateLimit?: number;
+  /** Payload encryption key ring (NETCHECK_ENCRYPTION_KEYS): the worker and replay workers encrypt with it. */
+  encryption?: KeyRing;
 }
 
 /**
@@ -135,7 +139,13 @@ export class NetcheckPlugin extends SimplePlugin {
       if (errorCodeOf(err) !== 'CONFIGURATION') throw err;
       throw new ConfigurationError([`netcheck plugin: ${(err as Error).message}`], { cause: err });
     }
-    super({ name: 'netcheck', activities: lease.activities, runContext: (next) => lease.during(next) });
+    super({
+      name: 'netcheck',
+      activities: lease.activities,
+      runContext: (next) => lease.during(next),
+      // Payload encryption for the worker and replay workers (NETCHECK_ENCRYPTION_KEYS).
+      ...(options.encryption ? { dataConverter: encryptingDataConverter(options.encryption) } : {}),
+    });
     this.#rateLimit = rateLimit;
   }
 

@@ -13,7 +13,7 @@ import { EXIT, type ExitCode } from '../errors.js';
 import { recordSummary, table } from '../output.js';
 import { progressView } from '../progress.js';
 import { startStack, workflowListUrl, workflowUrl } from '../stack/stack.js';
-import { envLines, stackPorts, stopAfter, stopOnSignal, type StackFlags } from './dev.js';
+import { encryptionLines, envLines, stackPorts, stopAfter, stopOnSignal, type StackFlags } from './dev.js';
 
 const DENIED = '+99012345677';
 
@@ -88,6 +88,7 @@ export async function demoCommand(flags: StackFlags & { keep?: boolean }): Promi
     log: (line) => console.error(line),
   });
   const release = stopOnSignal(stack);
+  for (const line of encryptionLines(stack)) console.error(line.trim());
   try {
     const batchId = demoBatchId();
     const checks = DEMO_ITEMS.reduce((n, item) => n + item.operations.length, 0);

@@ -31,6 +31,18 @@ export async function scenariosFrom(file: string | undefined): Promise<ScenarioF
   }
 }
 
+/** How the stack's payloads are protected: the key file (and whether it was made now) and the codec server. */
+export function encryptionLines(stack: Stack): string[] {
+  const { keysFile, created, ring } = stack.encryption;
+  return [
+    `  Encryption   payloads encrypted (AES-256-GCM, key "${ring.primary}") with the key ring in ${keysFile}` +
+      (created ? ' — generated now' : ''),
+    ...(stack.codec
+      ? [`  Codec server ${stack.codec.url} (the UI decodes through it; token in the state dir)`]
+      : []),
+  ];
+}
+
 /** What a second shell needs, as lines to paste. */
 export function envLines(stack: Stack): string[] {
   return Object.entries(stack.env).map(([k, v]) => `  export ${k}=${v}`);
@@ -102,6 +114,7 @@ export async function devCommand(flags: StackFlags & { scenarios?: string }): Pr
       `  Temporal     ${stack.temporalAddress} (namespace ${stack.namespace}; state in ${flags.stateDir}/dev/temporal.db)`,
       `  Simulator    ${stack.simulatorUrl} (Vonage-compatible; Virtual Operator numbers +990…)`,
       `  Worker       task queue "${stack.taskQueue}"${flags.rate !== undefined ? `, ${flags.rate} requests/s` : ''}`,
+      ...encryptionLines(stack),
       '',
       'In another shell:',
       ...envLines(stack),

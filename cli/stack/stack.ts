@@ -6,6 +6,8 @@
  * State lives under <stateDir> (default .netcheck/, git-ignored):
  *   simulator-private-key.pem, simulator-application-id   the test application (shared with `netcheck simulator`)
  *   subject-key                                            NETCHECK_SUBJECT_KEY of the stack
+ *   encryption-keys                                        NETCHECK_ENCRYPTION_KEYS_FILE: payloads are encrypted
+ *   codec-token                                            the token of the stack's codec server (the UI decodes through it)
  *   <name>/temporal.db                                     the dev server's SQLite (runs survive a restart)
  *   <name>/temporal.log                                    the dev server's output
  *   <name>/stack.json                                      pid and addresses while it runs (one stack per folder)
@@ -15,6 +17,7 @@ import { createPrivateKey, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import {
   DefaultLogger,
   NativeConnection,
@@ -23,6 +26,7 @@ import {
   type LogLevel,
   type WorkerOptions,
 } from '@temporalio/worker';
+import { encryptingDataConverter, newKeyEntry, parseKeyRing, startCodecServer, type KeyRing } from '../../codec/index.js';
 import { DEFAULT_TASK_QUEUE } from '../../common/index.js';
 import { netcheckPlugin } from '../../worker/index.js';
 import {
@@ -36,7 +40,7 @@ import { UsageError } from '../errors.js';
 import { choosePorts } from './ports.js';
 import { startTemporalDevServer, type DevServer } from './temporal-server.js';
 
-export const DEFAULT_PORTS = { temporal: 7233, ui: 8233, simulator: 9090 } as const;
+export const DEFAULT_PORTS = { temporal: 7233, ui: 8233, simulator: 9090, codec: 8234 } as const;
 
 export interface StackOptions {
   /** Root of the stack's files (default .netcheck). */
@@ -44,7 +48,7 @@ export interface StackOptions {
   /** Sub-folder for this stack's server database, log and lock: "dev", "demo", … */
   name: string;
   /** Ports given on the command line (0 = any free port); unset ones try the defaults first. */
-  ports?: { temporal?: number; ui?: number; simulator?: number };
+  ports?: { temporal?: number; ui?: number; simulator?: number; codec?: number };
   /** Start the Web UI (default true). */
   ui?: boolean;
   /** Keep the server's state in <stateDir>/<name>/temporal.db (default true). */
@@ -71,7 +75,11 @@ export interface Stack {
   privateKeyPath: string;
   subjectKey: string;
   taskQueue: string;
-  /** Connected to the stack's server. */
+  /** The payload encryption: its key file (created on first start) and the converter clients need. */
+  encryption: { keysFile: string; created: boolean; ring: KeyRing; dataConverter: DataConverter };
+  /** The codec server the UI decodes through (with the UI only): its URL and the endpoint with the token. */
+  codec?: { url: string; uiEndpoint: string };
+  /** Connected to the stack's server, encrypting like the worker. */
   client: Client;
   simulator: Simulator;
   /** What a second shell needs to use this stack. */
@@ -125,6 +133,20 @@ async function subjectKeyIn(stateDir: string): Promise<string> {
   return key;
 }
 
+/** A secret file of the state dir: read it, or create it with `make()` (0600). */
+async function secretIn(file: string, make: () => string): Promise<{ value: string; created: boolean }> {
+  try {
+    const value = (await readFile(file, 'utf8')).trim();
+    if (value !== '') return { value, created: false };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  const value = make();
+  await writeFile(file, `${value}\n`, { mode: 0o600 });
+  await chmod(file, 0o600);
+  return { value, created: true };
+}
+
 let runtimeInstalled = false;
 /** The worker runtime logs at `level` (the SDK default is INFO, too chatty for the demo). */
 export function installRuntimeLogger(level: LogLevel): void {
@@ -165,6 +187,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
             explicit: options.ports?.ui,
             flag: '--ui-port',
           },
+          {
+            label: 'codec server',
+            preferred: DEFAULT_PORTS.codec,
+            explicit: options.ports?.codec,
+            flag: 'the codec port',
+          },
         ]
       : []),
     {
@@ -177,7 +205,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
   const ports = await choosePorts(requests, log);
   const temporalPort = ports[0]!;
   const uiPort = ui ? ports[1] : undefined;
-  const simulatorPort = ports[ui ? 2 : 1]!;
+  const codecPort = ui ? ports[2] : undefined;
+  const simulatorPort = ports[ui ? 3 : 1]!;
 
   const cleanups: Array<() => Promise<void>> = [];
   const cleanup = async () => {
@@ -199,10 +228,32 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const privateKeyPath = keys.privateKeyPath!;
     const privateKey = createPrivateKey(await readFile(privateKeyPath, 'utf8'));
     const subjectKey = await subjectKeyIn(stateDir);
+    // Payloads are encrypted: a key ring under the state dir, made on the first start.
+    const keysFile = path.join(stateDir, 'encryption-keys');
+    const encryptionKeys = await secretIn(keysFile, () => newKeyEntry());
+    const ring = parseKeyRing(encryptionKeys.value, keysFile);
+    const dataConverter = encryptingDataConverter(ring);
+
+    // The UI decodes through a codec server of the stack, allowed for the UI's origin only.
+    let codec: Stack['codec'];
+    if (uiPort !== undefined && codecPort !== undefined) {
+      const token = await secretIn(path.join(stateDir, 'codec-token'), () =>
+        randomBytes(32).toString('base64url'),
+      );
+      const codecServer = await startCodecServer({
+        ring,
+        token: token.value,
+        port: codecPort,
+        corsOrigins: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`],
+      });
+      cleanups.push(() => codecServer.close());
+      codec = { url: codecServer.url, uiEndpoint: codecServer.uiEndpoint };
+    }
 
     const server: DevServer = await startTemporalDevServer({
       port: temporalPort,
       ...(uiPort !== undefined ? { uiPort } : {}),
+      ...(codec ? { uiCodecEndpoint: codec.uiEndpoint } : {}),
       ...((options.persist ?? true) ? { dbFilename: path.join(dir, 'temporal.db') } : {}),
       logFile: path.join(dir, 'temporal.log'),
       downloadDir: path.join(stateDir, 'temporal-download'),
@@ -222,7 +273,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
 
     const connection = await Connection.connect({ address: server.address });
     cleanups.push(() => connection.close());
-    const client = new Client({ connection, namespace: 'default' });
+    const client = new Client({ connection, namespace: 'default', dataConverter });
 
     installRuntimeLogger(options.logLevel ?? 'WARN');
     const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
@@ -237,6 +288,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
           applicationId: keys.applicationId,
           privateKey,
           baseUrl: simulator.url,
+          encryption: ring,
           ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}),
         }),
       ],
@@ -259,6 +311,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       VONAGE_APPLICATION_ID: keys.applicationId,
       VONAGE_PRIVATE_KEY_PATH: privateKeyPath,
       NETCHECK_SUBJECT_KEY: subjectKey,
+      NETCHECK_ENCRYPTION_KEYS_FILE: keysFile,
       NETCHECK_TASK_QUEUE: taskQueue,
     };
     const envFile = path.join(dir, 'env.sh');
@@ -279,6 +332,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         temporalAddress: server.address,
         uiUrl: server.uiUrl,
         simulatorUrl: simulator.url,
+        ...(codec ? { codecUrl: codec.url } : {}),
       }),
     );
 
@@ -292,6 +346,8 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       privateKeyPath,
       subjectKey,
       taskQueue,
+      encryption: { keysFile, created: encryptionKeys.created, ring, dataConverter },
+      ...(codec ? { codec } : {}),
       client,
       simulator,
       env,

@@ -24,6 +24,8 @@ export interface DevServerOptions {
   logFile: string;
   /** Directory for @temporalio/testing's download, if it comes to that. */
   downloadDir: string;
+  /** The codec endpoint the Web UI decodes payloads through (`--ui-codec-endpoint`); it holds a token. */
+  uiCodecEndpoint?: string;
   log: (line: string) => void;
 }
 
@@ -104,6 +106,9 @@ function spawnArgs(options: DevServerOptions): string[] {
   if (options.uiPort !== undefined) args.push('--ui-port', String(options.uiPort));
   else args.push('--headless');
   if (options.dbFilename) args.push('--db-filename', options.dbFilename);
+  if (options.uiPort !== undefined && options.uiCodecEndpoint) {
+    args.push('--ui-codec-endpoint', options.uiCodecEndpoint);
+  }
   for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=Keyword`);
   return args;
 }
@@ -113,7 +118,9 @@ async function spawnBinary(binary: string, options: DevServerOptions): Promise<D
   const uiUrl = options.uiPort !== undefined ? `http://127.0.0.1:${options.uiPort}` : undefined;
   const args = spawnArgs(options);
   const logFd = openSync(options.logFile, 'a');
-  writeSync(logFd, `\n--- ${new Date().toISOString()} ${binary} ${args.join(' ')}\n`);
+  // The codec endpoint carries the codec server's token: never in the log.
+  const shown = args.map((a) => (a === options.uiCodecEndpoint ? '<codec endpoint>' : a));
+  writeSync(logFd, `\n--- ${new Date().toISOString()} ${binary} ${shown.join(' ')}\n`);
   let child: ChildProcess;
   try {
     child = spawn(binary, args, { stdio: ['ignore', logFd, logFd] });
@@ -173,6 +180,9 @@ async function viaTestingDownload(options: DevServerOptions): Promise<DevServer>
       ...(options.uiPort !== undefined ? { ui: true, uiPort: options.uiPort } : {}),
       ...(options.dbFilename ? { dbFilename: options.dbFilename } : {}),
       searchAttributes: [...SEARCH_ATTRIBUTES],
+      ...(options.uiPort !== undefined && options.uiCodecEndpoint
+        ? { extraArgs: ['--ui-codec-endpoint', options.uiCodecEndpoint] }
+        : {}),
     },
   });
   let resolveExit!: (how: string) => void;

@@ -250,26 +250,35 @@ describe('check activities: sealed tokens', () => {
     ['another operation', { operation: 'sim-swap-date' as Operation }],
     ['another number', { msisdn: '+447700900999' }],
     ['another correlation id', { correlationId: 'corr-other' }],
-  ])('a token sealed for %s does not open: CONFIGURATION, nothing sent', async (_name, change) => {
-    const ctx = { operation: 'sim-swap' as Operation, msisdn: MSISDN, correlationId: CORRELATION, ...change };
-    const sealedToken = sealer.sealToken(ACCESS_TOKEN, ctx);
-    const failure = await failureOf(acts.checkSimSwap(callInput('sim-swap', { sealedToken })));
-    expect(failure.type).toBe('CONFIGURATION');
-    expect(failure.nonRetryable).toBe(true);
-    expect(failure.message).toMatch(/sealed access token cannot be opened/);
-    expect(server.requests).toHaveLength(0);
-  });
+  ])(
+    'a token sealed for %s does not open: UNAUTHENTICATED (the workflow authorizes again), nothing sent',
+    async (_name, change) => {
+      const ctx = {
+        operation: 'sim-swap' as Operation,
+        msisdn: MSISDN,
+        correlationId: CORRELATION,
+        ...change,
+      };
+      const sealedToken = sealer.sealToken(ACCESS_TOKEN, ctx);
+      const failure = await failureOf(acts.checkSimSwap(callInput('sim-swap', { sealedToken })));
+      expect(failure.type).toBe('UNAUTHENTICATED');
+      expect(failure.nonRetryable).toBe(true);
+      expect(failure.message).toMatch(/sealed access token cannot be used here \(issued to another check/);
+      expect(server.requests).toHaveLength(0);
+    },
+  );
 
-  it('a token sealed by a worker with another key does not open', async () => {
+  it('a token sealed by a worker with another key (a rotated key) does not open: UNAUTHENTICATED', async () => {
     const other = createTokenSealer(makeKeys().privateKey);
     const sealedToken = other.sealToken(ACCESS_TOKEN, {
       operation: 'sim-swap',
       msisdn: MSISDN,
       correlationId: CORRELATION,
     });
-    expect((await failureOf(acts.checkSimSwap(callInput('sim-swap', { sealedToken })))).type).toBe(
-      'CONFIGURATION',
-    );
+    const failure = await failureOf(acts.checkSimSwap(callInput('sim-swap', { sealedToken })));
+    expect(failure.type).toBe('UNAUTHENTICATED');
+    expect(failure.message).toMatch(/a rotated key/);
+    expect(server.requests).toHaveLength(0);
   });
 
   it('never puts the access token in a failure, even when the provider echoes it', async () => {

@@ -73,7 +73,7 @@ describe('pollToken: token', () => {
     expect(Object.keys(outcome).sort()).toEqual(
       expiresIn === undefined ? ['outcome', 'sealedToken'] : ['expiresIn', 'outcome', 'sealedToken'],
     );
-    expect(outcome.sealedToken).toMatch(/^v1\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]+$/);
+    expect(outcome.sealedToken).toMatch(/^v2\.[A-Za-z0-9_-]{11}\.[A-Za-z0-9_-]{16}\.[A-Za-z0-9_-]+$/);
     const serialized = JSON.stringify(outcome);
     expect(serialized).not.toContain(ACCESS_TOKEN);
     expect(serialized).not.toContain('rt-ignored');

@@ -153,12 +153,18 @@ describe('netcheck check', () => {
     }
   });
 
-  it('a missing subject key is a configuration error (exit 2) naming the variables to set', async () => {
-    const { code, stderr } = await runCli(['check', '+447700900001', '--op', 'sim-swap'], {
-      env: { ...env, NETCHECK_SUBJECT_KEY: undefined, VONAGE_PRIVATE_KEY_PATH: undefined },
+  it('a missing or short subject key is a configuration error (exit 2), even with the Vonage key at hand', async () => {
+    // The client never falls back to the Vonage private key: that key stays on the workers.
+    const missing = await runCli(['check', '+447700900001', '--op', 'sim-swap'], {
+      env: { ...env, NETCHECK_SUBJECT_KEY: undefined },
     });
-    expect(code).toBe(2);
-    expect(stderr).toMatch(/set NETCHECK_SUBJECT_KEY .* or VONAGE_PRIVATE_KEY_PATH/);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/NETCHECK_SUBJECT_KEY is not set/);
+    expect(missing.stderr).toMatch(/at least 32 bytes/);
+    expect(missing.stderr).toMatch(/no longer derive it from the Vonage private key/);
+    const short = await runCli(['find', '+447700900001'], { env: { ...env, NETCHECK_SUBJECT_KEY: 'short' } });
+    expect(short.code).toBe(2);
+    expect(short.stderr).toMatch(/NETCHECK_SUBJECT_KEY is 5 bytes; it must be at least 32/);
   });
 
   it('an unreachable Temporal exits 1 and names TEMPORAL_ADDRESS', async () => {
@@ -206,7 +212,7 @@ describe('netcheck check', () => {
 
     // Another key hashes the number to another subject: nothing is found.
     const otherKey = await runCli(['find', swapped], {
-      env: { ...env, NETCHECK_SUBJECT_KEY: 'another-key' },
+      env: { ...env, NETCHECK_SUBJECT_KEY: 'another-subject-key-of-at-least-32-bytes' },
     });
     expect(otherKey.code).toBe(0);
     expect(otherKey.stdout).toMatch(/no runs found/);

@@ -42,6 +42,7 @@ describe('netcheck dev', () => {
     try {
       const { env, uiUrl } = first;
       expect(Object.keys(env).sort()).toEqual([
+        'NETCHECK_ENCRYPTION_KEYS_FILE',
         'NETCHECK_SUBJECT_KEY',
         'NETCHECK_TASK_QUEUE',
         'TEMPORAL_ADDRESS',
@@ -52,6 +53,10 @@ describe('netcheck dev', () => {
       ]);
       expect(env.VONAGE_PRIVATE_KEY_PATH).toBe(path.join(stateDir, 'simulator-private-key.pem'));
       expect(first.dev.stdout).toContain(`source ${path.join(stateDir, 'dev', 'env.sh')}`);
+      // Payloads are encrypted with a key made under the state dir, and the UI decodes through the codec server.
+      expect(env.NETCHECK_ENCRYPTION_KEYS_FILE).toBe(path.join(stateDir, 'encryption-keys'));
+      expect(first.dev.stdout).toMatch(/Encryption\s+payloads encrypted .* — generated now/);
+      expect(first.dev.stdout).toMatch(/Codec server\s+http:\/\/127\.0\.0\.1:\d+/);
       expect((await fetch(`${uiUrl}/namespaces/default/workflows`)).status).toBe(200);
 
       // "Another shell": only the printed environment.
@@ -83,6 +88,7 @@ describe('netcheck dev', () => {
     try {
       expect(again.env.VONAGE_APPLICATION_ID).toBe(first.env.VONAGE_APPLICATION_ID);
       expect(again.env.NETCHECK_SUBJECT_KEY).toBe(first.env.NETCHECK_SUBJECT_KEY);
+      expect(again.dev.stdout).not.toMatch(/generated now/); // the same key: earlier runs still decode
       const found = await eventually(async () => {
         const run = await runCli(['find', '+99012345622', '--json'], { env: again.env });
         const runs = (JSON.parse(run.stdout) as { runs: Array<{ workflowId: string; status: string }> }).runs;
@@ -139,6 +145,9 @@ describe('netcheck demo', () => {
     expect(run.stdout).toMatch(/unknown-to-sim-swap\s+\+99012345699\s+sim-swap\s+failed\s+UNKNOWN_NUMBER/);
     expect(run.stdout).toMatch(/typo\s+\S+\s+sim-swap\s+invalid\s+INVALID_INPUT/);
     expect(run.stdout).toMatch(/every one as designed/);
+    expect(run.stderr).toMatch(
+      /payloads encrypted \(AES-256-GCM, key "k\d{8}"\) .*encryption-keys — generated now/,
+    );
     const link =
       /The batch in the Temporal UI:\s+(http:\/\/127\.0\.0\.1:(\d+)\/namespaces\/default\/workflows\/(demo-\d{8}-\d{6}))/.exec(
         run.stdout,

@@ -29,7 +29,7 @@ export function sharedStackEnv(taskQueue: string): Record<string, string> {
     VONAGE_PRIVATE_KEY_PATH: keyPath,
     VONAGE_API_BASE_URL: inject('simulatorUrl'),
     NETCHECK_TASK_QUEUE: taskQueue,
-    NETCHECK_SUBJECT_KEY: 'cli-test-subject-key',
+    NETCHECK_SUBJECT_KEY: 'cli-test-subject-key-of-at-least-32-bytes',
   };
 }
 

@@ -1,0 +1,42 @@
+/**
+ * The DataConverter that encrypts: the payload codec (outside the workflow sandbox, as Temporal
+ * runs codecs) and the failure converter that moves failure messages into encrypted payloads.
+ * Workers (through the plugin), replay workers, the client API and every CLI command build it
+ * from the same configuration, so whatever one writes the others read.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { DataConverter } from '@temporalio/common';
+import { loadKeyRing, type KeyRing } from './keyring.js';
+import { EncryptionCodec } from './payload-codec.js';
+
+/**
+ * Path of the failure converter module (`failureConverterPath`): the compiled `.cjs` in dist/,
+ * the `.cts` source otherwise. A worker that brings its own pre-built workflow bundle must pass
+ * it to `bundleWorkflowCode({ failureConverterPath })` too, or workflow failure messages stay clear.
+ */
+export function netcheckFailureConverterPath(): string {
+  for (const name of ['./failure-converter.cjs', './failure-converter.cts']) {
+    const candidate = fileURLToPath(new URL(name, import.meta.url));
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error('netcheck codec/failure-converter not found: is the package installed completely?');
+}
+
+/** The encrypting DataConverter for a key ring. */
+export function encryptingDataConverter(ring: KeyRing): DataConverter {
+  return {
+    payloadCodecs: [new EncryptionCodec(ring)],
+    failureConverterPath: netcheckFailureConverterPath(),
+  };
+}
+
+/**
+ * The DataConverter from the environment (NETCHECK_ENCRYPTION_KEYS or
+ * NETCHECK_ENCRYPTION_KEYS_FILE), or undefined when no key is configured. Throws a ConfigError
+ * for a bad key ring.
+ */
+export function dataConverterFromEnv(env: NodeJS.ProcessEnv = process.env): DataConverter | undefined {
+  const ring = loadKeyRing(env);
+  return ring ? encryptingDataConverter(ring) : undefined;
+}
