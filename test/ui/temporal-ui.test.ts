@@ -3,6 +3,8 @@
  * simulator, worker — cli/stack), a check and a small batch, then Debian's headless Chromium
  * (through playwright-core) finds the runs by search attribute and shows their summaries, the
  * live phase in the current details, the activity and timer summaries and the result.
+ * Payloads are encrypted (the stack's key ring): the UI decodes them through the stack's codec
+ * server (`--ui-codec-endpoint`); without it, the same page shows only ciphertext.
  * Screenshots go to test-results/ui/ (git-ignored).
  */
 import { execFileSync } from 'node:child_process';
@@ -42,6 +44,9 @@ describe.skipIf(!chromiumPath && !process.env.CI)('the Temporal UI', () => {
   let stack: Stack;
   let browser: Browser;
   let page: Page;
+  /** Requests the UI made to the codec server. */
+  const codecRequests: string[] = [];
+  let checkWorkflowId = '';
   const taskQueue = 'netcheck-ui';
   const msisdn = '+99012345601';
 
@@ -71,6 +76,9 @@ describe.skipIf(!chromiumPath && !process.env.CI)('the Temporal UI', () => {
       ],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    page.on('request', (request) => {
+      if (stack.codec && request.url().startsWith(stack.codec.url)) codecRequests.push(request.method());
+    });
   });
 
   afterAll(async () => {
@@ -98,8 +106,8 @@ describe.skipIf(!chromiumPath && !process.env.CI)('the Temporal UI', () => {
     return [await page.locator('main').innerText({ timeout: 10_000 }), ...frames].join('\n');
   }
 
-  /** The text of the page (with its iframes), once `pattern` shows in it (reloading: visibility and details lag a little). */
-  async function mainTextWith(pattern: RegExp, tab?: string, timeoutMs = 20_000): Promise<string> {
+  /** The text of the page (with its iframes), once `pattern` shows in it (reloading: visibility, details and decoding through the codec server lag, more so on a loaded machine). */
+  async function mainTextWith(pattern: RegExp, tab?: string, timeoutMs = 60_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     let text = '';
     for (;;) {
@@ -128,6 +136,7 @@ describe.skipIf(!chromiumPath && !process.env.CI)('the Temporal UI', () => {
       { taskQueue, subjectKey: stack.subjectKey },
     );
     const subject = subjectOf(msisdn, stack.subjectKey);
+    checkWorkflowId = handle.workflowId;
 
     // While it runs: the current details show where it is.
     await page.goto(workflowUrl(stack.uiUrl!, 'default', handle.workflowId), { waitUntil: 'load' });
@@ -159,6 +168,10 @@ describe.skipIf(!chromiumPath && !process.env.CI)('the Temporal UI', () => {
     // The result, on the history tab.
     const history = await mainTextWith(/"swapped": true/, 'History');
     expect(history).toMatch(/"status": "ok"/);
+    // The result was decoded by the stack's codec server, which the UI called from the browser.
+    expect(codecRequests.filter((m) => m === 'POST').length).toBeGreaterThan(0);
+    // Decoded, the history holds the input as sent: who may use the codec sees the number.
+    expect(history).toContain(`"msisdn": "${msisdn}"`);
     await page.screenshot({ path: path.join(SHOTS, 'check-history.png') });
 
     // The list, filtered by the subject hash in the URL's query.
@@ -169,7 +182,31 @@ describe.skipIf(!chromiumPath && !process.env.CI)('the Temporal UI', () => {
     expect(list).toMatch(/networkCheck/);
     expect(list).toMatch(/1 Completed|Completed/);
     await page.screenshot({ path: path.join(SHOTS, 'list-by-subject.png') });
-  });
+  }, 180_000);
+
+  it('without the codec server, the same run shows only ciphertext', async () => {
+    expect(checkWorkflowId).not.toBe('');
+    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    try {
+      // The browser cannot reach the codec server: the UI falls back to the stored payloads.
+      await context.route(`${stack.codec!.url}/**`, (route) => route.abort());
+      const blind = await context.newPage();
+      await blind.goto(workflowUrl(stack.uiUrl!, 'default', checkWorkflowId), { waitUntil: 'load' });
+      let text = '';
+      for (let i = 0; i < 40 && !/YmluYXJ5L2VuY3J5cHRlZA|binary\/encrypted/.test(text); i++) {
+        await blind.getByRole('tab', { name: 'History' }).click({ timeout: 10_000 });
+        await blind.waitForTimeout(500);
+        text = await blind.locator('main').innerText({ timeout: 10_000 });
+      }
+      await blind.screenshot({ path: path.join(SHOTS, 'check-history-ciphertext.png') });
+      expect(text).toMatch(/YmluYXJ5L2VuY3J5cHRlZA|binary\/encrypted/); // "binary/encrypted"
+      expect(text).not.toMatch(/"swapped"/);
+      expect(text).not.toContain(msisdn);
+      expect(text).not.toContain(msisdn.slice(1));
+    } finally {
+      await context.close();
+    }
+  }, 180_000);
 
   it('shows a batch and its checks, found by NetcheckBatchId', async () => {
     const batchId = `ui-batch-${Date.now()}`;
@@ -210,5 +247,5 @@ describe.skipIf(!chromiumPath && !process.env.CI)('the Temporal UI', () => {
     expect(child).toMatch(new RegExp(`sim-swap · \\+99\\*{6}699 · batch ${batchId} #1`));
     expect(child).toMatch(/Operation: sim-swap/);
     expect(child).toMatch(new RegExp(`Batch: ${batchId} · item 1`));
-  });
+  }, 180_000);
 });
