@@ -18,7 +18,6 @@ import {
   netcheckMetricsPlugin,
 } from './metrics.js';
 import { netcheckPlugin } from './plugin.js';
-import { createTracing } from './tracing.js';
 import { prebuiltBundleOptions } from './bundle.js';
 
 /** Printed once by a worker without encryption keys. */
@@ -58,7 +57,10 @@ export async function runWorker(
 ): Promise<void> {
   const metrics = metricsSettingsFromEnv(env);
   const health = healthSettingsFromEnv(env);
-  const tracing = createTracing({ serviceName: 'netcheck-worker' }, env);
+  // The OpenTelemetry SDK loads only when an OTEL_* variable may turn tracing on.
+  const tracing = mayTrace(env)
+    ? (await import('./tracing.js')).createTracing({ serviceName: 'netcheck-worker' }, env)
+    : undefined;
   const extras: NetcheckWorkerExtras = { plugins: tracing ? [tracing.plugin] : [] };
   if (metrics) {
     installMetricsRuntime(metrics); // before the connection: the runtime is made once per process
@@ -80,4 +82,9 @@ export async function runWorker(
   } finally {
     await tracing?.shutdown();
   }
+}
+
+function mayTrace(env: NodeJS.ProcessEnv): boolean {
+  const names = ['OTEL_TRACES_EXPORTER', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'];
+  return names.some((name) => env[name]?.trim());
 }
