@@ -73,7 +73,11 @@ export async function runWorker(
     const worker = await createNetcheckWorker(config, extras);
     const healthServer = health ? await startHealthServer(worker, health) : undefined;
     if (healthServer) console.error(`health: ${healthServer.url}/healthz, ${healthServer.url}/readyz`);
-    console.error(`netcheck worker polling task queue "${config.taskQueue}" (Vonage ${config.baseUrl})`);
+    if (!config.encryption) console.error(CLEARTEXT_WARNING);
+    console.error(
+      `netcheck worker polling task queue "${config.taskQueue}" (Vonage ${config.baseUrl}` +
+        `${config.encryption ? `; payloads encrypted with key "${config.encryption.primary}"` : ''})`,
+    );
     try {
       await worker.run();
     } finally {

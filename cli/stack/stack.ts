@@ -26,7 +26,13 @@ import {
   type LogLevel,
   type WorkerOptions,
 } from '@temporalio/worker';
-import { encryptingDataConverter, newKeyEntry, parseKeyRing, startCodecServer, type KeyRing } from '../../codec/index.js';
+import {
+  encryptingDataConverter,
+  newKeyEntry,
+  parseKeyRing,
+  startCodecServer,
+  type KeyRing,
+} from '../../codec/index.js';
 import { DEFAULT_TASK_QUEUE } from '../../common/index.js';
 import { netcheckPlugin } from '../../worker/index.js';
 import {

@@ -134,7 +134,10 @@ describe('authorize: response parsing', () => {
   ])('accepts %j', async (body, expected) => {
     server.reply({ body });
     // answeredAt: when the answer arrived; expires_in counts from there.
-    await expect(acts.authorize(input())).resolves.toEqual({ ...expected, answeredAt: expect.any(Number) as unknown });
+    await expect(acts.authorize(input())).resolves.toEqual({
+      ...expected,
+      answeredAt: expect.any(Number) as unknown,
+    });
   });
 
   it.each([

@@ -84,16 +84,25 @@ describe('npm pack', () => {
     );
   });
 
-  it('asks for @temporalio/* as peers (^1.24), pinned for development', () => {
+  it('asks for @temporalio/* as peers (^1.24), one version locked, kept by a production install', () => {
     const temporal = Object.keys(pkg.peerDependencies).filter((d) => d.startsWith('@temporalio/'));
     expect(temporal).toEqual(
       expect.arrayContaining(['@temporalio/client', '@temporalio/worker', '@temporalio/workflow']),
     );
+    const lock = JSON.parse(readFileSync(path.join(root, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { version?: string; dev?: boolean }>;
+    };
     for (const name of temporal) {
       expect(pkg.peerDependencies[name]).toBe('^1.24.0');
-      expect(pkg.devDependencies[name]).toMatch(/^\d+\.\d+\.\d+$/);
       expect(pkg.dependencies[name]).toBeUndefined();
+      // Not a dev dependency as well: `npm ci --omit=dev` (the production image) must keep it.
+      expect(pkg.devDependencies[name]).toBeUndefined();
+      const locked = lock.packages[`node_modules/${name}`];
+      expect(locked?.version).toMatch(/^1\.\d+\.\d+$/);
+      expect(locked?.dev).toBeUndefined();
     }
+    // One SDK version for all of them.
+    expect(new Set(temporal.map((name) => lock.packages[`node_modules/${name}`]?.version)).size).toBe(1);
     // What the CLI loads at run time is a dependency (`netcheck dev` falls back to @temporalio/testing).
     expect(pkg.dependencies['@temporalio/testing']).toBeDefined();
   });
