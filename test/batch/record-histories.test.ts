@@ -1,8 +1,9 @@
 /**
  * Records batchCheck histories for the replay test (test/history.test.ts replays every file in
  * test/fixtures/histories): a batch that crosses input pages, result pages and continue-as-new
- * with invalid items and a duplicate (every run of it), and a cancelled batch with checks still
- * queued. Histories are recorded once, from the code of their time, and kept: they are what
+ * with invalid items and a duplicate (every run of it), a cancelled batch with checks still
+ * queued, and (netcheck 0.2) a batch with a ref over the length limit (the batch-field-limits
+ * patch) and an explicit api per item. Histories are recorded once, from the code of their time, and kept: they are what
  * running batches look like to the workflow code that replays them.
  *
  *   NETCHECK_RECORD_HISTORIES=1 npx vitest run test/batch/record-histories.test.ts
@@ -111,5 +112,33 @@ describe.runIf(recording)('batch history fixtures', () => {
     expect((await handle.result()).state).toBe('cancelled');
     const history = await ctx.env.client.workflow.getHandle(handle.batchId).fetchHistory();
     writeFileSync(path.join(fixturesDir, 'batch-cancelled.json'), historyToJSON(history));
+  });
+
+  it('records a batch with a ref over the limit and an api per item', async () => {
+    if (!missing('batch-field-limits')) return;
+    const msisdn = uniqueNumber();
+    await addScenarios(ctx.env.simulatorUrl, {
+      numbers: { [msisdn]: { interval: 0.2, connectivity: 'CONNECTED_DATA' } },
+    });
+    const handle = await startBatch(
+      ctx.env.client,
+      [
+        { msisdn, operations: ['device-connectivity'], api: 'camara', ref: 'ok' },
+        { msisdn, operations: ['device-connectivity'], ref: 'r'.repeat(300) },
+        { msisdn, operations: ['carrier'], api: 'camara', ref: 'wrong-api' },
+      ],
+      { batchId: `fixture-limits-${Date.now()}`, taskQueue: ctx.taskQueue, subjectKey: 'history-test' },
+    );
+    const summary = await handle.result();
+    expect(summary.byOutcome).toMatchObject({ ok: 1, invalid: 2 });
+    const history = await ctx.env.client.workflow.getHandle(handle.batchId).fetchHistory();
+    // The patch marker says this run took the new rule (its id is in a payload, base64 in JSON).
+    const json = historyToJSON(history);
+    const markers = [...json.matchAll(/"data":"([A-Za-z0-9+/=]+)"/g)].map((m) =>
+      Buffer.from(m[1]!, 'base64').toString('utf8'),
+    );
+    expect(json).toContain('EVENT_TYPE_MARKER_RECORDED');
+    expect(markers.some((text) => text.includes('batch-field-limits'))).toBe(true);
+    writeFileSync(path.join(fixturesDir, 'batch-field-limits.json'), json);
   });
 });
