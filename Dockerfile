@@ -15,6 +15,10 @@ WORKDIR /src
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
+COPY index.ts ./index.ts
+COPY common ./common
+COPY codec ./codec
+COPY testing ./testing
 COPY domain ./domain
 COPY workflows ./workflows
 COPY activities ./activities

@@ -137,7 +137,10 @@ describe('carrier', () => {
     await expect(run({ msisdn: '+447700900123', operation: 'carrier', api: 'camara' })).rejects.toThrow(
       /carrier runs only over identity-insights/,
     );
-    await expect(run({ msisdn: '+447700900123', operation: 'carrier' })).rejects.toThrow(/identity-insights/);
+    // Without an api, the client picks the one API that serves carrier.
+    await expect(run({ msisdn: '+447700900123', operation: 'carrier' })).resolves.toMatchObject({
+      api: 'identity-insights',
+    });
     const handle = await bareStart({ msisdn: '+447700900123', operation: 'carrier', api: 'camara' });
     const err = await handle.result().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { decodeProtectedHeader, jwtVerify } from 'jose';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createActivities, type NetcheckActivities } from '../../activities/index.js';
+import { describe, expect, it } from 'vitest';
+import { createActivities } from '../../activities/index.js';
 import { scopeFor, type ErrorCode } from '../../domain/index.js';
 import {
   bearerOf,
@@ -9,36 +9,25 @@ import {
   failureOf,
   makeKeys,
   serializeFailure,
-  startScriptedServer,
+  useScriptedActivities,
   type Reply,
-  type ScriptedServer,
 } from './helpers.js';
 
 const keys = makeKeys();
 const applicationId = randomUUID();
 const MSISDN = '+447700900001';
 const SCOPE = scopeFor('sim-swap');
-let server: ScriptedServer;
-let acts: NetcheckActivities;
 
 const input = (correlationId = 'corr-authorize-1') => ({ msisdn: MSISDN, scope: SCOPE, correlationId });
 
-beforeAll(async () => {
-  server = await startScriptedServer();
-  acts = createActivities({ applicationId, privateKey: keys.privateKey, baseUrl: server.url });
-});
-afterAll(async () => {
-  await acts.close();
-  await server.close();
-});
-beforeEach(() => server.reset());
+const scripted = useScriptedActivities({ privateKey: keys.privateKey, applicationId });
 
 describe('authorize: request on the wire', () => {
   it('POSTs the form to /oauth2/bc-authorize with the application JWT and x-correlator', async () => {
-    server.reply({ body: { auth_req_id: 'req-1', expires_in: 120, interval: 2 } });
+    scripted.server.reply({ body: { auth_req_id: 'req-1', expires_in: 120, interval: 2 } });
     const before = Math.floor(Date.now() / 1000);
-    await acts.authorize(input('corr-wire'));
-    const req = server.requests[0]!;
+    await scripted.acts.authorize(input('corr-wire'));
+    const req = scripted.server.requests[0]!;
     expect(req.method).toBe('POST');
     expect(req.path).toBe('/oauth2/bc-authorize');
     expect(req.headers['content-type']).toBe('application/x-www-form-urlencoded');
@@ -62,14 +51,14 @@ describe('authorize: request on the wire', () => {
   });
 
   it('mints a fresh JWT (new jti) for every request', async () => {
-    server.reply(
+    scripted.server.reply(
       { body: { auth_req_id: 'a', expires_in: 120 } },
       { body: { auth_req_id: 'b', expires_in: 120 } },
     );
-    await acts.authorize(input());
-    await acts.authorize(input());
+    await scripted.acts.authorize(input());
+    await scripted.acts.authorize(input());
     const jtis = await Promise.all(
-      server.requests.map(async (r) => (await jwtVerify(bearerOf(r), keys.publicKey)).payload.jti),
+      scripted.server.requests.map(async (r) => (await jwtVerify(bearerOf(r), keys.publicKey)).payload.jti),
     );
     expect(jtis[0]).not.toBe(jtis[1]);
   });
@@ -78,12 +67,12 @@ describe('authorize: request on the wire', () => {
     const prefixed = createActivities({
       applicationId,
       privateKey: keys.privateKey,
-      baseUrl: `${server.url}/vonage/`,
+      baseUrl: `${scripted.server.url}/vonage/`,
     });
-    server.reply({ body: { auth_req_id: 'a', expires_in: 120 } });
+    scripted.server.reply({ body: { auth_req_id: 'a', expires_in: 120 } });
     await prefixed.authorize(input());
     await prefixed.close();
-    expect(server.requests[0]!.path).toBe('/vonage/oauth2/bc-authorize');
+    expect(scripted.server.requests[0]!.path).toBe('/vonage/oauth2/bc-authorize');
   });
 
   it('rejects a bad input before any request with INVALID_INPUT', async () => {
@@ -93,11 +82,11 @@ describe('authorize: request on the wire', () => {
       { ...input(), correlationId: 'has space' },
       { ...input(), correlationId: '' },
     ]) {
-      const failure = await failureOf(acts.authorize(bad));
+      const failure = await failureOf(scripted.acts.authorize(bad));
       expect(failure.type).toBe('INVALID_INPUT');
       expect(failure.nonRetryable).toBe(true);
     }
-    expect(server.requests).toHaveLength(0);
+    expect(scripted.server.requests).toHaveLength(0);
   });
 });
 
@@ -132,9 +121,9 @@ describe('authorize: response parsing', () => {
       { authReqId: 'r', expiresIn: 60, interval: 5 },
     ],
   ])('accepts %j', async (body, expected) => {
-    server.reply({ body });
+    scripted.server.reply({ body });
     // answeredAt: when the answer arrived; expires_in counts from there.
-    await expect(acts.authorize(input())).resolves.toEqual({
+    await expect(scripted.acts.authorize(input())).resolves.toEqual({
       ...expected,
       answeredAt: expect.any(Number) as unknown,
     });
@@ -155,8 +144,8 @@ describe('authorize: response parsing', () => {
     ['a JSON array', [1, 2], 'body'],
     ['a text body', 'ok', 'body'],
   ])('rejects %s with PROTOCOL_ERROR', async (_name, body, field) => {
-    server.reply({ body });
-    const failure = await failureOf(acts.authorize(input()));
+    scripted.server.reply({ body });
+    const failure = await failureOf(scripted.acts.authorize(input()));
     expect(failure.type).toBe('PROTOCOL_ERROR');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toContain(field);
@@ -164,11 +153,11 @@ describe('authorize: response parsing', () => {
   });
 
   it('rejects a non-finite expires_in (1e999 parses to Infinity) with PROTOCOL_ERROR', async () => {
-    server.reply({
+    scripted.server.reply({
       body: '{"auth_req_id":"r","expires_in":1e999}',
       headers: { 'content-type': 'application/json' },
     });
-    expect((await failureOf(acts.authorize(input()))).type).toBe('PROTOCOL_ERROR');
+    expect((await failureOf(scripted.acts.authorize(input()))).type).toBe('PROTOCOL_ERROR');
   });
 });
 
@@ -278,8 +267,8 @@ describe('authorize: error classification', () => {
   ];
 
   it.each(cases)('$name → $code', async ({ reply, code, retryAfterMs }) => {
-    server.reply(reply);
-    const failure = await failureOf(acts.authorize(input()));
+    scripted.server.reply(reply);
+    const failure = await failureOf(scripted.acts.authorize(input()));
     expect(failure.type).toBe(code);
     const retryable = code === 'RATE_LIMITED' || code === 'UPSTREAM_UNAVAILABLE';
     expect(failure.nonRetryable).toBe(!retryable);
@@ -297,12 +286,12 @@ describe('authorize: error classification', () => {
   });
 
   it('keeps the provider description, and never the JWT even if the provider echoes it', async () => {
-    server.handle((req) => ({
+    scripted.server.handle((req) => ({
       status: 401,
       body: { error: 'invalid_client', error_description: `bad token ${req.headers.authorization}` },
     }));
-    const failure = await failureOf(acts.authorize(input()));
-    const jwt = bearerOf(server.requests[0]!);
+    const failure = await failureOf(scripted.acts.authorize(input()));
+    const jwt = bearerOf(scripted.server.requests[0]!);
     expect(failure.type).toBe('CONFIGURATION');
     expect(failure.message).toContain('bad token Bearer [redacted]');
     expect(serializeFailure(failure)).not.toContain(jwt);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createActivities, createTokenSealer, type NetcheckActivities } from '../../activities/index.js';
+import { describe, expect, it } from 'vitest';
+import { createTokenSealer } from '../../activities/index.js';
 import {
   CAMARA_OPERATION_NAMES,
   CAMARA_OPERATIONS,
@@ -13,9 +13,8 @@ import {
   failureOf,
   makeKeys,
   serializeFailure,
-  startScriptedServer,
+  useScriptedActivities,
   type Reply,
-  type ScriptedServer,
 } from './helpers.js';
 
 const keys = makeKeys();
@@ -23,8 +22,6 @@ const sealer = createTokenSealer(keys.privateKey);
 const ACCESS_TOKEN = 'camara-token-' + randomUUID();
 const MSISDN = '+447700900003';
 const CORRELATION = 'corr-check-1';
-let server: ScriptedServer;
-let acts: NetcheckActivities;
 
 function callInput(operation: Operation, extra: Partial<CheckCallInput> = {}): CheckCallInput {
   return {
@@ -38,22 +35,14 @@ function callInput(operation: Operation, extra: Partial<CheckCallInput> = {}): C
 }
 
 function run(operation: Operation, input: CheckCallInput = callInput(operation)): Promise<unknown> {
-  return acts[CAMARA_OPERATIONS[operation].activity](input);
+  return scripted.acts[CAMARA_OPERATIONS[operation].activity](input);
 }
 
-beforeAll(async () => {
-  server = await startScriptedServer();
-  acts = createActivities({ applicationId: randomUUID(), privateKey: keys.privateKey, baseUrl: server.url });
-});
-afterAll(async () => {
-  await acts.close();
-  await server.close();
-});
-beforeEach(() => server.reset());
+const scripted = useScriptedActivities({ privateKey: keys.privateKey });
 
 describe('check activities: names and wire format', () => {
   it('exposes one activity per CAMARA_OPERATIONS[op].activity, plus authorize and pollToken', () => {
-    expect(Object.keys(acts).sort()).toEqual(
+    expect(Object.keys(scripted.acts).sort()).toEqual(
       [
         'authorize',
         'identityInsights',
@@ -61,7 +50,7 @@ describe('check activities: names and wire format', () => {
         ...CAMARA_OPERATION_NAMES.map((op) => CAMARA_OPERATIONS[op].activity),
       ].sort(),
     );
-    expect(typeof acts.close).toBe('function');
+    expect(typeof scripted.acts.close).toBe('function');
   });
 
   const cases: [Operation, unknown, unknown][] = [
@@ -77,9 +66,9 @@ describe('check activities: names and wire format', () => {
   it.each(cases)(
     '%s POSTs %j with the access token and returns the body as received',
     async (op, sent, received) => {
-      server.reply({ body: received });
+      scripted.server.reply({ body: received });
       await expect(run(op)).resolves.toEqual(received);
-      const req = server.requests[0]!;
+      const req = scripted.server.requests[0]!;
       expect(req.method).toBe('POST');
       expect(req.path).toBe(CAMARA_OPERATIONS[op].path);
       expect(req.headers.authorization).toBe(`Bearer ${ACCESS_TOKEN}`);
@@ -90,11 +79,11 @@ describe('check activities: names and wire format', () => {
   );
 
   it('sends maxAge as given, and 240 when the input has none', async () => {
-    server.reply({ body: { swapped: false } }, { body: { swapped: false } });
+    scripted.server.reply({ body: { swapped: false } }, { body: { swapped: false } });
     await run('sim-swap', callInput('sim-swap', { maxAge: 600 }));
     await run('sim-swap', callInput('sim-swap', { maxAge: undefined }));
-    expect(JSON.parse(server.requests[0]!.body)).toEqual({ phoneNumber: MSISDN, maxAge: 600 });
-    expect(JSON.parse(server.requests[1]!.body)).toEqual({ phoneNumber: MSISDN, maxAge: 240 });
+    expect(JSON.parse(scripted.server.requests[0]!.body)).toEqual({ phoneNumber: MSISDN, maxAge: 600 });
+    expect(JSON.parse(scripted.server.requests[1]!.body)).toEqual({ phoneNumber: MSISDN, maxAge: 240 });
   });
 
   it('rejects an out-of-range maxAge, a wrong operation or number with INVALID_INPUT, before any request', async () => {
@@ -105,9 +94,9 @@ describe('check activities: names and wire format', () => {
       { ...callInput('sim-swap'), operation: 'device-roaming' as const },
       { ...callInput('sim-swap'), msisdn: 'not-a-number' },
     ]) {
-      expect((await failureOf(acts.checkSimSwap(input))).type).toBe('INVALID_INPUT');
+      expect((await failureOf(scripted.acts.checkSimSwap(input))).type).toBe('INVALID_INPUT');
     }
-    expect(server.requests).toHaveLength(0);
+    expect(scripted.server.requests).toHaveLength(0);
   });
 });
 
@@ -120,12 +109,14 @@ describe('check activities: 200 bodies', () => {
     ['device-roaming', { roaming: false }],
     ['device-roaming', { roaming: true, countryCode: 901, countryName: [] }],
   ] as [Operation, unknown][])('%s accepts %j', async (op, body) => {
-    server.reply({ body });
+    scripted.server.reply({ body });
     await expect(run(op)).resolves.toEqual(body);
   });
 
   it('keeps only the CAMARA-defined fields of a check body', async () => {
-    server.reply({ body: { connectivityStatus: 'CONNECTED_SMS', note: 'anything else', token: 'x' } });
+    scripted.server.reply({
+      body: { connectivityStatus: 'CONNECTED_SMS', note: 'anything else', token: 'x' },
+    });
     await expect(run('device-connectivity')).resolves.toStrictEqual({ connectivityStatus: 'CONNECTED_SMS' });
   });
 
@@ -137,7 +128,7 @@ describe('check activities: 200 bodies', () => {
     ['device-roaming', { roaming: 'true' }, 'roaming'],
     ['device-roaming', 'roaming', 'body'],
   ] as [Operation, unknown, string][])('%s rejects %j with PROTOCOL_ERROR', async (op, body, field) => {
-    server.reply({ body });
+    scripted.server.reply({ body });
     const failure = await failureOf(run(op));
     expect(failure.type).toBe('PROTOCOL_ERROR');
     expect(failure.message).toContain(field);
@@ -230,7 +221,7 @@ describe('check activities: CAMARA error classification', () => {
   ];
 
   it.each(cases)('$name → $code', async ({ reply, code, retryAfterMs }) => {
-    server.reply(reply);
+    scripted.server.reply(reply);
     const failure = await failureOf(run('sim-swap'));
     expect(failure.type).toBe(code);
     expect(failure.nonRetryable).toBe(!(code === 'RATE_LIMITED' || code === 'UPSTREAM_UNAVAILABLE'));
@@ -260,11 +251,11 @@ describe('check activities: sealed tokens', () => {
         ...change,
       };
       const sealedToken = sealer.sealToken(ACCESS_TOKEN, ctx);
-      const failure = await failureOf(acts.checkSimSwap(callInput('sim-swap', { sealedToken })));
+      const failure = await failureOf(scripted.acts.checkSimSwap(callInput('sim-swap', { sealedToken })));
       expect(failure.type).toBe('UNAUTHENTICATED');
       expect(failure.nonRetryable).toBe(true);
       expect(failure.message).toMatch(/sealed access token cannot be used here \(issued to another check/);
-      expect(server.requests).toHaveLength(0);
+      expect(scripted.server.requests).toHaveLength(0);
     },
   );
 
@@ -275,14 +266,14 @@ describe('check activities: sealed tokens', () => {
       msisdn: MSISDN,
       correlationId: CORRELATION,
     });
-    const failure = await failureOf(acts.checkSimSwap(callInput('sim-swap', { sealedToken })));
+    const failure = await failureOf(scripted.acts.checkSimSwap(callInput('sim-swap', { sealedToken })));
     expect(failure.type).toBe('UNAUTHENTICATED');
     expect(failure.message).toMatch(/a rotated key/);
-    expect(server.requests).toHaveLength(0);
+    expect(scripted.server.requests).toHaveLength(0);
   });
 
   it('never puts the access token in a failure, even when the provider echoes it', async () => {
-    server.handle((req) => ({
+    scripted.server.handle((req) => ({
       status: 401,
       body: { status: 401, code: 'UNAUTHENTICATED', message: `token ${req.headers.authorization} expired` },
     }));

@@ -2,11 +2,12 @@
  * Test support for the activity tests: a tiny scripted `node:http` server (records every
  * request, answers with whatever the test queued), RSA keys, and failure inspection helpers.
  */
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
+import { createActivities, type NetcheckActivities } from '../../activities/index.js';
 
 export interface RecordedRequest {
   method: string;
@@ -189,4 +190,41 @@ export function bearerOf(req: RecordedRequest): string {
   const value = req.headers.authorization ?? '';
   expect(value).toMatch(/^Bearer \S+$/);
   return value.slice('Bearer '.length);
+}
+
+/**
+ * The set-up every scripted-server activity test shares: one scripted Vonage server for the file,
+ * the activities pointed at it (closed after the file), and the script cleared before each test
+ * (unless `resetEach: false`). Read `server` and `acts` inside tests and hooks.
+ */
+export function useScriptedActivities(options: {
+  privateKey: TestKeys['privateKey'];
+  applicationId?: string;
+  resetEach?: boolean;
+}): { readonly server: ScriptedServer; readonly acts: NetcheckActivities } {
+  let server: ScriptedServer | undefined;
+  let acts: NetcheckActivities | undefined;
+  beforeAll(async () => {
+    server = await startScriptedServer();
+    acts = createActivities({
+      applicationId: options.applicationId ?? randomUUID(),
+      privateKey: options.privateKey,
+      baseUrl: server.url,
+    });
+  });
+  afterAll(async () => {
+    await acts?.close();
+    await server?.close();
+  });
+  if (options.resetEach !== false) beforeEach(() => server?.reset());
+  return {
+    get server() {
+      if (!server) throw new Error('the scripted server starts in beforeAll');
+      return server;
+    },
+    get acts() {
+      if (!acts) throw new Error('the activities are made in beforeAll');
+      return acts;
+    },
+  };
 }

@@ -1,15 +1,11 @@
 /** pollToken's `waitMs` (fast mode waits the CIBA interval inside the local activity). */
-import { randomUUID } from 'node:crypto';
 import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createActivities, type NetcheckActivities } from '../../activities/index.js';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { PollTokenInput } from '../../domain/index.js';
-import { failureOf, makeKeys, startScriptedServer, type ScriptedServer } from './helpers.js';
+import { failureOf, makeKeys, useScriptedActivities } from './helpers.js';
 
 const keys = makeKeys();
-let server: ScriptedServer;
-let acts: NetcheckActivities;
 const input: PollTokenInput = {
   authReqId: 'auth-req-wait',
   correlationId: 'corr-wait-1',
@@ -17,50 +13,46 @@ const input: PollTokenInput = {
   msisdn: '+447700900009',
 };
 
-beforeAll(async () => {
-  server = await startScriptedServer();
-  acts = createActivities({ applicationId: randomUUID(), privateKey: keys.privateKey, baseUrl: server.url });
-});
-afterAll(async () => {
-  await acts.close();
-  await server.close();
-});
+const scripted = useScriptedActivities({ privateKey: keys.privateKey, resetEach: false });
 beforeEach(() => {
-  server.reset();
-  server.reply({ status: 400, body: { error: 'authorization_pending' } });
+  scripted.server.reset();
+  scripted.server.reply({ status: 400, body: { error: 'authorization_pending' } });
 });
 
 describe('pollToken waitMs', () => {
   it('waits before the first attempt polls', async () => {
     const started = Date.now();
     await expect(
-      new MockActivityEnvironment({ attempt: 1 }).run(acts.pollToken, { ...input, waitMs: 300 }),
+      new MockActivityEnvironment({ attempt: 1 }).run(scripted.acts.pollToken, { ...input, waitMs: 300 }),
     ).resolves.toEqual({
       outcome: 'pending',
     });
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
-    expect(server.requests).toHaveLength(1);
+    expect(scripted.server.requests).toHaveLength(1);
   });
 
   it('does not wait again on a retry (the retry policy already backs off by the interval)', async () => {
     const started = Date.now();
-    await new MockActivityEnvironment({ attempt: 2 }).run(acts.pollToken, { ...input, waitMs: 5_000 });
+    await new MockActivityEnvironment({ attempt: 2 }).run(scripted.acts.pollToken, {
+      ...input,
+      waitMs: 5_000,
+    });
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
   it('ends the wait when the activity is cancelled, without polling', async () => {
     const env = new MockActivityEnvironment({ attempt: 1 });
-    const polling = env.run(acts.pollToken, { ...input, waitMs: 5_000 });
+    const polling = env.run(scripted.acts.pollToken, { ...input, waitMs: 5_000 });
     setTimeout(() => env.cancel(), 50);
     await expect(polling).rejects.toBeInstanceOf(CancelledFailure);
-    expect(server.requests).toHaveLength(0);
+    expect(scripted.server.requests).toHaveLength(0);
   });
 
   it('refuses a wait that is not 0–120 000 ms', async () => {
     for (const waitMs of [-1, Number.NaN, 120_001]) {
-      const failure = await failureOf(acts.pollToken({ ...input, waitMs }));
+      const failure = await failureOf(scripted.acts.pollToken({ ...input, waitMs }));
       expect(failure).toMatchObject({ type: 'INVALID_INPUT', nonRetryable: true });
     }
-    expect(server.requests).toHaveLength(0);
+    expect(scripted.server.requests).toHaveLength(0);
   });
 });

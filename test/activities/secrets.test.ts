@@ -4,8 +4,8 @@
  * application JWT or the private key.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities, createTokenSealer, type NetcheckActivities } from '../../activities/index.js';
+import { describe, expect, it } from 'vitest';
+import { createTokenSealer } from '../../activities/index.js';
 import {
   CAMARA_OPERATION_NAMES,
   CAMARA_OPERATIONS,
@@ -18,10 +18,9 @@ import {
   makeKeys,
   pemBodyLines,
   serializeFailure,
-  startScriptedServer,
+  useScriptedActivities,
   type RecordedRequest,
   type Reply,
-  type ScriptedServer,
 } from './helpers.js';
 
 const keys = makeKeys();
@@ -29,8 +28,6 @@ const ACCESS_TOKEN = 'opaque-access-token-' + randomUUID();
 const MSISDN = '+447700900007';
 const CORRELATION = 'corr-secrets';
 const sealer = createTokenSealer(keys.privateKey);
-let server: ScriptedServer;
-let acts: NetcheckActivities;
 
 const STATUSES = [400, 401, 403, 404, 409, 418, 429, 500, 502, 503];
 
@@ -46,28 +43,25 @@ function echoes(req: RecordedRequest): unknown[] {
   ];
 }
 
-beforeAll(async () => {
-  server = await startScriptedServer();
-  acts = createActivities({ applicationId: randomUUID(), privateKey: keys.privateKey, baseUrl: server.url });
-});
-afterAll(async () => {
-  await acts.close();
-  await server.close();
-});
+const scripted = useScriptedActivities({ privateKey: keys.privateKey, resetEach: false });
 
 async function sweep(call: () => Promise<unknown>): Promise<void> {
   let redacted = 0;
   for (const status of [...STATUSES, 200]) {
     for (let shape = 0; shape < 5; shape++) {
-      server.reset();
-      server.handle((req): Reply => ({ status, body: echoes(req)[shape], headers: { 'retry-after': '1' } }));
+      scripted.server.reset();
+      scripted.server.handle((req): Reply => ({
+        status,
+        body: echoes(req)[shape],
+        headers: { 'retry-after': '1' },
+      }));
       // A 200 whose body has none of the check's fields can still be valid (retrieve-date's
       // latestSimChange is optional): then the returned data is what must hold no secret.
       const pending = call();
       const value: unknown = await pending.catch(() => undefined);
       const succeeded = value !== undefined;
       if (succeeded) expect(status, 'only a 200 may succeed').toBe(200);
-      const req = server.requests[0]!;
+      const req = scripted.server.requests[0]!;
       const bearer = bearerOf(req);
       const text = succeeded ? JSON.stringify(value) : serializeFailure(await failureOf(pending));
       if (text.includes('[redacted]')) redacted++;
@@ -87,13 +81,18 @@ async function sweep(call: () => Promise<unknown>): Promise<void> {
 describe('no credential in any failure', () => {
   it('authorize', async () => {
     await sweep(() =>
-      acts.authorize({ msisdn: MSISDN, scope: scopeFor('sim-swap'), correlationId: CORRELATION }),
+      scripted.acts.authorize({ msisdn: MSISDN, scope: scopeFor('sim-swap'), correlationId: CORRELATION }),
     );
   });
 
   it('pollToken', async () => {
     await sweep(() =>
-      acts.pollToken({ authReqId: 'r', correlationId: CORRELATION, operation: 'sim-swap', msisdn: MSISDN }),
+      scripted.acts.pollToken({
+        authReqId: 'r',
+        correlationId: CORRELATION,
+        operation: 'sim-swap',
+        msisdn: MSISDN,
+      }),
     );
   });
 
@@ -104,7 +103,7 @@ describe('no credential in any failure', () => {
       correlationId: CORRELATION,
     });
     await sweep(() =>
-      acts[CAMARA_OPERATIONS[operation].activity]({
+      scripted.acts[CAMARA_OPERATIONS[operation].activity]({
         operation,
         msisdn: MSISDN,
         correlationId: CORRELATION,

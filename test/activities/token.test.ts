@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { jwtVerify } from 'jose';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createActivities, createTokenSealer, type NetcheckActivities } from '../../activities/index.js';
+import { describe, expect, it } from 'vitest';
+import { createTokenSealer } from '../../activities/index.js';
 import type { ErrorCode, PollTokenInput } from '../../domain/index.js';
 import {
   bearerOf,
@@ -10,16 +10,13 @@ import {
   failureOf,
   makeKeys,
   serializeFailure,
-  startScriptedServer,
+  useScriptedActivities,
   type Reply,
-  type ScriptedServer,
 } from './helpers.js';
 
 const keys = makeKeys();
 const applicationId = randomUUID();
 const ACCESS_TOKEN = 'at-' + randomUUID() + '-very-secret';
-let server: ScriptedServer;
-let acts: NetcheckActivities;
 
 const input: PollTokenInput = {
   authReqId: 'auth-req-+/= 1',
@@ -28,21 +25,13 @@ const input: PollTokenInput = {
   msisdn: '+447700900002',
 };
 
-beforeAll(async () => {
-  server = await startScriptedServer();
-  acts = createActivities({ applicationId, privateKey: keys.privateKey, baseUrl: server.url });
-});
-afterAll(async () => {
-  await acts.close();
-  await server.close();
-});
-beforeEach(() => server.reset());
+const scripted = useScriptedActivities({ privateKey: keys.privateKey, applicationId });
 
 describe('pollToken: request on the wire', () => {
   it('POSTs the CIBA grant to /oauth2/token with the application JWT and x-correlator', async () => {
-    server.reply({ status: 400, body: { error: 'authorization_pending' } });
-    await acts.pollToken(input);
-    const req = server.requests[0]!;
+    scripted.server.reply({ status: 400, body: { error: 'authorization_pending' } });
+    await scripted.acts.pollToken(input);
+    const req = scripted.server.requests[0]!;
     expect(req.method).toBe('POST');
     expect(req.path).toBe('/oauth2/token');
     expect(req.headers['content-type']).toBe('application/x-www-form-urlencoded');
@@ -65,8 +54,8 @@ describe('pollToken: token', () => {
     [{ access_token: ACCESS_TOKEN, token_type: 'bearer', expires_in: '3600' }, 3600],
     [{ access_token: ACCESS_TOKEN, token_type: 'BEARER', refresh_token: 'rt-ignored' }, undefined],
   ])('returns the sealed token for %j', async (body, expiresIn) => {
-    server.reply({ body });
-    const outcome = await acts.pollToken(input);
+    scripted.server.reply({ body });
+    const outcome = await scripted.acts.pollToken(input);
     expect(outcome.outcome).toBe('token');
     if (outcome.outcome !== 'token') return;
     expect(outcome.expiresIn).toBe(expiresIn);
@@ -94,8 +83,8 @@ describe('pollToken: token', () => {
     ],
     ['text body', 'token', 'body'],
   ])('rejects %s with PROTOCOL_ERROR, without the token in the failure', async (_name, body, field) => {
-    server.reply({ body });
-    const failure = await failureOf(acts.pollToken(input));
+    scripted.server.reply({ body });
+    const failure = await failureOf(scripted.acts.pollToken(input));
     expect(failure.type).toBe('PROTOCOL_ERROR');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toContain(field);
@@ -109,8 +98,8 @@ describe('pollToken: CIBA waiting states are values', () => {
     ['slow_down', 'slow_down'],
     ['expired_token', 'expired'],
   ])('400 %s → {outcome: %s}', async (error, outcome) => {
-    server.reply({ status: 400, body: { error, error_description: 'x' } });
-    await expect(acts.pollToken(input)).resolves.toEqual({ outcome });
+    scripted.server.reply({ status: 400, body: { error, error_description: 'x' } });
+    await expect(scripted.acts.pollToken(input)).resolves.toEqual({ outcome });
   });
 });
 
@@ -166,8 +155,8 @@ describe('pollToken: error classification', () => {
   ];
 
   it.each(cases)('$name → $code', async ({ reply, code, retryAfterMs }) => {
-    server.reply(reply);
-    const failure = await failureOf(acts.pollToken(input));
+    scripted.server.reply(reply);
+    const failure = await failureOf(scripted.acts.pollToken(input));
     expect(failure.type).toBe(code);
     expect(failure.nonRetryable).toBe(!(code === 'RATE_LIMITED' || code === 'UPSTREAM_UNAVAILABLE'));
     if (retryAfterMs === undefined) expect(failure.nextRetryDelay).toBeUndefined();
@@ -185,24 +174,27 @@ describe('pollToken: error classification', () => {
       { ...input, operation: 'sim-swap-x' },
       { ...input, msisdn: '+0' },
     ]) {
-      const failure = await failureOf(acts.pollToken(bad as PollTokenInput));
+      const failure = await failureOf(scripted.acts.pollToken(bad as PollTokenInput));
       expect(failure.type).toBe('INVALID_INPUT');
     }
-    expect(server.requests).toHaveLength(0);
+    expect(scripted.server.requests).toHaveLength(0);
   });
 });
 
 describe('pollToken: a retry that finds its auth_req_id redeemed', () => {
   it('asks for a new authorization instead of failing (the lost first attempt took the token)', async () => {
-    server.reply({ status: 400, body: { error: 'invalid_grant', error_description: 'already redeemed' } });
+    scripted.server.reply({
+      status: 400,
+      body: { error: 'invalid_grant', error_description: 'already redeemed' },
+    });
     const retry = new MockActivityEnvironment({ attempt: 2 });
-    await expect(retry.run(acts.pollToken, input)).resolves.toEqual({ outcome: 'redeemed' });
+    await expect(retry.run(scripted.acts.pollToken, input)).resolves.toEqual({ outcome: 'redeemed' });
   });
 
   it('is still final INVALID_GRANT on a first attempt', async () => {
-    server.reply({ status: 400, body: { error: 'invalid_grant' } });
+    scripted.server.reply({ status: 400, body: { error: 'invalid_grant' } });
     const first = new MockActivityEnvironment({ attempt: 1 });
-    const failure = await failureOf(first.run(acts.pollToken, input));
+    const failure = await failureOf(first.run(scripted.acts.pollToken, input));
     expect(failure).toMatchObject({ type: 'INVALID_GRANT', nonRetryable: true });
   });
 });

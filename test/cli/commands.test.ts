@@ -126,26 +126,26 @@ describe('netcheck check', { timeout: MANY_RUNS }, () => {
   it('NETCHECK_PURPOSE is the default purpose; --purpose wins; NETCHECK_API picks the API', async () => {
     const msisdn = await numberWith({ roaming: { roaming: false } });
     const withEnv = await runCli(['check', msisdn, '--op', 'device-roaming'], {
-      env: { ...env, NETCHECK_PURPOSE: 'IdentityVerification', NETCHECK_API: 'camara' },
+      env: { ...env, NETCHECK_PURPOSE: 'FraudPreventionAndDetection', NETCHECK_API: 'camara' },
     });
     expect(withEnv.code).toBe(0);
     const fromEnv = await startInput(/workflow (\S+)/.exec(withEnv.stderr)![1]!);
     expect(fromEnv).toMatchObject({
       api: 'camara',
       operation: 'device-roaming',
-      purpose: 'IdentityVerification',
+      purpose: 'FraudPreventionAndDetection',
     });
     expect(JSON.stringify(fromEnv)).not.toMatch(/"scope"/);
 
     const withFlag = await runCli(
-      ['check', msisdn, '--op', 'device-roaming', '--purpose', 'FraudPreventionAndDetection'],
+      ['check', msisdn, '--op', 'device-roaming', '--purpose', 'NotApplicable'],
       {
-        env: { ...env, NETCHECK_PURPOSE: 'IdentityVerification' },
+        env: { ...env, NETCHECK_PURPOSE: 'FraudPreventionAndDetection' },
       },
     );
     expect(withFlag.code).toBe(0);
     expect(await startInput(/workflow (\S+)/.exec(withFlag.stderr)![1]!)).toMatchObject({
-      purpose: 'FraudPreventionAndDetection',
+      purpose: 'NotApplicable',
     });
   });
 
@@ -225,7 +225,7 @@ describe('netcheck check', { timeout: MANY_RUNS }, () => {
       ],
       [
         ['check', '+447700900001', '--op', 'sim-swap', '--purpose', 'Marketing'],
-        /--purpose "Marketing" is not a Vonage Network API purpose; use the one your Vonage application is registered with: FraudPreventionAndDetection, RequestedServiceProvision, IdentityVerification, NotApplicable/,
+        /--purpose "Marketing" is not a Vonage Network API purpose; use the one your Vonage application is registered with: FraudPreventionAndDetection, NotApplicable/,
       ],
       [
         ['check', '+447700900001', '--op', 'carrier', '--api', 'camara'],
@@ -548,7 +548,7 @@ describe('netcheck batch / status / results', { timeout: MANY_RUNS }, () => {
       env,
       input: [
         'msisdn,operation,api,purpose,ref',
-        `${ok1},device-connectivity,camara,IdentityVerification,a`,
+        `${ok1},device-connectivity,camara,FraudPreventionAndDetection,a`,
         `${ok1},carrier,camara,,b`,
         `${ok1},sim-swap,,Marketing,c`,
         `${ok1},sim-swap,ciba,,d`,

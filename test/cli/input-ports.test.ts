@@ -149,9 +149,9 @@ describe('option values', () => {
   });
 
   it('--purpose names the allowed purposes', () => {
-    expect(parseOption.purpose('--purpose', 'IdentityVerification')).toBe('IdentityVerification');
+    expect(parseOption.purpose('--purpose', 'NotApplicable')).toBe('NotApplicable');
     expect(() => parseOption.purpose('--purpose', 'Marketing')).toThrow(
-      /--purpose "Marketing" is not a Vonage Network API purpose; .*FraudPreventionAndDetection, RequestedServiceProvision/,
+      /--purpose "Marketing" is not a Vonage Network API purpose; .*FraudPreventionAndDetection, NotApplicable/,
     );
   });
 
