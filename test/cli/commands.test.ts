@@ -137,12 +137,9 @@ describe('netcheck check', { timeout: MANY_RUNS }, () => {
     });
     expect(JSON.stringify(fromEnv)).not.toMatch(/"scope"/);
 
-    const withFlag = await runCli(
-      ['check', msisdn, '--op', 'device-roaming', '--purpose', 'NotApplicable'],
-      {
-        env: { ...env, NETCHECK_PURPOSE: 'FraudPreventionAndDetection' },
-      },
-    );
+    const withFlag = await runCli(['check', msisdn, '--op', 'device-roaming', '--purpose', 'NotApplicable'], {
+      env: { ...env, NETCHECK_PURPOSE: 'FraudPreventionAndDetection' },
+    });
     expect(withFlag.code).toBe(0);
     expect(await startInput(/workflow (\S+)/.exec(withFlag.stderr)![1]!)).toMatchObject({
       purpose: 'NotApplicable',
