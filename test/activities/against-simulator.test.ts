@@ -157,7 +157,9 @@ describe('activities against the simulator', () => {
         sealedToken,
       }),
     );
-    expect(moved.type).toBe('CONFIGURATION');
+    // A sealed token opens only for its own number and run: anything else is treated as a token
+    // that no longer works (the workflow authorizes again), never sent to Vonage.
+    expect(moved.type).toBe('UNAUTHENTICATED');
   });
 
   it('reads numeric-string expires_in/interval and a missing interval (→ 5 s)', async () => {

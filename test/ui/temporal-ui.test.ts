@@ -152,7 +152,7 @@ describe.skipIf(!chromiumPath && !process.env.CI)('the Temporal UI', () => {
     await page.reload({ waitUntil: 'load' });
     const done = await mainTextWith(/phase done/, 'User Metadata');
     expect(done).toMatch(/Completed/);
-    expect(done).toMatch(/^sim-swap · \+99\*{6}601$/m);
+    expect(done).toMatch(/^sim-swap · camara · \+99\*{6}601$/m);
     expect(done).toMatch(/Operation: sim-swap/);
     expect(done).toMatch(/maxAge: 720 h/);
     expect(done).toContain(`Subject: ${subject}`);
@@ -244,7 +244,7 @@ describe.skipIf(!chromiumPath && !process.env.CI)('the Temporal UI', () => {
       waitUntil: 'load',
     });
     const child = await mainTextWith(/phase done/, 'User Metadata');
-    expect(child).toMatch(new RegExp(`sim-swap · \\+99\\*{6}699 · batch ${batchId} #1`));
+    expect(child).toMatch(new RegExp(`sim-swap · camara · \\+99\\*{6}699 · batch ${batchId} #1`));
     expect(child).toMatch(/Operation: sim-swap/);
     expect(child).toMatch(new RegExp(`Batch: ${batchId} · item 1`));
   }, 180_000);
