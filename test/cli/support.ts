@@ -33,11 +33,14 @@ export function sharedStackEnv(taskQueue: string): Record<string, string> {
   };
 }
 
-/** process.env without anything that would point the CLI elsewhere. */
+/**
+ * process.env without anything that would point the CLI elsewhere. TEMPORAL_CLI_PATH stays: it
+ * only says where the Temporal CLI binary is (without it `dev` and `demo` would build one).
+ */
 function baseEnv(): NodeJS.ProcessEnv {
   const env = { ...process.env };
   for (const key of Object.keys(env)) {
-    if (/^(TEMPORAL_|VONAGE_|NETCHECK_)/.test(key)) delete env[key];
+    if (/^(TEMPORAL_|VONAGE_|NETCHECK_)/.test(key) && key !== 'TEMPORAL_CLI_PATH') delete env[key];
   }
   return env;
 }
