@@ -1,16 +1,16 @@
 /** The client's defaults (NETCHECK_API, NETCHECK_PURPOSE) and how a request is resolved, in process. */
 import { describe, expect, it } from 'vitest';
 import { clientDefaults, resolveRequest } from '../../client/index.js';
-import { ConfigError } from '../../worker/config.js';
+import { ConfigurationError as ConfigError } from '../../domain/errors.js';
 
 describe('client defaults', () => {
   it('reads NETCHECK_API and NETCHECK_PURPOSE, and refuses values outside their lists', () => {
     expect(clientDefaults({})).toEqual({});
     expect(
-      clientDefaults({ NETCHECK_API: ' identity-insights ', NETCHECK_PURPOSE: 'IdentityVerification' }),
+      clientDefaults({ NETCHECK_API: ' identity-insights ', NETCHECK_PURPOSE: 'NotApplicable' }),
     ).toEqual({
       api: 'identity-insights',
-      purpose: 'IdentityVerification',
+      purpose: 'NotApplicable',
     });
     let err: unknown;
     try {
@@ -22,9 +22,7 @@ describe('client defaults', () => {
     // Both problems at once, each naming the allowed values.
     expect((err as ConfigError).problems).toEqual([
       expect.stringMatching(/NETCHECK_API must be one of camara, identity-insights \(got "ciba"\)/),
-      expect.stringMatching(
-        /NETCHECK_PURPOSE "Marketing" .*FraudPreventionAndDetection, RequestedServiceProvision/,
-      ),
+      expect.stringMatching(/NETCHECK_PURPOSE "Marketing" .*FraudPreventionAndDetection, NotApplicable/),
     ]);
   });
 
@@ -36,10 +34,10 @@ describe('client defaults', () => {
       api: 'camara',
     });
     expect(resolveRequest({ msisdn, operation: 'carrier' }, {})).toMatchObject({ api: 'identity-insights' });
-    const defaults = { api: 'identity-insights' as const, purpose: 'IdentityVerification' as const };
+    const defaults = { api: 'identity-insights' as const, purpose: 'NotApplicable' as const };
     expect(resolveRequest({ msisdn, operation: 'device-roaming' }, defaults)).toMatchObject({
       api: 'identity-insights',
-      purpose: 'IdentityVerification',
+      purpose: 'NotApplicable',
     });
     expect(
       resolveRequest(
