@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
 import { loadKeyRing, type KeyRing } from './keyring.js';
-import { EncryptionCodec } from './payload-codec.js';
+import { EncryptionCodec, KeylessCodec } from './payload-codec.js';
 
 /**
  * Path of the failure converter module (`failureConverterPath`): the compiled `.cjs` in dist/,
@@ -32,11 +32,19 @@ export function encryptingDataConverter(ring: KeyRing): DataConverter {
 }
 
 /**
- * The DataConverter from the environment (NETCHECK_ENCRYPTION_KEYS or
- * NETCHECK_ENCRYPTION_KEYS_FILE), or undefined when no key is configured. Throws a ConfigError
- * for a bad key ring.
+ * The DataConverter of a process without keys: payloads in the clear, and a clear error (not
+ * "Unknown encoding") when it meets an encrypted one.
  */
-export function dataConverterFromEnv(env: NodeJS.ProcessEnv = process.env): DataConverter | undefined {
+export function keylessDataConverter(): DataConverter {
+  return { payloadCodecs: [new KeylessCodec()] };
+}
+
+/**
+ * The DataConverter of netcheck's own clients and workers, from the environment
+ * (NETCHECK_ENCRYPTION_KEYS or NETCHECK_ENCRYPTION_KEYS_FILE): encrypting, or keyless when no key
+ * is configured. Throws a ConfigError for a bad key ring.
+ */
+export function dataConverterFromEnv(env: NodeJS.ProcessEnv = process.env): DataConverter {
   const ring = loadKeyRing(env);
-  return ring ? encryptingDataConverter(ring) : undefined;
+  return ring ? encryptingDataConverter(ring) : keylessDataConverter();
 }

@@ -14,6 +14,7 @@ export {
   ENCRYPTED_ENCODING,
   EncryptionCodec,
   isEncryptedPayload,
+  KeylessCodec,
   METADATA_CIPHER,
   METADATA_KEY_ID,
   PayloadDecryptionError,

@@ -4,6 +4,7 @@
  * gracefully (Temporal's runtime drains in-flight tasks before run() resolves).
  */
 import { Worker } from '@temporalio/worker';
+import { keylessDataConverter } from '../codec/data-converter.js';
 import { loadConfig, type NetcheckConfig } from './config.js';
 import { connectWorker } from './connection.js';
 import { netcheckPlugin } from './plugin.js';
@@ -20,6 +21,8 @@ export async function createNetcheckWorker(config: NetcheckConfig = loadConfig()
     namespace,
     taskQueue: config.taskQueue,
     plugins: [netcheckPlugin(config)], // config.rateLimit → the queue's activity rate
+    // Without keys: a clear error for encrypted payloads (the plugin encrypts when keys are set).
+    ...(config.encryption ? {} : { dataConverter: keylessDataConverter() }),
   });
 }
 
