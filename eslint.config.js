@@ -34,7 +34,14 @@ export default tseslint.config(
           ],
           patterns: [
             {
-              group: ['../activities/*', '../worker/*', '../client/*', '../simulator/*'],
+              group: [
+                '../activities/*',
+                '../worker/*',
+                '../client/*',
+                '../common/*',
+                '../simulator/*',
+                '../testing/*',
+              ],
               allowTypeImports: true,
               message: 'Workflows may only import types from here.',
             },
@@ -46,6 +53,56 @@ export default tseslint.config(
         { name: 'setTimeout', message: 'Use sleep() from @temporalio/workflow.' },
         { name: 'fetch', message: 'Workflow code must not do I/O.' },
         { name: 'process', message: 'Workflow code has no process.' },
+      ],
+    },
+  },
+  {
+    // The client API stays light: importing it never loads the worker and its native bridge
+    // (test/package/boundaries.test.ts checks the same at run time).
+    files: ['client/**/*.ts', 'common/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@temporalio/worker',
+              allowTypeImports: true,
+              message: 'The client must not load the worker: move what both need to common/.',
+            },
+          ],
+          patterns: [
+            {
+              group: ['../worker/*', '../cli/*', '../testing/*'],
+              allowTypeImports: true,
+              message: 'The client must not load the worker or the CLI: move what both need to common/.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The CLI enters the worker and the simulator through their index modules, and never scripts/.
+    files: ['cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/worker/*',
+                '!**/worker/index.js',
+                '**/simulator/*',
+                '!**/simulator/index.js',
+                '**/scripts/*',
+              ],
+              message:
+                'Import the worker and the simulator from their index.js; scripts/ is not part of the package.',
+            },
+          ],
+        },
       ],
     },
   },

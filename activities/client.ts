@@ -13,6 +13,11 @@ import { createAppJwtMinter, type AppJwtMinter } from './jwt.js';
 import { createTokenSealer, type TokenSealer } from './seal.js';
 
 export const DEFAULT_BASE_URL = 'https://api-eu.vonage.com';
+/**
+ * Where Identity Insights is mounted under the base URL: what Vonage's current server SDKs call.
+ * Vonage's API reference shows `/v0.1/identity-insights`; some regions put a prefix before it.
+ */
+export const DEFAULT_IDENTITY_INSIGHTS_PATH = '/identity-insights/v1/requests';
 
 export interface ActivityDeps {
   /** The Vonage application's UUID (the JWT's `application_id`). */
@@ -21,6 +26,8 @@ export interface ActivityDeps {
   privateKey: KeyObject;
   /** API base URL, e.g. `https://api-eu.vonage.com` (the caller applies that default). A path prefix is kept. */
   baseUrl: string;
+  /** Path of Identity Insights under the base URL (default `DEFAULT_IDENTITY_INSIGHTS_PATH`). */
+  identityInsightsPath?: string;
   http?: HttpOptions;
 }
 
@@ -38,12 +45,21 @@ export interface VonageClient {
   readonly [BRAND]: true;
   /** The normalized base URL (no trailing slash). */
   readonly baseUrl: string;
+  /** The Identity Insights request path (no trailing slash). */
+  readonly identityInsightsPath: string;
   readonly sealer: TokenSealer;
   /** POST a form with the application JWT as Bearer (bc-authorize, token). */
   postFormWithAppJwt(
     kind: EndpointKind,
     path: string,
     form: Record<string, string>,
+    correlationId: string,
+  ): Promise<VonageAnswer>;
+  /** POST JSON with the application JWT as Bearer (Identity Insights). */
+  postJsonWithAppJwt(
+    kind: EndpointKind,
+    path: string,
+    json: unknown,
     correlationId: string,
   ): Promise<VonageAnswer>;
   /** POST JSON with an access token as Bearer (CAMARA). */
@@ -86,9 +102,20 @@ function normalizeBaseUrl(baseUrl: unknown): string {
   return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
 }
 
+function normalizePath(path: unknown): string {
+  if (path === undefined) return DEFAULT_IDENTITY_INSIGHTS_PATH;
+  const value = typeof path === 'string' ? path.trim().replace(/\/+$/, '') : '';
+  if (!/^(?:\/[A-Za-z0-9._~%!$&'()*+,;=:@-]+)+$/.test(value) || /\/\.\.?(?:\/|$)/.test(value)) {
+    throw configError(
+      `The Identity Insights path must be a URL path such as ${DEFAULT_IDENTITY_INSIGHTS_PATH} (got ${typeof path === 'string' ? JSON.stringify(path.slice(0, 100)) : typeof path})`,
+    );
+  }
+  return value;
+}
+
 function checkHttpOptions(http: HttpOptions | undefined): void {
   for (const [name, value] of Object.entries(http ?? {})) {
-    if (value === undefined) continue;
+    if (value === undefined || name === 'observer') continue;
     const ok = typeof value === 'number' && Number.isFinite(value) && value > 0;
     if (!ok || (name === 'connections' && !Number.isInteger(value))) {
       throw configError(`http.${name} must be a positive number (got ${JSON.stringify(value)})`);
@@ -108,6 +135,7 @@ export function createVonageClient(deps: ActivityDeps): VonageClient {
     throw configError('The Vonage private key must be an RSA private key (node:crypto KeyObject)');
   }
   const baseUrl = normalizeBaseUrl(deps.baseUrl);
+  const identityInsightsPath = normalizePath(deps.identityInsightsPath);
   checkHttpOptions(deps.http);
 
   const http: HttpClient = createHttpClient(deps.http);
@@ -118,6 +146,7 @@ export function createVonageClient(deps: ActivityDeps): VonageClient {
   return {
     [BRAND]: true,
     baseUrl,
+    identityInsightsPath,
     sealer,
     async postFormWithAppJwt(kind, path, form, correlationId) {
       const jwt = await mintAppJwt();
@@ -126,6 +155,14 @@ export function createVonageClient(deps: ActivityDeps): VonageClient {
         signal: activitySignal(),
         // A bc-authorize opens a new flow: under the rate limit, started flows' polls go first.
         priority: kind === 'bc-authorize' ? 'low' : 'high',
+      });
+      return { endpoint: { kind, path }, answer, secrets: [jwt] };
+    },
+    async postJsonWithAppJwt(kind, path, json, correlationId) {
+      const jwt = await mintAppJwt();
+      const answer = await http.postJson(urlOf(path), json, {
+        headers: { authorization: `Bearer ${jwt}`, 'x-correlator': correlationId },
+        signal: activitySignal(),
       });
       return { endpoint: { kind, path }, answer, secrets: [jwt] };
     },

@@ -10,9 +10,10 @@
  */
 import type { ApplicationFailure } from '@temporalio/common';
 import { netcheckFailure, type ErrorCode } from '../domain/index.js';
+import { identityInsightsHttpVerdict } from './insights-errors.js';
 
 /** Which Vonage endpoint answered; the mapping differs per endpoint. */
-export type EndpointKind = 'bc-authorize' | 'token' | 'camara';
+export type EndpointKind = 'bc-authorize' | 'token' | 'camara' | 'identity-insights';
 
 export interface Endpoint {
   kind: EndpointKind;
@@ -147,6 +148,7 @@ const ENDPOINT_NAMES: Record<EndpointKind, string> = {
   'bc-authorize': 'Vonage bc-authorize',
   token: 'Vonage token endpoint',
   camara: 'Vonage',
+  'identity-insights': 'Vonage Identity Insights',
 };
 
 function describeAnswer(endpoint: Endpoint, err: ProviderError): string {
@@ -427,6 +429,10 @@ export function classifyHttpError(
       return classifyToken(endpoint, err);
     case 'camara':
       return classifyCamara(endpoint, err);
+    case 'identity-insights': {
+      const verdict = identityInsightsHttpVerdict(err.status);
+      return verdict ? fail(verdict.code, endpoint, err, verdict.advice) : unexpected(endpoint, err);
+    }
   }
 }
 

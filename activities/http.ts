@@ -7,7 +7,7 @@
  */
 import { CancelledFailure, type ApplicationFailure } from '@temporalio/common';
 import { Pool } from 'undici';
-import { netcheckFailure } from '../domain/index.js';
+import { causeChain, netcheckFailure } from '../domain/index.js';
 import type { HttpAnswer } from './errors.js';
 
 export interface HttpOptions {
@@ -26,6 +26,15 @@ export interface HttpOptions {
    * limit wait (cancellably) for their turn, so a worker never bursts past the provider's rate.
    */
   maxRequestsPerSecond?: number;
+  /** Told of each request's outcome and pacing wait, e.g. for metrics (worker/metrics.ts). Must not throw. */
+  observer?: HttpObserver;
+}
+
+export interface HttpObserver {
+  /** A request ended: its path, HTTP status (`'error'`: no answer) and milliseconds from send to body read. */
+  onResponse?(endpoint: string, status: number | 'error', ms: number): void;
+  /** A request waited this many milliseconds for its turn under `maxRequestsPerSecond`. */
+  onRateLimitWait?(ms: number): void;
 }
 
 export const HTTP_DEFAULTS = {
@@ -34,7 +43,7 @@ export const HTTP_DEFAULTS = {
   bodyTimeoutMs: 20_000,
   connections: 16,
   keepAliveTimeoutMs: 4_000,
-} as const satisfies Required<Omit<HttpOptions, 'maxRequestsPerSecond'>>;
+} as const satisfies Required<Omit<HttpOptions, 'maxRequestsPerSecond' | 'observer'>>;
 
 /**
  * Paced requests keep this much more than 1 s between a request and the one `limit` places
@@ -155,16 +164,9 @@ const TIMEOUT_CODES = new Set([
 ]);
 
 function errorCode(err: unknown): string | undefined {
-  let current: unknown = err;
-  for (let depth = 0; current && typeof current === 'object' && depth < 4; depth++) {
-    const code = (current as { code?: unknown }).code;
+  for (const link of causeChain(err, 4)) {
+    const code = typeof link === 'object' ? (link as { code?: unknown } | null)?.code : undefined;
     if (typeof code === 'string') return code;
-    const inner = (current as { errors?: unknown }).errors;
-    if (Array.isArray(inner) && inner.length > 0) {
-      current = inner[0];
-      continue;
-    }
-    current = (current as { cause?: unknown }).cause;
   }
   return undefined;
 }
@@ -232,6 +234,7 @@ export function createHttpClient(options: HttpOptions = {}): HttpClient {
   const pacer =
     options.maxRequestsPerSecond === undefined ? undefined : createPacer(options.maxRequestsPerSecond);
   const pools = new Map<string, Pool>();
+  const observer = options.observer;
   let closed = false;
 
   function poolFor(origin: string): Pool {
@@ -269,13 +272,16 @@ export function createHttpClient(options: HttpOptions = {}): HttpClient {
     }
     if (signal?.aborted) throw cancellationFailure(signal, path);
     if (pacer) {
+      const queuedAt = performance.now();
       try {
         await pacer.take(signal, options.priority);
+        observer?.onRateLimitWait?.(performance.now() - queuedAt);
       } catch (err) {
         if (signal?.aborted) throw cancellationFailure(signal, path);
         throw err;
       }
     }
+    const sentAt = performance.now();
     try {
       const res = await poolFor(url.origin).request({
         method: 'POST',
@@ -291,9 +297,11 @@ export function createHttpClient(options: HttpOptions = {}): HttpClient {
       // Always consume the body, so the connection goes back to the pool.
       const text = await res.body.text();
       const headers = res.headers as Record<string, string | string[] | undefined>;
+      observer?.onResponse?.(path, res.statusCode, performance.now() - sentAt);
       return { status: res.statusCode, headers, body: parseBody(text, firstHeader(headers['content-type'])) };
     } catch (err) {
       if (signal?.aborted) throw cancellationFailure(signal, path);
+      observer?.onResponse?.(path, 'error', performance.now() - sentAt);
       throw transportFailure(err, path);
     }
   }

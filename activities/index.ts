@@ -10,16 +10,22 @@
  * await vonage.close();
  * ```
  */
-import { CAMARA_OPERATIONS, netcheckFailure } from '../domain/index.js';
+import { CAMARA_OPERATIONS } from '../domain/index.js';
 import type { NetcheckActivities as ActivityContract } from '../domain/index.js';
 import { makeAuthorize } from './authorize.js';
 import { makeCheck } from './checks.js';
 import { createVonageClient, isVonageClient, type ActivityDeps, type VonageClient } from './client.js';
+import { makeIdentityInsights } from './identity-insights.js';
 import { makePollToken } from './token.js';
 
-export { createVonageClient, DEFAULT_BASE_URL, isVonageClient } from './client.js';
+export {
+  createVonageClient,
+  DEFAULT_BASE_URL,
+  DEFAULT_IDENTITY_INSIGHTS_PATH,
+  isVonageClient,
+} from './client.js';
 export type { ActivityDeps, VonageClient } from './client.js';
-export { HTTP_DEFAULTS, type HttpOptions } from './http.js';
+export { HTTP_DEFAULTS, type HttpObserver, type HttpOptions } from './http.js';
 export { createTokenSealer, type SealContext, type TokenSealer } from './seal.js';
 
 /**
@@ -37,9 +43,7 @@ export function createActivities(deps: ActivityDeps | VonageClient) {
     [CAMARA_OPERATIONS['sim-swap-date'].activity]: makeCheck(client, 'sim-swap-date'),
     [CAMARA_OPERATIONS['device-connectivity'].activity]: makeCheck(client, 'device-connectivity'),
     [CAMARA_OPERATIONS['device-roaming'].activity]: makeCheck(client, 'device-roaming'),
-    // Placeholder until the Identity Insights activity lands (activities/identity-insights.ts).
-    identityInsights: () =>
-      Promise.reject(netcheckFailure('CONFIGURATION', 'Identity Insights is not available in this build')),
+    identityInsights: makeIdentityInsights(client),
   } satisfies ActivityContract;
   Object.defineProperty(activities, 'close', { value: () => client.close(), enumerable: false });
   return activities as typeof activities & { readonly close: () => Promise<void> };

@@ -4,7 +4,14 @@
  */
 import { createPrivateKey } from 'node:crypto';
 import { Client } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  type LogLevel,
+  Runtime,
+  Worker,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import { createActivities, type HttpOptions } from '../activities/index.js';
 import { checkNumber } from '../client/index.js';
 import { netcheckPlugin } from '../worker/plugin.js';
@@ -52,6 +59,8 @@ export type ParentMessage =
       bundlePath: string;
       rateLimit?: number;
       tuning: WorkerTuning;
+      /** The worker's log level (default WARN; the fault run's retried 503s and 429s would each log a warning). */
+      logLevel?: LogLevel;
     }
   | { kind: 'singles'; count: number; warmup: number; run: number; fast: boolean; eager: boolean }
   | { kind: 'stop' };
@@ -87,7 +96,7 @@ async function raw(message: Extract<ParentMessage, { kind: 'raw' }>): Promise<vo
 }
 
 async function worker(message: Extract<ParentMessage, { kind: 'worker' }>): Promise<void> {
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({ logger: new DefaultLogger(message.logLevel ?? 'WARN') });
   const connection = await NativeConnection.connect({ address: message.address });
   const w = await Worker.create({
     connection,

@@ -5,6 +5,7 @@
  *   simulator (fresh per run, 50 ms)  ───┼─► raw flow (child process)   ─► checks/s, latency, CPU, RSS
  *   workflow bundle (built once)     ────┘   netcheck worker (child)    ─► + events/check, server CPU
  *                                            rate-limit runs            ─► sustained req/s vs R
+ *                                            fault run (R, 503s, 429s)  ─► all ok? re-authorizations, utilization
  *
  * Prints Markdown tables and writes JSON, Markdown and an SVG chart to the result directory.
  */
@@ -15,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { projectRoot } from '../scripts/temporal-cli.js';
+import { projectRoot } from '../cli/stack/temporal-cli.js';
 import { parseOptions, plan, type BenchOptions } from './options.js';
 import { markdown, svgChart, targets, type BenchReport, type Machine } from './report.js';
 import {
@@ -30,6 +31,7 @@ import {
   type RateRunResult,
   type RunResult,
 } from './runs.js';
+import { FAULT_SCENARIO, faultProblems, faultRun, type FaultRunResult } from './fault.js';
 import { startDevServer } from './server.js';
 
 const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -125,6 +127,21 @@ async function main(): Promise<void> {
       rate.push(result);
     }
 
+    const fault: FaultRunResult[] = [];
+    for (const mode of options.faultChecks > 0 ? options.faultModes : []) {
+      const s = FAULT_SCENARIO;
+      log(
+        `fault run: ${mode}, ${options.faultChecks} valid + ${s.invalidNumbers.length} invalid numbers, R = ${s.limit} req/s, ` +
+          `${s.unavailableShare * 100} % 503, ${s.tooManyRequestsShare * 100} % 429, interval ${s.intervalSeconds} s, expires_in ${s.expiresInSeconds} s`,
+      );
+      const result = await faultRun(ctx, mode, options.faultChecks);
+      log(
+        `  ok ${result.ok}/${result.valid}, ${result.reauthorizations} re-authorizations, utilization ${Math.round(result.utilization * 1000) / 10} %, ` +
+          `max in any 1 s ${result.maxInAnyWindow1s}, ${result.limiter429} limiter 429s, ${result.wallSeconds} s`,
+      );
+      fault.push(result);
+    }
+
     const report: BenchReport = {
       date: new Date().toISOString(),
       machine: machine(server.binary, loadAtStart),
@@ -137,6 +154,8 @@ async function main(): Promise<void> {
       runs,
       latency,
       rate,
+      fault,
+      faultScenario: FAULT_SCENARIO,
       modes: MODE_SETTINGS,
     };
     const md = `${markdown(report)}\n\n${targets(report)}\n`;
@@ -149,7 +168,8 @@ async function main(): Promise<void> {
     log(
       `results in ${dir}/${options.label}.{json,md,svg}; ${Math.round((Date.now() - started) / 1000)} s in all`,
     );
-    // Not a timing assertion: every check must come back ok, without a CIBA protocol violation.
+    // Not a timing assertion: every check must come back ok, without a CIBA protocol violation
+    // (the fault run's limiter 429s are figures, like the rate-limit runs' windows).
     const problems = [
       ...runs
         .filter((r) => r.ok !== r.checks || r.violations > 0)
@@ -159,9 +179,12 @@ async function main(): Promise<void> {
         ),
       ...latency.filter((l) => l.ok !== l.checks).map((l) => `latency ${l.variant}: ${l.ok}/${l.checks} ok`),
       ...rate.filter((r) => r.ok !== r.checks).map((r) => `rate ${r.mode}: ${r.ok}/${r.checks} ok`),
+      ...fault.flatMap(faultProblems),
     ];
     if (problems.length > 0) {
-      console.error(`bench: checks that did not come back ok:\n  ${problems.join('\n  ')}`);
+      console.error(
+        `bench: checks that did not come back ok, or broke the protocol:\n  ${problems.join('\n  ')}`,
+      );
       process.exitCode = 1;
     }
   } finally {

@@ -27,6 +27,9 @@ export interface BenchOptions {
   rateModes: Exclude<Mode, 'raw'>[];
   /** Batch concurrency of the rate-limit runs: enough to keep R busy, not so much that checks queue for seconds. */
   rateConcurrency: number;
+  /** Fault run: valid numbers in its batch (0 = skip; 5 invalid ones are added) and its modes. */
+  faultChecks: number;
+  faultModes: Exclude<Mode, 'raw'>[];
   /** Where results go; undefined = the default for this kind of run. */
   out?: string;
   /** Name of the result files (latest, full, smoke, custom). */
@@ -35,7 +38,7 @@ export interface BenchOptions {
 
 const HELP = `npm run bench -- [flags]
 
-  (none)            N = 1,000 and 10,000, intervals 0 and 1 s, + rate-limit run (about 10 min)
+  (none)            N = 1,000 and 10,000, intervals 0 and 1 s, + rate-limit and fault runs (about 12 min)
   --full            adds N = 100,000
   --smoke           N = 20, interval 0, every mode and run kind at a tiny size (what CI runs)
   --sizes a,b       check counts (the smallest runs every mode, larger ones --big-modes)
@@ -51,6 +54,9 @@ const HELP = `npm run bench -- [flags]
   --rate-checks N   checks in each rate-limit run (default 300)
   --rate-modes m,.. netcheck modes of the rate-limit run (default standard,tuned)
   --rate-concurrency C  batch concurrency of the rate-limit runs (default 20)
+  --fault-checks N  valid numbers in the fault run's batch, + 5 invalid ones (0 = skip; default 300):
+                    R = 20 req/s on both sides, 10 % 503, 5 % 429, interval 1 s, expires_in 20 s
+  --fault-modes m,.. netcheck modes of the fault run (default standard,fast)
   --out DIR         result directory (default bench/results for default and --full runs, else a temp dir)
 `;
 
@@ -91,6 +97,8 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       'rate-checks': { type: 'string' },
       'rate-modes': { type: 'string' },
       'rate-concurrency': { type: 'string' },
+      'fault-checks': { type: 'string' },
+      'fault-modes': { type: 'string' },
       out: { type: 'string' },
     },
   });
@@ -113,6 +121,8 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     'rate-checks',
     'rate-modes',
     'rate-concurrency',
+    'fault-checks',
+    'fault-modes',
   ].some((k) => values[k as keyof typeof values] !== undefined);
   const options: BenchOptions = {
     sizes: list(values.sizes, smoke ? [20] : values.full ? [1_000, 10_000, 100_000] : [1_000, 10_000]),
@@ -128,12 +138,16 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     rateChecks: list(values['rate-checks'], [smoke ? 20 : 300])[0]!,
     rateModes: modes(values['rate-modes'], ['standard', 'tuned']).filter((m) => m !== 'raw'),
     rateConcurrency: list(values['rate-concurrency'], [20])[0]!,
+    faultChecks: list(values['fault-checks'], [smoke ? 25 : 300])[0]!,
+    faultModes: modes(values['fault-modes'], ['standard', 'fast']).filter((m) => m !== 'raw'),
     ...(values.out !== undefined ? { out: values.out } : {}),
     label: smoke ? 'smoke' : custom ? 'custom' : values.full ? 'full' : 'latest',
   };
   if (!Number.isInteger(options.concurrency) || options.concurrency < 1 || options.concurrency > 1_000) {
     throw new Error('--concurrency must be a whole number from 1 to 1000');
   }
+  if (!Number.isInteger(options.faultChecks) || options.faultChecks > 100_000)
+    throw new Error('--fault-checks must be a whole number from 0 to 100000');
   if (options.sizes.some((n) => !Number.isInteger(n) || n < 1))
     throw new Error('--sizes must be whole numbers ≥ 1');
   return options;

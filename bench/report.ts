@@ -1,4 +1,5 @@
 /** The benchmark's output: Markdown tables, the JSON record and an SVG chart of throughput over time. */
+import type { FAULT_SCENARIO, FaultRunResult } from './fault.js';
 import type { LatencyRunResult, RateRunResult, RunResult } from './runs.js';
 import { round } from './stats.js';
 
@@ -20,6 +21,9 @@ export interface BenchReport {
   runs: RunResult[];
   latency: LatencyRunResult[];
   rate: RateRunResult[];
+  fault: FaultRunResult[];
+  /** The fault run's fixed settings. */
+  faultScenario: typeof FAULT_SCENARIO;
   /** Mode-by-mode settings, for the record. */
   modes: Record<string, unknown>;
 }
@@ -88,7 +92,58 @@ export function markdown(report: BenchReport): string {
       ),
     );
   }
+  if (report.fault.length > 0) lines.push('', ...faultMarkdown(report));
   return lines.join('\n');
+}
+
+const share = (v: number) => `${num(v * 100)} %`;
+
+/** The fault run: its outcome and cost, then its requests by endpoint and status. */
+function faultMarkdown(report: BenchReport): string[] {
+  const s = report.faultScenario;
+  const first = report.fault[0]!;
+  const notOk = (r: FaultRunResult) =>
+    Object.entries(r.notOkByCode)
+      .map(([code, n]) => `${n} ${code}`)
+      .join(', ') || '0';
+  const lines = [
+    `Fault run (issue #10 item 7): a sim-swap batch of ${num(first.valid, 0)} valid Virtual Operator numbers + ${first.invalid} invalid ones ` +
+      `(batch defaults: concurrency 100), worker rateLimit = simulator limit R = ${s.limit} req/s, ${share(s.unavailableShare)} of requests answered 503 ` +
+      `and ${share(s.tooManyRequestsShare)} 429 (Retry-After ${s.retryAfterSeconds} s), CIBA interval ${s.intervalSeconds} s, expires_in ${s.expiresInSeconds} s, ` +
+      `fault seed ${s.seed}. Utilization = requests the limiter admitted ÷ (R × seconds from the first request to the last).`,
+    '',
+    '| mode | valid ok | valid not ok | invalid | re-authorizations (checks) | polls | requests | admitted | utilization | max in any 1 s (simulator stats) | max in any 1 s (at receipt) | limiter 429s | injected 503s / 429s | poll-after-expiry | other protocol violations | wall s |',
+    '|---|--:|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+    ...report.fault.map(
+      (r) =>
+        `| ${r.mode} | ${r.ok}/${r.valid} | ${notOk(r)} | ${r.invalidRecorded}/${r.invalid} | ${r.reauthorizations} (${r.checksReauthorized}) | ${num(r.polls, 0)} | ` +
+        `${num(r.totalRequests, 0)} | ${num(r.admitted, 0)} | ${share(r.utilization)} | ${r.maxInAnyWindow1s} (R = ${r.limit}) | ${r.maxInAnyWindow1sAtReceipt} | ` +
+        `${r.limiter429} | ${r.injected503} / ${r.injected429} | ${r.violations['poll-after-expiry']} | ` +
+        `${r.protocolViolations - r.violations['poll-after-expiry']} | ${num(r.wallSeconds)} |`,
+    ),
+  ];
+  const endpoints = [...new Set(report.fault.flatMap((r) => Object.keys(r.requests)))].sort();
+  const statuses = [
+    ...new Set(
+      report.fault.flatMap((r) => Object.values(r.requests).flatMap((byStatus) => Object.keys(byStatus))),
+    ),
+  ].sort();
+  lines.push(
+    '',
+    'Fault run requests by endpoint and status (simulator stats):',
+    '',
+    `| mode | endpoint | ${statuses.join(' | ')} |`,
+    `|---|---|${statuses.map(() => '--:|').join('')}`,
+  );
+  for (const r of report.fault) {
+    for (const endpoint of endpoints) {
+      const byStatus = r.requests[endpoint] ?? {};
+      lines.push(
+        `| ${r.mode} | ${endpoint} | ${statuses.map((st) => num(byStatus[st] ?? 0, 0)).join(' | ')} |`,
+      );
+    }
+  }
+  return lines;
 }
 
 const COLORS: Record<string, string> = {
@@ -181,6 +236,19 @@ export function svgChart(report: BenchReport): string {
     );
     y0 += height;
   }
+  for (const r of report.fault) {
+    panels.push(
+      panel(
+        `Requests per second at the simulator — fault run, ${r.mode}`,
+        [{ label: 'received', color: COLORS[r.mode] ?? '#000', values: r.requestsPerSecond }],
+        y0,
+        width,
+        height,
+        r.limit,
+      ),
+    );
+    y0 += height;
+  }
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y0}" font-family="sans-serif">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
@@ -234,6 +302,13 @@ export function targets(report: BenchReport): string {
     const ok = r.utilization >= 0.95 && r.maxInAnyWindow1s <= r.limit;
     lines.push(
       `| ≥ 95 % of R, no 1-s window above R (${r.mode}) | ${num(r.utilization * 100)} %, max ${r.maxInAnyWindow1s} in 1 s by the simulator's stats (${r.maxInAnyWindow1sAtReceipt} at receipt), R = ${r.limit} | ${yes(ok)} |`,
+    );
+  }
+  for (const r of report.fault) {
+    lines.push(
+      `| every valid number ok under R = ${r.limit} req/s, 503s and 429s, no poll after expiry (fault run, ${r.mode}) | ` +
+        `${r.ok}/${r.valid} ok, ${r.reauthorizations} re-authorizations, ${r.violations['poll-after-expiry']} polls after expiry, ` +
+        `utilization ${share(r.utilization)}, max ${r.maxInAnyWindow1s} in 1 s | ${yes(r.ok === r.valid && r.protocolViolations === 0)} |`,
     );
   }
   for (const interval of report.settings.intervals) {

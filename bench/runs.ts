@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
+import type { LogLevel } from '@temporalio/worker';
 import type { HttpOptions } from '../activities/index.js';
 import type { SimulatorStats } from '../simulator/index.js';
 import type { SimulatorReply, SimulatorRequest } from './simulator-process.js';
@@ -17,6 +18,8 @@ import { runNetcheck } from './netcheck.js';
 import type { Mode } from './options.js';
 import { cpuBetween, sampleProc, type ProcSample } from './proc.js';
 import { perSecond, round, summarize, type Summary } from './stats.js';
+
+type SimulatorRequestOptions = Extract<SimulatorRequest, { kind: 'start' }>['options'];
 
 export interface BenchContext {
   client: Client;
@@ -174,7 +177,7 @@ const SIMULATOR = fileURLToPath(new URL('./simulator-process.ts', import.meta.ur
 const SIMULATOR_PRIORITY = -10;
 
 /** The simulator for one run, in its own (higher-priority) process. */
-interface SimulatorHandle {
+export interface SimulatorHandle {
   url: string;
   pid: number;
   stats(): Promise<SimulatorStats>;
@@ -197,10 +200,11 @@ function simulatorReply<K extends SimulatorReply['kind']>(
   });
 }
 
-async function simulatorFor(
+/** `extra` overrides the bench's defaults (expires_in 120 s, latency only, no rate limit). */
+export async function simulatorFor(
   ctx: BenchContext,
   interval: number,
-  extra: { rateLimit?: number; requestLog?: string } = {},
+  extra: Pick<SimulatorRequestOptions, 'rateLimit' | 'requestLog' | 'expiresIn' | 'faults'> = {},
 ): Promise<SimulatorHandle> {
   const child = fork(SIMULATOR, [], {
     execArgv: ['--import', 'tsx'],
@@ -273,7 +277,7 @@ function processFigures(before: ProcSample | undefined, after: ProcSample | unde
 }
 
 /** Most of `times` (ms) within any span of `windowMs` (a window (t − windowMs, t]). */
-function maxInWindow(times: number[], windowMs: number): number {
+export function maxInWindow(times: number[], windowMs: number): number {
   const sorted = [...times].sort((a, b) => a - b);
   let most = 0;
   for (let head = 0, i = 0; i < sorted.length; i++) {
@@ -284,6 +288,9 @@ function maxInWindow(times: number[], windowMs: number): number {
 }
 
 let runCounter = 0;
+
+/** A new run number: keeps the numbers and task queues of the runs apart. */
+export const nextRun = () => runCounter++;
 
 export async function rawRun(
   ctx: BenchContext,
@@ -346,12 +353,13 @@ function roundSummary(s: Summary): Summary {
   };
 }
 
-async function startWorker(
+export async function startWorker(
   ctx: BenchContext,
   sim: SimulatorHandle,
   taskQueue: string,
   settings: ModeSettings,
   rateLimit?: number,
+  logLevel?: LogLevel,
 ) {
   const child = startChild();
   const ready = nextMessage(child, 'ready');
@@ -363,6 +371,7 @@ async function startWorker(
     bundlePath: ctx.bundlePath,
     tuning: settings.tuning,
     ...(rateLimit !== undefined ? { rateLimit } : {}),
+    ...(logLevel !== undefined ? { logLevel } : {}),
   } satisfies ParentMessage);
   try {
     await ready;

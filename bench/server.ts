@@ -10,7 +10,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
-import { ensureTemporalCli } from '../scripts/temporal-cli.js';
+import { ensureTemporalCli } from '../cli/stack/temporal-cli.js';
 
 export interface DevServer {
   address: string;

@@ -1,5 +1,7 @@
 /** Exit codes of every netcheck command, and the errors that map onto them. */
-import { ConfigError } from '../worker/config.js';
+import { NetcheckError } from '../domain/errors.js';
+
+export { UsageError } from '../domain/errors.js';
 
 export const EXIT = {
   /** Everything asked for was done (and every check passed). */
@@ -14,14 +16,10 @@ export const EXIT = {
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-/** A mistake in the command line or the input: printed without a stack, exit code 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
-
-export function isUsageProblem(err: unknown): err is UsageError | ConfigError {
-  return err instanceof UsageError || err instanceof ConfigError;
+/**
+ * The exit code of an error that ends a command: 2 for netcheck's own errors (configuration,
+ * usage, an invalid request: the message says what to fix), else 1.
+ */
+export function exitCodeOf(err: unknown): ExitCode {
+  return err instanceof NetcheckError ? EXIT.USAGE : EXIT.ERROR;
 }

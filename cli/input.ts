@@ -2,36 +2,45 @@
  * Batch input: CSV with a header, or JSON lines, into BatchItems.
  *
  * Columns / fields: `msisdn` (required), `operation` or `operations` (`;`-separated),
- * `max_age` or `maxAge`, `purpose`, `ref`. Rows without an operation take `--op`.
- * Structural problems (no msisdn column, a line that is not JSON, no operation at all) stop
- * the command with exit 2 and the line number; a wrong value (a number that is not E.164, an
- * unknown operation, maxAge out of range) goes into the batch, which records it as `invalid`.
+ * `api`, `max_age` or `maxAge`, `purpose`, `ref`. Rows without an operation take `--op` (and
+ * likewise `--api`, `--max-age`, `--purpose`).
+ * Structural problems stop the command with exit 2 and the line number, before anything is
+ * sent: no msisdn column, a line that is not JSON, no operation at all, a max_age that is not
+ * written as digits, a field longer than its limit (FIELD_LIMITS: ref 256 characters), or an
+ * input over MAX_INPUT_BYTES. A wrong value (a number that is not E.164, an unknown operation
+ * or API, maxAge out of range, a purpose Vonage does not list) goes into the batch, which
+ * records it as `invalid`.
  */
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { text } from 'node:stream/consumers';
+import { createHmac } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import type { BatchItem } from '../domain/batch.js';
+import { FIELD_LIMITS, MAX_OPERATIONS_PER_ITEM } from '../domain/batch-state.js';
 import { normalizeMsisdn } from '../domain/msisdn.js';
-import type { Operation } from '../domain/operations.js';
+import type { Api, Operation } from '../domain/operations.js';
 import { UsageError } from './errors.js';
+import { readCapped } from './stdin.js';
+
+/** The largest batch input file (or stdin) the CLI reads: 32 MiB (several hundred thousand rows). */
+export const MAX_INPUT_BYTES = 32 * 1024 * 1024;
 
 export interface InputDefaults {
   operations?: Operation[];
+  api?: Api;
   maxAge?: number;
   purpose?: string;
 }
 
 export interface BatchInput {
   items: BatchItem[];
-  /** `batch-` + a hash of the file's bytes and the defaults: the same input attaches to the same batch. */
-  derivedBatchId: string;
+  /** The bytes read (for the derived batch id). */
+  bytes: Buffer;
   format: 'csv' | 'jsonl';
   /** Things worth saying that do not stop the command (ignored columns). */
   warnings: string[];
 }
 
-type Field = 'msisdn' | 'operations' | 'maxAge' | 'purpose' | 'ref';
+type Field = 'msisdn' | 'operations' | 'api' | 'maxAge' | 'purpose' | 'ref';
 
 const ALIASES: Record<string, Field> = {
   msisdn: 'msisdn',
@@ -40,6 +49,7 @@ const ALIASES: Record<string, Field> = {
   operation: 'operations',
   operations: 'operations',
   op: 'operations',
+  api: 'api',
   maxage: 'maxAge',
   purpose: 'purpose',
   ref: 'ref',
@@ -55,6 +65,7 @@ interface RawRow {
   line: number;
   msisdn?: unknown;
   operations?: unknown;
+  api?: unknown;
   maxAge?: unknown;
   purpose?: unknown;
   ref?: unknown;
@@ -68,17 +79,37 @@ function scalar(value: unknown, field: string, where: string): string | undefine
   throw new UsageError(`${where}: ${field} must be text or a number (got ${JSON.stringify(value)})`);
 }
 
+/** A field longer than its limit stops the command: no request is sent with it. */
+function capped(
+  value: string | undefined,
+  field: keyof typeof FIELD_LIMITS,
+  where: string,
+): string | undefined {
+  const limit = FIELD_LIMITS[field];
+  if (value !== undefined && value.length > limit) {
+    throw new UsageError(
+      `${where}: ${field} is ${value.length} characters long; at most ${limit} (shorten it, or leave it out)`,
+    );
+  }
+  return value;
+}
+
 function toItem(row: RawRow, defaults: InputDefaults): BatchItem {
   const where = `line ${row.line}`;
   const rawNumber = scalar(row.msisdn, 'msisdn', where);
   if (rawNumber === undefined) throw new UsageError(`${where}: no msisdn`);
+  const msisdn = capped(normalizeMsisdn(rawNumber) ?? rawNumber, 'msisdn', where)!;
   let operations: string[];
   if (Array.isArray(row.operations)) {
     operations = row.operations.map((o, i) => scalar(o, `operations[${i}]`, where) ?? '');
   } else {
     operations = (scalar(row.operations, 'operations', where) ?? '').split(/[;|,]/);
   }
-  operations = operations.map((o) => o.trim()).filter((o) => o !== '');
+  operations = [...new Set(operations.map((o) => o.trim()).filter((o) => o !== ''))];
+  for (const operation of operations) capped(operation, 'operation', where);
+  if (operations.length > MAX_OPERATIONS_PER_ITEM) {
+    throw new UsageError(`${where}: ${operations.length} operations; at most ${MAX_OPERATIONS_PER_ITEM}`);
+  }
   if (operations.length === 0) {
     if (!defaults.operations) {
       throw new UsageError(`${where}: no operation; add an "operation" column (or field) or pass --op`);
@@ -88,16 +119,21 @@ function toItem(row: RawRow, defaults: InputDefaults): BatchItem {
   let maxAge: number | undefined = defaults.maxAge;
   const rawMaxAge = scalar(row.maxAge, 'max_age', where);
   if (rawMaxAge !== undefined) {
-    maxAge = Number(rawMaxAge);
-    if (!Number.isFinite(maxAge)) {
-      throw new UsageError(`${where}: max_age must be a number of hours (got "${rawMaxAge}")`);
+    // Hours are written as digits: `1e3`, `24.5` or `-1` is a mistake to fix, not a value to check.
+    if (!/^\d{1,6}$/.test(rawMaxAge)) {
+      throw new UsageError(
+        `${where}: max_age must be a whole number of hours written as digits (got "${rawMaxAge.slice(0, 20)}")`,
+      );
     }
+    maxAge = Number(rawMaxAge);
   }
-  const purpose = scalar(row.purpose, 'purpose', where) ?? defaults.purpose;
-  const ref = scalar(row.ref, 'ref', where);
+  const api = capped(scalar(row.api, 'api', where), 'api', where) ?? defaults.api;
+  const purpose = capped(scalar(row.purpose, 'purpose', where), 'purpose', where) ?? defaults.purpose;
+  const ref = capped(scalar(row.ref, 'ref', where), 'ref', where);
   return {
-    msisdn: normalizeMsisdn(rawNumber) ?? rawNumber,
-    operations: [...new Set(operations)] as Operation[],
+    msisdn,
+    operations: operations as Operation[],
+    ...(api !== undefined ? { api: api as Api } : {}),
     ...(maxAge !== undefined ? { maxAge } : {}),
     ...(purpose !== undefined ? { purpose } : {}),
     ...(ref !== undefined ? { ref } : {}),
@@ -124,7 +160,7 @@ function parseCsv(content: string, warnings: string[]): RawRow[] {
   if (!header.includes('msisdn')) {
     throw new UsageError(
       `the CSV header (line 1: ${first.record.join(',')}) has no "msisdn" column; ` +
-        'expected columns: msisdn, operation(s), max_age, purpose, ref',
+        'expected columns: msisdn, operation(s), api, max_age, purpose, ref',
     );
   }
   const ignored = first.record.filter((_, i) => header[i] === undefined);
@@ -170,19 +206,47 @@ function detectFormat(file: string, content: string): 'csv' | 'jsonl' {
   return content.trimStart().startsWith('{') ? 'jsonl' : 'csv';
 }
 
-/** Reads `file` (or stdin for "-") and turns it into batch items. */
+/** Reads `file` (or stdin for "-"), at most MAX_INPUT_BYTES, and turns it into batch items. */
 export async function readBatchInput(file: string, defaults: InputDefaults): Promise<BatchInput> {
   let bytes: Buffer;
   if (file === '-') {
-    bytes = Buffer.from(await text(process.stdin));
+    bytes = await readCapped(process.stdin, MAX_INPUT_BYTES, 'stdin');
   } else {
     try {
-      bytes = await readFile(file);
+      const handle = await open(file, 'r');
+      try {
+        bytes = await readCapped(handle.createReadStream({ autoClose: false }), MAX_INPUT_BYTES, file);
+      } finally {
+        await handle.close();
+      }
     } catch (err) {
+      if (err instanceof UsageError) throw err;
       throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
   }
   return parseBatchInput(bytes, file, defaults);
+}
+
+/**
+ * `batch-` + an HMAC (keyed with the subject key) of the input bytes and the defaults: running
+ * the same command again attaches to the same batch, and without the key the id says nothing
+ * about the numbers in the file.
+ */
+export function derivedBatchId(bytes: Buffer, defaults: InputDefaults, key: string | Uint8Array): string {
+  const mac = createHmac('sha256', key)
+    .update('netcheck/batch-id/v1\0')
+    .update(bytes)
+    .update('\0')
+    .update(
+      JSON.stringify([
+        defaults.operations ?? null,
+        defaults.maxAge ?? null,
+        defaults.purpose ?? null,
+        defaults.api ?? null,
+      ]),
+    )
+    .digest('hex');
+  return `batch-${mac.slice(0, 20)}`;
 }
 
 export function parseBatchInput(bytes: Buffer, file: string, defaults: InputDefaults): BatchInput {
@@ -192,10 +256,5 @@ export function parseBatchInput(bytes: Buffer, file: string, defaults: InputDefa
   const rows = format === 'csv' ? parseCsv(content, warnings) : parseJsonLines(content, warnings);
   if (rows.length === 0) throw new UsageError(`${file === '-' ? 'stdin' : file} has no rows to check`);
   const items = rows.map((row) => toItem(row, defaults));
-  const hash = createHash('sha256')
-    .update(bytes)
-    .update('\0')
-    .update(JSON.stringify([defaults.operations ?? null, defaults.maxAge ?? null, defaults.purpose ?? null]))
-    .digest('hex');
-  return { items, derivedBatchId: `batch-${hash.slice(0, 20)}`, format, warnings };
+  return { items, bytes, format, warnings };
 }

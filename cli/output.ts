@@ -1,11 +1,16 @@
-/** How the CLI shows check results and batch records: one readable line, a table, JSONL or CSV. */
-import { createWriteStream } from 'node:fs';
+/**
+ * How the CLI shows check results and batch records: one readable line, a table, JSONL or CSV.
+ * Result files hold personal data: they are created readable by their owner only (0600). CSV
+ * cells that a spreadsheet would run as a formula (starting with =, +, -, @, tab or CR) get a
+ * leading apostrophe, so `+447700900001` reads as the text `'+447700900001`.
+ */
+import { open } from 'node:fs/promises';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import type { BatchRecord } from '../domain/batch.js';
-import type { CheckData, CheckResult } from '../domain/types.js';
+import type { CarrierData, CarrierNetwork, CheckData, CheckResult } from '../domain/types.js';
 import { UsageError } from './errors.js';
 
 /** What the data of an `ok` check says, in a few words. */
@@ -30,6 +35,19 @@ export function describeData(operation: string, data: CheckData | undefined): st
       return `roaming${data.countryCode !== undefined ? ` in ${data.countryCode}` : ''}${
         data.countryName && data.countryName.length > 0 ? ` (${data.countryName.join(', ')})` : ''
       }`;
+    case 'carrier': {
+      if (!('valid' in data)) return '';
+      if (!data.valid) return 'not a valid number';
+      const network = data.currentCarrier ?? data.originalCarrier;
+      const parts = [
+        `valid${data.countryCode ? ` (${data.countryCode})` : ''}`,
+        ...(network?.name
+          ? [`${network.name}${network.networkType ? ` ${network.networkType.toLowerCase()}` : ''}`]
+          : []),
+        ...(data.ported === true ? ['ported'] : data.ported === false ? ['not ported'] : []),
+      ];
+      return parts.join(', ');
+    }
     default:
       return JSON.stringify(data);
   }
@@ -44,11 +62,18 @@ function seconds(result: CheckResult): string {
   return Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : '';
 }
 
-/** `+44*******001 sim-swap: ok — no SIM swap within maxAge (1 authorization, 1 poll, 2.1 s)` */
+/**
+ * `+44*******001 sim-swap: ok — no SIM swap within maxAge (1 authorization, 1 poll, 2.1 s)`;
+ * over Identity Insights `(identity-insights, 0.4 s)`.
+ */
 export function checkLine(who: string, result: CheckResult): string {
-  const stats = `${plural(result.authorizations, 'authorization')}, ${plural(result.polls, 'poll')}, ${seconds(result)}`;
+  const stats =
+    result.api === 'identity-insights'
+      ? `identity-insights, ${seconds(result)}`
+      : `${plural(result.authorizations, 'authorization')}, ${plural(result.polls, 'poll')}, ${seconds(result)}`;
   if (result.status === 'ok') {
-    return `${who} ${result.operation}: ok — ${describeData(result.operation, result.data)} (${stats})`;
+    const missing = result.missing?.length ? `; not given: ${result.missing.join(', ')}` : '';
+    return `${who} ${result.operation}: ok — ${describeData(result.operation, result.data)}${missing} (${stats})`;
   }
   return `${who} ${result.operation}: FAILED ${result.error?.code ?? '?'} — ${result.error?.message ?? ''} (${stats})`;
 }
@@ -79,6 +104,15 @@ export const CSV_COLUMNS = [
   'duplicate_of',
   'started',
   'finished',
+  'api',
+  'request_id',
+  'missing',
+  'number_valid',
+  'number_country',
+  'original_carrier',
+  'current_carrier',
+  'current_network_type',
+  'ported',
 ] as const;
 
 type Row = Record<(typeof CSV_COLUMNS)[number], string | number | boolean | undefined>;
@@ -88,6 +122,9 @@ export function recordRow(record: BatchRecord, msisdn?: string): Row {
   const result = record.result;
   const data = (result?.data ?? {}) as Record<string, unknown>;
   const error = record.error ?? result?.error;
+  const carrier = record.operation === 'carrier' ? (data as Partial<CarrierData>) : {};
+  const network = (n: CarrierNetwork | undefined) =>
+    n ? [n.name, n.networkCode].filter(Boolean).join(' ') : undefined;
   return {
     index: record.index,
     ref: record.ref,
@@ -100,7 +137,7 @@ export function recordRow(record: BatchRecord, msisdn?: string): Row {
     latest_sim_change: data.latestSimChange as string | undefined,
     connectivity_status: data.connectivityStatus as string | undefined,
     roaming: data.roaming as boolean | undefined,
-    country_code: data.countryCode as number | undefined,
+    country_code: record.operation === 'carrier' ? undefined : (data.countryCode as number | undefined),
     country_name: Array.isArray(data.countryName) ? data.countryName.join(';') : undefined,
     polls: result?.polls,
     authorizations: result?.authorizations,
@@ -108,6 +145,15 @@ export function recordRow(record: BatchRecord, msisdn?: string): Row {
     duplicate_of: record.duplicateOf,
     started: result?.timestamps.started,
     finished: result?.timestamps.finished,
+    api: result?.api,
+    request_id: result?.requestId,
+    missing: result?.status === 'ok' && result.missing?.length ? result.missing.join(';') : undefined,
+    number_valid: carrier.valid,
+    number_country: carrier.countryCode,
+    original_carrier: network(carrier.originalCarrier),
+    current_carrier: network(carrier.currentCarrier),
+    current_network_type: carrier.currentCarrier?.networkType,
+    ported: carrier.ported,
   };
 }
 
@@ -143,9 +189,31 @@ export interface RecordWriter {
   close(): Promise<void>;
 }
 
-/** Writes records as they arrive, to a file or to stdout. */
-export function recordWriter(format: ResultFormat, out: string | undefined): RecordWriter {
-  const target: Writable = out ? createWriteStream(out) : process.stdout;
+/**
+ * Opens `file` for writing, readable and writable by its owner only (0600), also when it
+ * existed before with wider permissions.
+ */
+export async function privateFile(file: string): Promise<Writable> {
+  const handle = await open(file, 'w', 0o600);
+  try {
+    await handle.chmod(0o600);
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  return handle.createWriteStream();
+}
+
+/** Writes records as they arrive, to a file (created 0600) or to stdout. */
+export async function recordWriter(format: ResultFormat, out: string | undefined): Promise<RecordWriter> {
+  let target: Writable;
+  try {
+    target = out ? await privateFile(out) : process.stdout;
+  } catch (err) {
+    throw new UsageError(
+      `--out ${out}: cannot write it (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    );
+  }
   const ownsTarget = out !== undefined;
   const write = async (chunk: string) => {
     if (!target.write(chunk)) await once(target, 'drain');
@@ -164,6 +232,9 @@ export function recordWriter(format: ResultFormat, out: string | undefined): Rec
   const csv = stringify({
     header: true,
     columns: [...CSV_COLUMNS],
+    // A cell starting with =, +, -, @, tab or CR gets a leading apostrophe: a spreadsheet shows
+    // it as text and runs nothing.
+    escape_formulas: true,
     cast: { boolean: (value) => (value ? 'true' : 'false') },
   });
   csv.on('data', (chunk: Buffer | string) => {

@@ -2,10 +2,13 @@
 import { isE164, normalizeMsisdn } from '../domain/msisdn.js';
 import {
   isOperation,
+  isPurpose,
   MAX_AGE_MAX,
   MAX_AGE_MIN,
   OPERATION_NAMES,
+  PURPOSES,
   type Operation,
+  type Purpose,
 } from '../domain/operations.js';
 import { UsageError } from './errors.js';
 
@@ -32,14 +35,21 @@ export function port(flag: string, raw: string): number {
   return value;
 }
 
+/** Hours as digits only: `24`, not `1e3`, `24.0`, `0x18` or `+24`. */
 export function maxAge(flag: string, raw: string): number {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < MAX_AGE_MIN || value > MAX_AGE_MAX) {
+  const text = raw.trim();
+  const value = Number(text);
+  if (!/^\d{1,6}$/.test(text) || value < MAX_AGE_MIN || value > MAX_AGE_MAX) {
     throw new UsageError(
       `${flag} must be a whole number of hours from ${MAX_AGE_MIN} to ${MAX_AGE_MAX} (got "${raw}")`,
     );
   }
   return value;
+}
+
+/** The number as an argument, or `-`: read it from stdin (so it stays out of argv and shell history). */
+export function msisdnOrStdin(raw: string): string {
+  return raw === '-' ? raw : msisdn(raw);
 }
 
 export function msisdn(raw: string): string {
@@ -66,4 +76,15 @@ export function operations(flag: string, raw: string): Operation[] {
     }
   }
   return [...new Set(names as Operation[])];
+}
+
+/** A Vonage Network API purpose (W3C DPV name). */
+export function purpose(flag: string, raw: string): Purpose {
+  const value = raw.trim();
+  if (!isPurpose(value)) {
+    throw new UsageError(
+      `${flag} "${value.slice(0, 60)}" is not a Vonage Network API purpose; use the one your Vonage application is registered with: ${PURPOSES.join(', ')}`,
+    );
+  }
+  return value;
 }

@@ -6,10 +6,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
-import { OPERATION_NAMES, type Operation } from '../domain/operations.js';
-import { ConfigError } from '../worker/config.js';
-import { TemporalCliUnavailableError } from '../scripts/temporal-cli.js';
-import { EXIT, UsageError, type ExitCode } from './errors.js';
+import { API_NAMES, OPERATION_NAMES, PURPOSES, type Api, type Operation } from '../domain/operations.js';
+import { EXIT, exitCodeOf, type ExitCode } from './errors.js';
 import * as parse from './parse.js';
 import { stateDirDefault } from './stack/paths.js';
 
@@ -37,7 +35,9 @@ Environment (commands that talk to Temporal or Vonage):
   TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY   the Temporal service (or a TEMPORAL_PROFILE / config file)
   VONAGE_APPLICATION_ID, VONAGE_PRIVATE_KEY_PATH (or VONAGE_PRIVATE_KEY), VONAGE_API_BASE_URL   the worker's Vonage app
   NETCHECK_TASK_QUEUE (default netcheck), NETCHECK_RATE_LIMIT (worker requests/s), NETCHECK_SUBJECT_KEY (number hashing)
+  NETCHECK_METRICS_PORT, NETCHECK_HEALTH_PORT (worker endpoints), OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_ENDPOINT (tracing)
   NETCHECK_ENCRYPTION_KEYS (or NETCHECK_ENCRYPTION_KEYS_FILE)   payload encryption keys, the same on workers and clients
+  NETCHECK_API (camara | identity-insights), NETCHECK_PURPOSE (a Vonage purpose)   defaults for checks that name none
 
 Exit codes: 0 done (every check ok) · 1 unexpected error (e.g. Temporal unreachable) ·
             2 usage or configuration error (the message says what to fix) · 3 checks finished but some failed
@@ -103,6 +103,14 @@ export function buildProgram(result: RunResult): Command {
       (v) => parse.positiveNumber('--rate', v),
     )
     .option('--task-queue <name>', 'task queue to poll (also NETCHECK_TASK_QUEUE; default netcheck)')
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus metrics at /metrics (also NETCHECK_METRICS_PORT)',
+      (v) => parse.port('--metrics-port', v),
+    )
+    .option('--health-port <port>', 'serve /healthz and /readyz (also NETCHECK_HEALTH_PORT)', (v) =>
+      parse.port('--health-port', v),
+    )
     .addHelpText(
       'after',
       examples(
@@ -111,26 +119,39 @@ export function buildProgram(result: RunResult): Command {
       ),
     )
     .action(
-      act(async (opts: { rate?: number; taskQueue?: string }) => {
+      act(async (opts: { rate?: number; taskQueue?: string; metricsPort?: number; healthPort?: number }) => {
         const { workerCommand } = await import('./commands/worker.js');
         return workerCommand(opts);
       }),
     );
 
+  const apiOption = (what: string) =>
+    new Option(
+      '--api <api>',
+      `${what}: camara (the CIBA flow) or identity-insights (default NETCHECK_API, else camara; carrier: identity-insights)`,
+    ).choices(API_NAMES);
+  const purposeOption = (what: string) =>
+    new Option(
+      '--purpose <purpose>',
+      `${what}: the purpose your Vonage application is registered with, one of ${PURPOSES.join(', ')} (default NETCHECK_PURPOSE, else Vonage's per operation)`,
+    ).argParser((v) => parse.purpose('--purpose', v));
+
   program
     .command('check')
     .description('Run one check and wait for its result.')
-    .argument('<msisdn>', 'the phone number, E.164 (e.g. +447700900001)', parse.msisdn)
+    .argument(
+      '<msisdn>',
+      'the phone number, E.164 (e.g. +447700900001); - reads it from stdin (kept out of argv and shell history)',
+      parse.msisdnOrStdin,
+    )
     .addOption(
       new Option('--op <operation>', 'the check to run').choices(OPERATION_NAMES).makeOptionMandatory(),
     )
-    .option('--max-age <hours>', 'sim-swap: the window in hours, 1-2400 (default 240)', (v) =>
+    .addOption(apiOption('the Vonage API that answers'))
+    .option('--max-age <hours>', 'sim-swap: the window in whole hours, 1-2400 (default 240)', (v) =>
       parse.maxAge('--max-age', v),
     )
-    .option(
-      '--purpose <purpose>',
-      'override the DPV purpose (only the one Vonage publishes for the operation is accepted)',
-    )
+    .addOption(purposeOption('the DPV purpose'))
     .option('--task-queue <name>', 'task queue of the workers (also NETCHECK_TASK_QUEUE)')
     .option(
       '--request-id <id>',
@@ -142,6 +163,9 @@ export function buildProgram(result: RunResult): Command {
       examples(
         'netcheck check +99012345601 --op sim-swap --max-age 24',
         'netcheck check +99012345622 --op device-roaming --json',
+        'netcheck check +99012345601 --op sim-swap --api identity-insights',
+        'netcheck check +447700900001 --op carrier',
+        'printf \'%s\\n\' "$NUMBER" | netcheck check - --op sim-swap    # the number via stdin',
       ),
     )
     .action(
@@ -150,6 +174,7 @@ export function buildProgram(result: RunResult): Command {
           msisdn: string,
           opts: {
             op: Operation;
+            api?: Api;
             maxAge?: number;
             purpose?: string;
             taskQueue?: string;
@@ -170,26 +195,22 @@ export function buildProgram(result: RunResult): Command {
     )
     .argument(
       '<file>',
-      'CSV with a header (msisdn, operation(s), max_age, purpose, ref) or JSON lines with the same fields; - = stdin',
+      'CSV with a header (msisdn, operation(s), api, max_age, purpose, ref) or JSON lines with the same fields; - = stdin (at most 32 MiB)',
     )
     .option('--op <operations>', `default operation(s) for rows without one, comma-separated: ${OPS}`, (v) =>
       parse.operations('--op', v),
     )
-    .option('--max-age <hours>', 'default sim-swap window for rows without max_age', (v) =>
+    .addOption(apiOption('default API for rows without one'))
+    .option('--max-age <hours>', 'default sim-swap window for rows without max_age (whole hours)', (v) =>
       parse.maxAge('--max-age', v),
     )
-    .option('--purpose <purpose>', 'default purpose for rows without one')
+    .addOption(purposeOption('default purpose for rows without one'))
     .option(
       '--batch-id <id>',
       'batch id (default: derived from a hash of the input and the defaults, so a re-run attaches)',
     )
     .option('--concurrency <n>', 'most checks in flight at once (default 100)', (v) =>
       parse.positiveInteger('--concurrency', v),
-    )
-    .option(
-      '--rate <n>',
-      'requests/s: a WORKER setting; here it only reminds you (use `netcheck worker --rate` or `netcheck dev --rate`)',
-      (v) => parse.positiveNumber('--rate', v),
     )
     .option('--out <file>', 'write results to a .jsonl or .csv file (default: JSON lines on stdout)')
     .option('--format <format>', 'jsonl or csv (default: from --out, else jsonl)')
@@ -201,12 +222,15 @@ export function buildProgram(result: RunResult): Command {
         'netcheck batch numbers.csv --op sim-swap --max-age 48 --out results.csv',
         'printf \'{"msisdn":"+99012345601","operations":"sim-swap;device-roaming"}\\n\' | netcheck batch - > results.jsonl',
         'netcheck batch numbers.csv --op device-roaming --no-wait',
-      ),
+        'netcheck batch numbers.csv --op sim-swap,carrier --api identity-insights --out results.csv',
+      ) +
+        '\nThe request rate is a worker setting: `netcheck worker --rate R` (or NETCHECK_RATE_LIMIT).\n' +
+        "Result files are created readable by you only (0600); in CSV, cells starting with = + - @ get a leading '.\n",
     )
     .action(
-      act(async (file: string, opts: Record<string, unknown>) => {
+      act(async (file: string, opts: import('./commands/batch.js').BatchCommandOptions) => {
         const { batchCommand } = await import('./commands/batch.js');
-        return batchCommand(file, opts as unknown as Parameters<typeof batchCommand>[1]);
+        return batchCommand(file, opts);
       }),
     );
 
@@ -244,17 +268,21 @@ export function buildProgram(result: RunResult): Command {
     .description(
       "List a number's runs, found by its keyed hash (NetcheckSubject), never by the number itself.",
     )
-    .argument('<msisdn>', 'the phone number, E.164', parse.msisdn)
+    .argument('<msisdn>', 'the phone number, E.164; - reads it from stdin', parse.msisdnOrStdin)
     .addOption(new Option('--op <operation>', 'only this operation').choices(OPERATION_NAMES))
+    .addOption(new Option('--api <api>', 'only runs over this API').choices(API_NAMES))
     .option('--limit <n>', 'most runs to list', (v) => parse.positiveInteger('--limit', v), 50)
     .option('--json', 'print the runs as JSON')
     .addHelpText(
       'after',
-      examples('netcheck find +99012345601', 'netcheck find +99012345601 --op sim-swap --json') +
-        '\nThe subject key is NETCHECK_SUBJECT_KEY: use the same as the client that started the checks.\n',
+      examples(
+        'netcheck find +99012345601',
+        'netcheck find +99012345601 --op sim-swap --json',
+        'printf \'%s\\n\' "$NUMBER" | netcheck find -',
+      ) + '\nThe subject key is NETCHECK_SUBJECT_KEY: use the same as the client that started the checks.\n',
     )
     .action(
-      act(async (msisdn: string, opts: { op?: Operation; limit: number; json?: boolean }) => {
+      act(async (msisdn: string, opts: { op?: Operation; api?: Api; limit: number; json?: boolean }) => {
         const { findCommand } = await import('./commands/find.js');
         return findCommand(msisdn, opts);
       }),
@@ -268,7 +296,7 @@ export function buildProgram(result: RunResult): Command {
     .addHelpText(
       'after',
       examples('TEMPORAL_ADDRESS=temporal.internal:7233 TEMPORAL_NAMESPACE=fraud netcheck setup') +
-        '\nRegisters NetcheckOperation, NetcheckOutcome, NetcheckErrorCode, NetcheckBatchId, NetcheckSubject.\n' +
+        '\nRegisters NetcheckOperation, NetcheckOutcome, NetcheckErrorCode, NetcheckBatchId, NetcheckSubject, NetcheckApi.\n' +
         'On Temporal Cloud, create them in the namespace settings (or with tcld) if the API key may not.\n',
     )
     .action(
@@ -412,19 +440,12 @@ export async function run(argv: string[]): Promise<ExitCode> {
       // commander printed the message (or the help / version) already.
       return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     }
-    if (err instanceof ConfigError) {
-      report(err.message);
-      return EXIT.USAGE;
-    }
-    if (err instanceof UsageError) {
-      report(err.message);
-      return EXIT.USAGE;
-    }
-    if (err instanceof TemporalCliUnavailableError) {
-      report(err.message);
-      return EXIT.USAGE;
-    }
     const e = err as Error;
+    // netcheck's own errors (configuration, usage, an invalid request) say what to fix: exit 2.
+    if (exitCodeOf(err) === EXIT.USAGE) {
+      report(e.message);
+      return EXIT.USAGE;
+    }
     report(e?.message ?? String(err));
     if (process.env.NETCHECK_DEBUG && e?.stack) console.error(e.stack);
     return EXIT.ERROR;

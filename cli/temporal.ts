@@ -1,7 +1,7 @@
 /** The Temporal client of the CLI commands: envconfig (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, profiles). */
 import { Client, Connection } from '@temporalio/client';
-import { dataConverterFromEnv } from '../codec/data-converter.js';
-import { temporalConnectConfig } from '../worker/connection.js';
+import { dataConverterFromEnv } from '../codec/index.js';
+import { temporalConnectConfig } from '../common/index.js';
 
 export interface CliClient {
   client: Client;

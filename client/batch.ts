@@ -12,9 +12,12 @@ import {
   WorkflowIdReusePolicy,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  ServiceError,
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import type {
   BatchItem,
   BatchOptions,
@@ -25,17 +28,29 @@ import type {
   StoredRecord,
 } from '../domain/batch.js';
 import { NetcheckBatchId } from '../domain/search-attributes.js';
-import { DEFAULT_TASK_QUEUE } from '../worker/config.js';
+import { DEFAULT_TASK_QUEUE } from '../common/index.js';
 import {
-  addPageUpdate,
-  batchCheck,
-  batchProgressQuery,
-  batchResultPage,
+  BATCH_BUSY,
+  BATCH_DEFAULTS,
+  batchOptionsProblem,
+  boundedItem,
+  checkId,
+  dedupeKey,
+  DEFAULT_PAGE_ITEMS,
+  PAGE_MAX_ITEMS,
+  PageBuilder,
   resultPageId,
-} from '../workflows/batch.js';
+} from '../domain/batch-state.js';
+import { errorCodeOf } from '../domain/errors.js';
 import { isE164 } from '../domain/msisdn.js';
-import { resolveSubjectKey } from './index.js';
+import { defaultPurpose, isApi, isOperation, isPurpose, type Api } from '../domain/operations.js';
+import type { CheckResult } from '../domain/types.js';
+import { addPageUpdate, batchCheck, batchProgressQuery, batchResultPage } from '../workflows/batch.js';
+import type { networkCheck } from '../workflows/network-check.js';
+import { clientDefaults, resolveSubjectKey, type ClientDefaults } from './index.js';
 import { subjectOf } from './subject.js';
+
+export { BATCH_DEFAULTS, FIELD_LIMITS, PAGE_MAX_BYTES, PAGE_MAX_ITEMS } from '../domain/batch-state.js';
 
 export interface StartBatchOptions extends BatchOptions {
   /** Caller-chosen id; starting the same id again attaches to the existing batch. */
@@ -44,8 +59,15 @@ export interface StartBatchOptions extends BatchOptions {
   taskQueue?: string;
   /** Key of the subject hash (default NETCHECK_SUBJECT_KEY, else derived from the Vonage private key). */
   subjectKey?: string | Uint8Array;
-  /** Items per input page sent to the workflow (default 500). */
+  /**
+   * Most items per input page sent to the workflow: 1–5,000 (default 500). A page is also cut
+   * at PAGE_MAX_BYTES (256 KiB of JSON), whichever comes first.
+   */
   pageSize?: number;
+  /** The API of items that name none (default NETCHECK_API, else per operation: camara; identity-insights for carrier). */
+  api?: Api;
+  /** The purpose of items that name none (default NETCHECK_PURPOSE, else what Vonage documents per operation). */
+  purpose?: string;
 }
 
 export interface BatchHandle {
@@ -60,8 +82,26 @@ export interface BatchHandle {
   cancel(): Promise<void>;
 }
 
+/** The batch workflow closed (terminated, failed, timed out) or is gone while its input was being sent. */
+export class BatchClosedError extends Error {
+  constructor(
+    readonly batchId: string,
+    /** The workflow's status (TERMINATED, FAILED, …), or NOT_FOUND. */
+    readonly status: string,
+    reason?: string,
+  ) {
+    super(
+      status === 'NOT_FOUND'
+        ? `batch ${batchId} no longer exists (deleted, or past the namespace's retention): its input cannot be sent. Start it again under another batch id.`
+        : `batch ${batchId} is ${status.toLowerCase().replace(/_/g, ' ')}${reason ? ` (${reason})` : ''}: the rest of its input cannot be sent. Read what it did with \`netcheck results ${batchId}\`, then start the rest under another batch id.`,
+    );
+    this.name = 'BatchClosedError';
+  }
+}
+
 const BATCH_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
-const DEFAULT_PAGE_SIZE = 500;
+/** How long a page is resent after transient errors (Temporal unavailable, an RPC timeout). */
+const TRANSIENT_RETRY_MS = 120_000;
 
 /** Starts the batch (or attaches to the one with this id) and sends every item; returns once all are sent. */
 export async function startBatch(
@@ -69,15 +109,36 @@ export async function startBatch(
   items: Iterable<BatchItem> | AsyncIterable<BatchItem>,
   options: StartBatchOptions,
 ): Promise<BatchHandle> {
-  const { batchId, taskQueue, subjectKey, pageSize = DEFAULT_PAGE_SIZE, ...batchOptions } = options;
-  if (!BATCH_ID.test(batchId)) {
+  const {
+    batchId,
+    taskQueue,
+    subjectKey,
+    pageSize = DEFAULT_PAGE_ITEMS,
+    api,
+    purpose,
+    ...batchOptions
+  } = options;
+  if (typeof batchId !== 'string' || !BATCH_ID.test(batchId)) {
     throw new TypeError(
       `batchId must be 1–200 characters of letters, digits and . _ : - starting with a letter or digit (got ${JSON.stringify(batchId)})`,
     );
   }
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 5_000) {
-    throw new TypeError(`pageSize must be a whole number from 1 to 5000 (got ${pageSize})`);
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > PAGE_MAX_ITEMS) {
+    throw new TypeError(`pageSize must be a whole number from 1 to ${PAGE_MAX_ITEMS} (got ${pageSize})`);
   }
+  const problem = batchOptionsProblem(batchOptions);
+  if (problem) throw new TypeError(`Invalid batch options: ${problem}`);
+  if (api !== undefined && !isApi(api))
+    throw new TypeError(`api must be camara or identity-insights (got ${JSON.stringify(api)})`);
+  if (purpose !== undefined && !isPurpose(purpose)) {
+    throw new TypeError(`purpose ${JSON.stringify(purpose)} is not a Vonage Network API purpose`);
+  }
+  const env = clientDefaults();
+  const defaults: ClientDefaults = {
+    ...env,
+    ...(api !== undefined ? { api } : {}),
+    ...(purpose !== undefined ? { purpose } : {}),
+  };
   const key = resolveSubjectKey(subjectKey);
   let workflow: WorkflowHandle<typeof batchCheck>;
   try {
@@ -89,7 +150,13 @@ export async function startBatch(
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       typedSearchAttributes: [{ key: NetcheckBatchId, value: batchId }],
       staticSummary: `netcheck batch ${batchId}`,
-      staticDetails: `**Batch:** ${batchId}\n\n**Concurrency:** ${batchOptions.concurrency ?? 100}\n\n**Dedupe:** ${batchOptions.dedupe ?? true}`,
+      staticDetails: [
+        `**Batch:** ${batchId}`,
+        `**Concurrency:** ${batchOptions.concurrency ?? BATCH_DEFAULTS.concurrency}`,
+        `**Dedupe:** ${batchOptions.dedupe ?? BATCH_DEFAULTS.dedupe}`,
+        ...(defaults.api ? [`**API (items without one):** ${defaults.api}`] : []),
+        ...(defaults.purpose ? [`**Purpose (items without one):** ${defaults.purpose}`] : []),
+      ].join('\n\n'),
     });
   } catch (err) {
     // The batch ran before and is closed: attach to it, send nothing.
@@ -103,19 +170,41 @@ export async function startBatch(
       pageSize,
       from: progress.pagesReceived,
       key,
-      dedupe: batchOptions.dedupe ?? true,
+      dedupe: batchOptions.dedupe ?? BATCH_DEFAULTS.dedupe,
+      defaults,
     });
   }
   return handle;
 }
 
-/** Numbers, hashes and dedupes the items in input order, and sends pages from `from` on. */
+/** The item with the batch's defaults for what it does not name. */
+function withDefaults(item: BatchItem, defaults: ClientDefaults): BatchItem {
+  const out: BatchItem = { ...item };
+  if (out.api === undefined && defaults.api !== undefined) out.api = defaults.api;
+  if (out.purpose === undefined && defaults.purpose !== undefined) {
+    // Only where a purpose is sent at all (carrier sends none).
+    const needs = (Array.isArray(item.operations) ? item.operations : []).some(
+      (op) => isOperation(op) && defaultPurpose(op, out.api ?? 'camara') !== undefined,
+    );
+    if (needs) out.purpose = defaults.purpose;
+  }
+  return out;
+}
+
+/** Numbers, bounds, hashes and dedupes the items in input order, and sends pages from `from` on. */
 async function sendPages(
   workflow: WorkflowHandle<typeof batchCheck>,
   items: Iterable<BatchItem> | AsyncIterable<BatchItem>,
-  opts: { pageSize: number; from: number; key: string | Uint8Array; dedupe: boolean },
+  opts: {
+    pageSize: number;
+    from: number;
+    key: string | Uint8Array;
+    dedupe: boolean;
+    defaults: ClientDefaults;
+  },
 ): Promise<void> {
   const firstSeen = new Map<string, number>();
+  const pages = new PageBuilder(opts.pageSize);
   let pageIndex = 0;
   const send = async (pageItems: BatchPageItem[], last: boolean) => {
     // Pages the batch already has (an earlier, interrupted start) are skipped, not resent.
@@ -123,51 +212,96 @@ async function sendPages(
     pageIndex++;
   };
 
-  // A full page is held back until the next item shows it is not the last one.
-  let ready: BatchPageItem[] | undefined;
-  let current: BatchPageItem[] = [];
   let index = 0;
   for await (const item of items) {
-    const entry: BatchPageItem = { ...item, index };
-    if (isE164(item.msisdn)) {
-      entry.subject = subjectOf(item.msisdn, opts.key);
-      for (const operation of opts.dedupe && Array.isArray(item.operations) ? item.operations : []) {
-        const key = `${operation}|${item.msisdn}`;
+    const entry = boundedItem(withDefaults(item, opts.defaults), index);
+    if (isE164(entry.msisdn)) {
+      entry.subject = subjectOf(entry.msisdn, opts.key);
+      for (const operation of opts.dedupe && Array.isArray(entry.operations) ? entry.operations : []) {
+        const key = dedupeKey(entry, operation);
+        if (key === undefined) continue;
         const seenAt = firstSeen.get(key);
         if (seenAt === undefined) firstSeen.set(key, index);
         else (entry.duplicateOf ??= {})[operation] = seenAt;
       }
     }
-    current.push(entry);
     index++;
-    if (current.length === opts.pageSize) {
-      if (ready) await send(ready, false);
-      ready = current;
-      current = [];
-    }
+    // A page is sent once the next item shows it is full (so the last page is known as last).
+    const full = pages.add(entry);
+    if (full) await send(full, false);
   }
-  if (ready && current.length === 0) return send(ready, true);
-  if (ready) await send(ready, false);
-  await send(current, true);
+  await send(pages.finish(), true);
 }
 
-/** One page, retried while the batch is busy (queue full) or a transient error occurs. */
+function isBusy(err: unknown): boolean {
+  return (
+    err instanceof WorkflowUpdateFailedError &&
+    err.cause instanceof ApplicationFailure &&
+    err.cause.type === BATCH_BUSY
+  );
+}
+
+/** gRPC codes worth another try: DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED, UNAVAILABLE. */
+const TRANSIENT_GRPC = new Set([4, 8, 10, 14]);
+
+function isTransient(err: unknown): boolean {
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return true;
+  if (err instanceof ServiceError) {
+    const code = (err.cause as { code?: unknown } | undefined)?.code;
+    return typeof code === 'number' && TRANSIENT_GRPC.has(code);
+  }
+  return false;
+}
+
+/**
+ * One page, sent again while the batch is busy (its queue is full) and, for a while, after
+ * transient errors. A batch that closed or vanished ends the send with a BatchClosedError.
+ */
 async function sendPage(workflow: WorkflowHandle<typeof batchCheck>, page: BatchPage): Promise<void> {
+  const firstFailure = { at: 0 };
   for (let attempt = 0; ; attempt++) {
     try {
       await workflow.executeUpdate(addPageUpdate, { args: [page] });
       return;
     } catch (err) {
-      const message =
-        err instanceof Error
-          ? `${err.message} ${err.cause instanceof Error ? err.cause.message : ''}`
-          : String(err);
-      const busy = err instanceof WorkflowUpdateFailedError && /BUSY/.test(message);
-      if (err instanceof WorkflowUpdateFailedError && !busy) throw err;
-      if (attempt >= 600) throw err;
-      await sleep(busy ? 250 : Math.min(5_000, 200 * 2 ** Math.min(attempt, 5)));
+      if (isBusy(err)) {
+        // The batch is working through its queue: wait a little longer each time, up to 2 s.
+        await sleep(Math.min(2_000, 250 * 2 ** Math.min(attempt, 3)));
+        continue;
+      }
+      if (err instanceof WorkflowNotFoundError) throw await closedBatch(workflow);
+      if (!isTransient(err)) throw err;
+      firstFailure.at ||= Date.now();
+      if (Date.now() - firstFailure.at > TRANSIENT_RETRY_MS) throw err;
+      await sleep(Math.min(5_000, 200 * 2 ** Math.min(attempt, 5)));
     }
   }
+}
+
+/** Why the batch no longer takes input: its status and, when it ended badly, the reason. */
+async function closedBatch(workflow: WorkflowHandle<typeof batchCheck>): Promise<Error> {
+  let status: string;
+  try {
+    status = (await workflow.describe()).status.name;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return new BatchClosedError(workflow.workflowId, 'NOT_FOUND');
+    throw err;
+  }
+  let reason: string | undefined;
+  try {
+    await workflow.result();
+  } catch (err) {
+    reason = innermostMessage(err);
+  }
+  return new BatchClosedError(workflow.workflowId, status, reason);
+}
+
+function innermostMessage(err: unknown): string {
+  let current: unknown = err;
+  for (let depth = 0; depth < 8 && current instanceof Error && current.cause instanceof Error; depth++) {
+    current = current.cause;
+  }
+  return current instanceof Error ? current.message : String(current);
 }
 
 /** A handle to an existing batch. */
@@ -180,10 +314,38 @@ export function getBatch(client: Client, batchId: string): BatchHandle {
     return workflow.result();
   }
 
+  /**
+   * The record a duplicate repeats, read again: from its check's own workflow when the record
+   * had a result, else as it was (invalid or cancelled records are small and kept).
+   */
+  async function originalOf(dup: StoredRecord, kept: BatchRecord | null): Promise<BatchRecord | undefined> {
+    if (kept) return kept;
+    const base = { index: dup.duplicateOf!, operation: dup.operation };
+    try {
+      const result: CheckResult = await client.workflow
+        .getHandle<typeof networkCheck>(checkId(batchId, base.index, base.operation))
+        .result();
+      return { ...base, outcome: result.status, result };
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      return {
+        ...base,
+        outcome: 'failed',
+        error: { code: errorCodeOf(err) ?? 'INTERNAL', message: innermostMessage(err) },
+      };
+    }
+  }
+
   async function* results(options: { pollIntervalMs?: number } = {}): AsyncIterable<BatchRecord> {
     const pollIntervalMs = options.pollIntervalMs ?? 1_000;
-    const originals = new Map<string, BatchRecord>(); // `${index}|${operation}` → record
-    const waiting: StoredRecord[] = []; // duplicates whose original has not been read yet
+    // `${index}|${operation}` of every original read → its record while the batch has duplicates
+    // (or when it has no result to read again), else null (read it from its check workflow).
+    const originals = new Map<string, BatchRecord | null>();
+    const waiting = new Map<string, StoredRecord[]>(); // duplicates whose original is not read yet
+    const fanOut = (dup: StoredRecord, original: BatchRecord): BatchRecord => {
+      const { outcome, result, error } = original;
+      return { ...dup, outcome, ...(result ? { result } : {}), ...(error ? { error } : {}) };
+    };
     let next = 0;
     for (;;) {
       const current = await progress();
@@ -195,29 +357,30 @@ export function getBatch(client: Client, batchId: string): BatchHandle {
         next++;
         for (const stored of page) {
           if (stored.outcome === 'duplicate') {
-            waiting.push(stored);
+            const key = `${stored.duplicateOf}|${stored.operation}`;
+            if (originals.has(key)) {
+              const original = await originalOf(stored, originals.get(key)!);
+              if (original) {
+                yield fanOut(stored, original);
+                continue;
+              }
+            }
+            waiting.set(key, [...(waiting.get(key) ?? []), stored]);
             continue;
           }
           const rec = stored as BatchRecord;
-          // Keep originals only while this batch has duplicates to fan out to.
-          if (current.duplicates > 0) originals.set(`${rec.index}|${rec.operation}`, rec);
+          const key = `${rec.index}|${rec.operation}`;
+          originals.set(key, current.duplicates > 0 || !rec.result ? rec : null);
           yield rec;
-        }
-        // Fan out: a duplicate gets its original's outcome and result.
-        for (let i = waiting.length - 1; i >= 0; i--) {
-          const dup = waiting[i]!;
-          const original = originals.get(`${dup.duplicateOf}|${dup.operation}`);
-          if (!original) continue;
-          waiting.splice(i, 1);
-          const { outcome, result, error } = original;
-          yield { ...dup, outcome, ...(result ? { result } : {}), ...(error ? { error } : {}) };
+          for (const dup of waiting.get(key) ?? []) yield fanOut(dup, rec);
+          waiting.delete(key);
         }
       }
       if (finished && next >= current.resultPages) break;
       await sleep(pollIntervalMs);
     }
-    // A duplicate whose original never got a record (the batch was cancelled first).
-    for (const dup of waiting) {
+    // A duplicate whose original never got a record.
+    for (const dup of [...waiting.values()].flat()) {
       yield {
         ...dup,
         outcome: 'cancelled',

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../worker/config.js';
+import { ConfigurationError as ConfigError } from '../domain/errors.js';
 
 export const KEY_BYTES = 32;
 /** Letters, digits, `.`, `_` and `-`, at most 64; it is stored in the clear in every payload's metadata. */

@@ -20,7 +20,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Payload } from '@temporalio/common';
-import { ConfigError } from '../worker/config.js';
+import { ConfigurationError as ConfigError } from '../domain/errors.js';
 import type { KeyRing } from './keyring.js';
 import { EncryptionCodec, PayloadDecryptionError } from './payload-codec.js';
 

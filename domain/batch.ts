@@ -1,26 +1,43 @@
-/** Batch types shared by the client, the batch workflow and the CLI. Workflow-safe. */
-import type { CheckError, CheckOptions, CheckResult, Operation } from './types.js';
+/**
+ * Batch types shared by the client, the batch workflow and the CLI. Workflow-safe. The batch's
+ * rules (defaults, limits, the queue, pages, progress) are in batch-state.ts.
+ */
+import type { Api, CheckError, CheckOptions, CheckResult, Operation } from './types.js';
 
 /** One input line: a number and the operations to run on it. */
 export interface BatchItem {
   msisdn: string;
   /** One or more operations; each becomes its own check and its own result record. */
   operations: Operation[];
+  /**
+   * Which Vonage API answers this item's checks: `camara` (the CIBA flow) or
+   * `identity-insights`. Default: the batch's `api` option, else NETCHECK_API on the client,
+   * else the first API that serves the operation (camara; identity-insights for `carrier`).
+   */
+  api?: Api;
   /** For `sim-swap`: hours, 1–2400 (default 240). */
   maxAge?: number;
+  /** The DPV purpose the Vonage application is registered with (one of `PURPOSES`). */
   purpose?: string;
-  /** The caller's own reference (e.g. a customer id), copied into the result records. */
+  /**
+   * The caller's own reference (e.g. a customer id), copied into the result records; at most
+   * 256 characters (a longer one makes the item's records `invalid`).
+   */
   ref?: string;
 }
 
+/** Defaults and bounds: BATCH_DEFAULTS and BATCH_OPTION_LIMITS in batch-state.ts. */
 export interface BatchOptions extends CheckOptions {
-  /** Most checks in flight at once (default 100). */
+  /** Most checks in flight at once: 1–1,000 (default 100). */
   concurrency?: number;
-  /** Check a repeated (number, operation) once and fan the result out (default true). */
+  /**
+   * Check a repeated (number, operation, api, purpose, maxAge) once and fan the result out
+   * (default true).
+   */
   dedupe?: boolean;
-  /** Checks a workflow run starts before it continues as new (default 2,000): bounds history. */
+  /** Checks a workflow run starts before it continues as new: 1–5,000 (default 2,000). Bounds history. */
   continueAsNewAfter?: number;
-  /** Records per stored result page (default 500). */
+  /** Records per stored result page: 1–500 (default 200). */
   resultPageSize?: number;
 }
 

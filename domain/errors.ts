@@ -76,6 +76,11 @@ export const ERROR_CODES = {
     outcome: 'result',
     hint: 'Lower the request rate or raise the account limit.',
   },
+  NOT_COVERED: {
+    retryable: false,
+    outcome: 'result',
+    hint: 'Vonage cannot answer this check for this number’s country or network (Identity Insights NO_COVERAGE); use the other API or a provider that covers it.',
+  },
   UPSTREAM_UNAVAILABLE: { retryable: true, outcome: 'result', hint: 'The provider is failing; retry later.' },
   NETWORK_ERROR: {
     retryable: true,
@@ -95,10 +100,6 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
-}
-
-export function isRetryable(code: ErrorCode): boolean {
-  return ERROR_CODES[code].retryable;
 }
 
 /** Whether a failure with this code ends the run (true) or becomes a failed CheckResult. */
@@ -132,12 +133,86 @@ export function netcheckFailure(
   });
 }
 
+/**
+ * The chain of causes of an error, the error itself first: each link's `cause` (for an
+ * AggregateError, as undici throws for a failed connect, its first error), at most `limit`
+ * links. Workflow-safe; every place that looks "under" an error uses this.
+ */
+export function causeChain(err: unknown, limit = 8): unknown[] {
+  const chain: unknown[] = [];
+  let current: unknown = err;
+  while (current !== undefined && current !== null && chain.length < limit && !chain.includes(current)) {
+    chain.push(current);
+    if (typeof current !== 'object') break;
+    const inner = (current as { errors?: unknown }).errors;
+    current =
+      Array.isArray(inner) && inner.length > 0
+        ? (inner[0] as unknown)
+        : (current as { cause?: unknown }).cause;
+  }
+  return chain;
+}
+
 /** Finds the netcheck code in a failure chain (ActivityFailure → ApplicationFailure, ChildWorkflowFailure → …). */
 export function errorCodeOf(err: unknown): ErrorCode | undefined {
-  let current: unknown = err;
-  for (let depth = 0; current && depth < 8; depth++) {
-    if (current instanceof ApplicationFailure && isErrorCode(current.type)) return current.type;
-    current = (current as { cause?: unknown }).cause;
+  for (const link of causeChain(err)) {
+    if (link instanceof ApplicationFailure && isErrorCode(link.type)) return link.type;
   }
   return undefined;
+}
+
+/**
+ * Codes of the errors netcheck throws in the caller's process: CONFIGURATION and INVALID_INPUT
+ * mean what they mean in ERROR_CODES; USAGE is a command-line or input-file mistake.
+ */
+export type CallerErrorCode = 'CONFIGURATION' | 'INVALID_INPUT' | 'USAGE';
+
+/**
+ * The base of the errors netcheck throws in the caller's process (not inside workflows, which
+ * fail with `netcheckFailure`). `code` is stable: branch on it, or on the subclass, never on
+ * the message.
+ *
+ *   try { await checkNumber(client, request) }
+ *   catch (err) { if (err instanceof NetcheckError && err.code === 'INVALID_INPUT') … }
+ */
+export class NetcheckError extends Error {
+  readonly code: CallerErrorCode;
+  constructor(code: CallerErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/**
+ * netcheck is not configured correctly (environment variables, the Vonage key, plugin options).
+ * `problems` lists every problem found, each saying what to set; the CLI exits 2 on it.
+ */
+export class ConfigurationError extends NetcheckError {
+  declare readonly code: 'CONFIGURATION';
+  readonly problems: readonly string[];
+  constructor(problems: readonly string[], options?: { cause?: unknown }) {
+    super(
+      'CONFIGURATION',
+      `netcheck is not configured correctly:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      options,
+    );
+    this.problems = [...problems];
+  }
+}
+
+/** A check request (number, operation, maxAge, purpose …) that cannot be checked as given. */
+export class InvalidRequestError extends NetcheckError {
+  declare readonly code: 'INVALID_INPUT';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INVALID_INPUT', message, options);
+  }
+}
+
+/** A mistake in how netcheck was called: a command-line flag, an input file, an option value. */
+export class UsageError extends NetcheckError {
+  declare readonly code: 'USAGE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('USAGE', message, options);
+  }
 }

@@ -74,15 +74,12 @@ export function isCamaraOperation(value: unknown): value is CamaraOperation {
 
 /**
  * Vonage Network API purposes (W3C DPV names, as used in `dpv:<purpose>#<api-scope>` and in
- * Identity Insights' `purpose`). The purpose to send is the one the Vonage application was
- * registered with; a name outside this list is refused before any request is made.
+ * Identity Insights' `purpose`): the full list on Vonage's "Network API Purposes" page
+ * (developer.vonage.com/en/att-network-apis/getting-started-att/network-api-purpose), read
+ * 2026-11-29. The purpose to send is the one the Vonage application was registered with; a name
+ * outside this list is refused before any request is made.
  */
-export const PURPOSES = [
-  'FraudPreventionAndDetection',
-  'RequestedServiceProvision',
-  'IdentityVerification',
-  'NotApplicable',
-] as const;
+export const PURPOSES = ['FraudPreventionAndDetection', 'NotApplicable'] as const;
 export type Purpose = (typeof PURPOSES)[number];
 
 export function isPurpose(value: unknown): value is Purpose {

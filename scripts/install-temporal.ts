@@ -1,5 +1,5 @@
 /** `npm run temporal:install`: prints the path of the pinned Temporal CLI, building it if needed. */
-import { ensureTemporalCli } from './temporal-cli.js';
+import { ensureTemporalCli } from '../cli/stack/temporal-cli.js';
 
 try {
   console.log(await ensureTemporalCli());

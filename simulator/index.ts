@@ -5,6 +5,7 @@
 import { isIP } from 'node:net';
 import { CibaServer } from './ciba.js';
 import { FaultInjector } from './faults.js';
+import { IdentityInsightsServer } from './identity-insights.js';
 import { toPublicKey } from './jwt.js';
 import { RateLimiter } from './rate-limit.js';
 import { RequestLog } from './request-log.js';
@@ -24,6 +25,8 @@ export {
   ScenarioValidationError,
 } from './scenarios.js';
 export type { FaultEndpoint } from './scenarios.js';
+// The command line (`netcheck simulator`, `npm run simulator`) and its test-key set-up.
+export { keySetup, runSimulatorCli, USAGE as SIMULATOR_USAGE, type KeySetup } from './cli.js';
 
 export const DEFAULTS = {
   host: '127.0.0.1',
@@ -99,10 +102,18 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     omitInterval: options.omitInterval ?? false,
     noNetworkApplication: () => scenarios.noNetworkApplication ?? options.noNetworkApplication ?? false,
   });
+  const insights = new IdentityInsightsServer({
+    applicationId: options.applicationId,
+    publicKey,
+    now,
+    subscribers,
+    scenarios,
+  });
   const requestLog = options.requestLog === undefined ? undefined : await RequestLog.open(options.requestLog);
   const server = new SimulatorServer({
     now,
     ciba,
+    insights,
     subscribers,
     scenarios,
     stats,

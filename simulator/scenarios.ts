@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { isE164 } from '../domain/msisdn.js';
+import { identityInsightsScenarioFields } from './identity-insights.js';
 
 const positive = z.number().positive();
 const nonNegative = z.number().nonnegative();
@@ -138,6 +139,7 @@ const NumberEntrySchema = z
     allowlistBlocked: z.boolean().optional(),
     /** Scripted faults, each consumed by the first matching request of this number. */
     faults: z.array(FaultSchema).optional(),
+    ...identityInsightsScenarioFields,
   })
   .superRefine(oneSimChangeForm);
 

@@ -17,6 +17,7 @@ import { isE164 } from '../domain/msisdn.js';
 import { handleCamara, msisdnOfCamara } from './camara.js';
 import type { CibaServer } from './ciba.js';
 import type { FaultInjector } from './faults.js';
+import { IDENTITY_INSIGHTS_PATHS, type IdentityInsightsServer } from './identity-insights.js';
 import {
   BodyTooLargeError,
   bearerToken,
@@ -42,12 +43,13 @@ import type { StatsRecorder } from './stats.js';
 import type { Subscribers } from './subscribers.js';
 import { CAMARA_OPERATION_NAMES, CAMARA_OPERATIONS, type CamaraOperation } from './wire.js';
 
-export type Endpoint = 'bc-authorize' | 'token' | CamaraOperation;
+export type Endpoint = 'bc-authorize' | 'token' | CamaraOperation | 'identity-insights';
 
 const ROUTES = new Map<string, Endpoint>([
   ['/oauth2/bc-authorize', 'bc-authorize'],
   ['/oauth2/token', 'token'],
   ...CAMARA_OPERATION_NAMES.map((op) => [CAMARA_OPERATIONS[op].path, op] as const),
+  ...IDENTITY_INSIGHTS_PATHS.map((path) => [path, 'identity-insights'] as const),
 ]);
 
 export const ADMIN_PREFIX = '/__simulator/';
@@ -55,6 +57,7 @@ export const ADMIN_PREFIX = '/__simulator/';
 export interface ServerDeps {
   now: () => number;
   ciba: CibaServer;
+  insights: IdentityInsightsServer;
   subscribers: Subscribers;
   scenarios: ScenarioStore;
   stats: StatsRecorder;
@@ -77,6 +80,7 @@ interface Exchange {
 }
 
 function endpointClass(endpoint: Endpoint): RequestEndpointClass {
+  if (endpoint === 'identity-insights') return endpoint;
   return endpoint === 'bc-authorize' || endpoint === 'token' ? endpoint : 'camara';
 }
 
@@ -208,6 +212,7 @@ export class SimulatorServer {
   private identify(ex: Exchange, endpoint: Endpoint, body: string): string | undefined {
     if (endpoint === 'bc-authorize') return this.deps.ciba.msisdnOfAuthorize(body);
     if (endpoint === 'token') return this.deps.ciba.msisdnOfPoll(body);
+    if (endpoint === 'identity-insights') return this.deps.insights.msisdnOf(body);
     const bearer = bearerToken(ex.req);
     return msisdnOfCamara(bearer === undefined ? undefined : this.deps.ciba.token(bearer), body);
   }
@@ -281,6 +286,7 @@ export class SimulatorServer {
     let reply: Reply;
     if (endpoint === 'bc-authorize') reply = await this.deps.ciba.bcAuthorize(request);
     else if (endpoint === 'token') reply = await this.deps.ciba.poll(request);
+    else if (endpoint === 'identity-insights') reply = await this.deps.insights.handle(request);
     else {
       reply = handleCamara(endpoint, request, {
         now: this.deps.now,

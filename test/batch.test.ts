@@ -1,11 +1,17 @@
 /**
  * batchCheck end to end on the real dev server and simulator: exactly one record per
  * (item, operation), pages and continue-as-new crossed, attach by id, dedupe, invalid items,
- * cancellation.
+ * cancellation, options refused, a full queue, a batch that dies while its input is sent,
+ * oversized input, duplicates read while input still arrives, and the API of each check.
  */
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { getBatch, startBatch } from '../client/batch.js';
-import type { BatchItem, BatchRecord } from '../domain/batch.js';
+import { BatchClosedError, getBatch, startBatch } from '../client/batch.js';
+import type { BatchItem, BatchPageItem, BatchRecord } from '../domain/batch.js';
+import { BATCH_BUSY } from '../domain/batch-state.js';
+import { NetcheckApi } from '../domain/search-attributes.js';
+import { addPageUpdate, batchCheck, batchProgressQuery, checkId } from '../workflows/batch.js';
 import {
   addScenarios,
   requestCount,
@@ -24,6 +30,8 @@ async function collect(records: AsyncIterable<BatchRecord>): Promise<BatchRecord
 }
 
 const keyOf = (r: { index: number; operation: string }) => `${r.index}/${r.operation}`;
+const byRefOf = (records: BatchRecord[]): Record<string, BatchRecord> =>
+  Object.fromEntries(records.map((r) => [r.ref ?? String(r.index), r]));
 
 describe('batchCheck', () => {
   it('yields exactly one correct record per item and operation, across pages and continue-as-new', async () => {
@@ -174,5 +182,234 @@ describe('batchCheck', () => {
     expect(records).toHaveLength(6);
     expect(records.every((r) => r.outcome === 'cancelled' && r.error?.code === 'CANCELLED')).toBe(true);
     expect(summary.byOutcome.cancelled).toBe(6);
+  });
+
+  it('refuses options that would loop or overflow: in the client, and in the workflow itself', async () => {
+    const base = { batchId: `bad-options-${Date.now()}`, taskQueue: ctx.taskQueue, subjectKey };
+    const items = [{ msisdn: uniqueNumber(), operations: ['sim-swap' as const] }];
+    await expect(startBatch(ctx.env.client, items, { ...base, resultPageSize: 0 })).rejects.toThrow(
+      /resultPageSize must be a whole number from 1 to 500 \(got 0\)/,
+    );
+    await expect(startBatch(ctx.env.client, items, { ...base, continueAsNewAfter: 0 })).rejects.toThrow(
+      /continueAsNewAfter must be a whole number from 1 to 5000/,
+    );
+    // A caller that starts the workflow directly gets an INVALID_INPUT failure, not an endless loop.
+    const run = ctx.env.client.workflow.execute(batchCheck, {
+      workflowId: `bad-options-wf-${Date.now()}`,
+      taskQueue: ctx.taskQueue,
+      args: [{ batchId: 'x', options: { resultPageSize: 0, continueAsNewAfter: 0 } }],
+    });
+    const err = await run.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause.type).toBe('INVALID_INPUT');
+    expect(cause.message).toMatch(/continueAsNewAfter .*; resultPageSize .*\(got 0\)/);
+  });
+
+  it('a full queue refuses a page with a typed BATCH_BUSY failure', async () => {
+    const slow = uniqueNumber();
+    await addScenarios(ctx.env.simulatorUrl, {
+      numbers: { [slow]: { interval: 1, pendingPolls: 1000, expiresIn: 300 } },
+    });
+    const batchId = `busy-${Date.now()}`;
+    const workflow = await ctx.env.client.workflow.start(batchCheck, {
+      workflowId: batchId,
+      taskQueue: ctx.taskQueue,
+      args: [{ batchId, options: { concurrency: 1 } }],
+    });
+    const items = (from: number, n: number): BatchPageItem[] =>
+      Array.from({ length: n }, (_, i) => ({ index: from + i, msisdn: slow, operations: ['sim-swap'] }));
+    // An empty queue takes any page: 1,001 checks, one in flight, 1,000 queued.
+    await workflow.executeUpdate(addPageUpdate, {
+      args: [{ pageIndex: 0, items: items(0, 1001), last: false }],
+    });
+    for (let i = 0; i < 50 && (await workflow.query(batchProgressQuery)).inFlight < 1; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const refused = await workflow
+      .executeUpdate(addPageUpdate, { args: [{ pageIndex: 1, items: items(1001, 1), last: true }] })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+    const cause = (refused as WorkflowUpdateFailedError).cause;
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    expect(cause).toMatchObject({ type: BATCH_BUSY, nonRetryable: false });
+    expect(cause!.message).toMatch(/1000 checks queued; send page 1 again shortly/);
+    await workflow.cancel();
+    expect((await workflow.result()).byOutcome.cancelled).toBe(1001);
+  });
+
+  it('a batch that dies while its input is sent ends startBatch at once with the reason', async () => {
+    const batchId = `dies-${Date.now()}`;
+    async function* items(): AsyncIterable<BatchItem> {
+      yield { msisdn: 'invalid-0', operations: ['sim-swap'] };
+      yield { msisdn: 'invalid-1', operations: ['sim-swap'] };
+      // Page 0 has been sent: the batch is now terminated under the client's feet.
+      await ctx.env.client.workflow.getHandle(batchId).terminate('an operator stopped it');
+      yield { msisdn: 'invalid-2', operations: ['sim-swap'] };
+    }
+    const err = await startBatch(ctx.env.client, items(), {
+      batchId,
+      taskQueue: ctx.taskQueue,
+      subjectKey,
+      pageSize: 1,
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(BatchClosedError);
+    expect((err as BatchClosedError).status).toBe('TERMINATED');
+    expect((err as Error).message).toMatch(
+      new RegExp(
+        `batch ${batchId} is terminated \\(an operator stopped it\\): the rest of its input cannot be sent`,
+      ),
+    );
+  });
+
+  it('oversized input: pages are cut by bytes, a 4.5 KB ref makes its record invalid, and the batch completes', async () => {
+    const items: BatchItem[] = [
+      // 3,000 items with 256-character refs (≈ 900 KB): several pages, each under 256 KiB.
+      ...Array.from({ length: 3_000 }, (_, i) => ({
+        msisdn: `bad-${i}`,
+        operations: ['sim-swap' as const],
+        ref: `${i}-`.padEnd(256, 'r'),
+      })),
+      ...Array.from({ length: 50 }, () => ({
+        msisdn: '+447700900001',
+        operations: ['sim-swap' as const],
+        ref: 'x'.repeat(4_500),
+      })),
+    ];
+    const handle = await startBatch(ctx.env.client, items, {
+      batchId: `oversized-${Date.now()}`,
+      taskQueue: ctx.taskQueue,
+      subjectKey,
+    });
+    const records = await collect(handle.results({ pollIntervalMs: 300 }));
+    const summary = await handle.result();
+    expect(summary).toMatchObject({ state: 'completed', total: 3_050, done: 3_050 });
+    expect(summary.pagesReceived).toBeGreaterThanOrEqual(4);
+    expect(records).toHaveLength(3_050);
+    expect(records.every((r) => r.outcome === 'invalid')).toBe(true);
+    const long = records.filter((r) => r.index >= 3_000);
+    expect(long.every((r) => r.ref!.length === 257 && /ref is longer than 256/.test(r.error!.message))).toBe(
+      true,
+    );
+  });
+
+  it('a duplicate in a page sent after its original was read is reported with the original result', async () => {
+    const msisdn = uniqueNumber();
+    const other = uniqueNumber();
+    await addScenarios(ctx.env.simulatorUrl, {
+      numbers: {
+        [msisdn]: { interval: 0.2, connectivity: 'CONNECTED_SMS' },
+        [other]: { interval: 0.2, connectivity: 'NOT_CONNECTED' },
+      },
+    });
+    const batchId = `late-dup-${Date.now()}`;
+    let originalRead!: () => void;
+    const gate = new Promise<void>((resolve) => (originalRead = resolve));
+    async function* items(): AsyncIterable<BatchItem> {
+      yield { msisdn, operations: ['device-connectivity'], ref: 'original' };
+      yield { msisdn: other, operations: ['device-connectivity'], ref: 'other' };
+      await gate; // the reader has the original's record; the duplicate is not sent yet
+      yield { msisdn, operations: ['device-connectivity'], ref: 'later-duplicate' };
+    }
+    const sending = startBatch(ctx.env.client, items(), {
+      batchId,
+      taskQueue: ctx.taskQueue,
+      subjectKey,
+      pageSize: 1,
+      resultPageSize: 1,
+    });
+    const records: BatchRecord[] = [];
+    for (let i = 0; i < 100; i++) {
+      try {
+        await ctx.env.client.workflow.getHandle(batchId).describe();
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    for await (const record of getBatch(ctx.env.client, batchId).results({ pollIntervalMs: 200 })) {
+      records.push(record);
+      if (record.ref === 'original') originalRead();
+    }
+    await sending;
+    expect(records.map((r) => r.ref).sort()).toEqual(['later-duplicate', 'original', 'other']);
+    const original = records.find((r) => r.ref === 'original')!;
+    const duplicate = records.find((r) => r.ref === 'later-duplicate')!;
+    expect(original).toMatchObject({
+      outcome: 'ok',
+      result: { data: { connectivityStatus: 'CONNECTED_SMS' } },
+    });
+    expect(duplicate).toMatchObject({ outcome: 'ok', duplicateOf: 0, index: 2 });
+    expect(duplicate.result).toEqual(original.result);
+    expect(requestCount(await simulatorStats(ctx.env.simulatorUrl, msisdn), 'device-connectivity', 200)).toBe(
+      1,
+    );
+  });
+
+  it('checks the same number again when maxAge, api or purpose differ (dedupe is per question)', async () => {
+    const msisdn = uniqueNumber();
+    await addScenarios(ctx.env.simulatorUrl, {
+      numbers: { [msisdn]: { interval: 0.2, lastSimChangeHoursAgo: 100 } },
+    });
+    const handle = await startBatch(
+      ctx.env.client,
+      [
+        { msisdn, operations: ['sim-swap'], maxAge: 24, ref: 'day' },
+        { msisdn, operations: ['sim-swap'], maxAge: 720, ref: 'month' },
+        { msisdn, operations: ['sim-swap'], maxAge: 24, ref: 'day-again' },
+      ],
+      { batchId: `per-question-${Date.now()}`, taskQueue: ctx.taskQueue, subjectKey },
+    );
+    const records = await collect(handle.results({ pollIntervalMs: 200 }));
+    const byRef = byRefOf(records);
+    expect(byRef.day!.result?.data).toEqual({ swapped: false });
+    expect(byRef.month!.result?.data).toEqual({ swapped: true });
+    expect(byRef['day-again']).toMatchObject({ duplicateOf: 0, result: { data: { swapped: false } } });
+  });
+
+  it('each check runs over its item’s API, named in NetcheckApi; carrier goes over identity-insights', async () => {
+    const msisdn = uniqueNumber();
+    await addScenarios(ctx.env.simulatorUrl, {
+      numbers: { [msisdn]: { interval: 0.2, lastSimChangeHoursAgo: 5 } },
+    });
+    const batchId = `apis-${Date.now()}`;
+    const handle = await startBatch(
+      ctx.env.client,
+      [
+        { msisdn, operations: ['sim-swap'], maxAge: 24, ref: 'camara' },
+        { msisdn, operations: ['sim-swap'], maxAge: 24, api: 'identity-insights', ref: 'insights' },
+        { msisdn, operations: ['carrier'], ref: 'carrier' },
+      ],
+      { batchId, taskQueue: ctx.taskQueue, subjectKey },
+    );
+    const records = await collect(handle.results({ pollIntervalMs: 200 }));
+    const apiOf = async (index: number, operation: string) =>
+      (
+        await ctx.env.client.workflow.getHandle(checkId(batchId, index, operation)).describe()
+      ).typedSearchAttributes.get(NetcheckApi);
+    expect(await apiOf(0, 'sim-swap')).toBe('camara');
+    expect(await apiOf(1, 'sim-swap')).toBe('identity-insights');
+    expect(await apiOf(2, 'carrier')).toBe('identity-insights');
+    const byRef = byRefOf(records);
+    // Two APIs, one question each: not deduplicated, the same answer in the same fields.
+    expect(byRef.insights!.duplicateOf).toBeUndefined();
+    expect(byRef.camara).toMatchObject({ outcome: 'ok', result: { api: 'camara', data: { swapped: true } } });
+    expect(byRef.insights).toMatchObject({
+      outcome: 'ok',
+      result: { api: 'identity-insights', data: { swapped: true } },
+    });
+    expect(byRef.carrier).toMatchObject({
+      outcome: 'ok',
+      result: { api: 'identity-insights', operation: 'carrier' },
+    });
   });
 });

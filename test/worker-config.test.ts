@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../worker/config.js';
+import { ConfigurationError, loadConfig } from '../worker/config.js';
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
   .privateKey.export({ type: 'pkcs8', format: 'pem' })
@@ -14,14 +14,14 @@ const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' })
   .toString();
 const appId = '9f6a4a1e-0000-4000-8000-000000000001';
 
-function problemsOf(env: NodeJS.ProcessEnv): string[] {
+function problemsOf(env: NodeJS.ProcessEnv): readonly string[] {
   try {
     loadConfig(env);
   } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return (err as ConfigError).problems;
+    expect(err).toBeInstanceOf(ConfigurationError);
+    return (err as ConfigurationError).problems;
   }
-  throw new Error('expected a ConfigError');
+  throw new Error('expected a ConfigurationError');
 }
 
 describe('loadConfig', () => {

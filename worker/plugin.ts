@@ -1,16 +1,25 @@
 /**
- * netcheckPlugin: adds netcheck's workflows and Vonage activities to any Temporal worker.
+ * NetcheckPlugin: adds netcheck's workflows and Vonage activities to any Temporal worker.
  *
- *   const worker = await Worker.create({ connection, taskQueue: 'netcheck', plugins: [netcheckPlugin(config)] });
+ *   const worker = await Worker.create({
+ *     connection, taskQueue: 'netcheck',
+ *     plugins: [new NetcheckPlugin({ applicationId, privateKey, baseUrl })],
+ *   });
  *
- * A worker that already has its own workflowsPath must export netcheck's workflows from it
- * (`export * from 'netcheck/workflows'`); a worker with no workflows gets netcheck's.
+ * A worker (or replay worker) with no workflows of its own gets netcheck's. A worker that has
+ * its own workflowsPath or bundle must export netcheck's workflows from it
+ * (`export * from 'netcheck/workflows'`), or run netcheck on a task queue of its own.
+ *
+ * One plugin instance may serve several workers, one after the other or at once: they share
+ * one Vonage client (HTTP pools, JWT minter, request pacing), opened when the first of them
+ * starts running and closed when the last one stops.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SimplePlugin } from '@temporalio/plugin';
-import type { WorkerOptions } from '@temporalio/worker';
-import { createActivities, type ActivityDeps } from '../activities/index.js';
+import type { ReplayWorkerOptions, WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps, type NetcheckActivities } from '../activities/index.js';
+import { ConfigurationError, errorCodeOf } from '../domain/errors.js';
 import { encryptingDataConverter } from '../codec/data-converter.js';
 import type { KeyRing } from '../codec/keyring.js';
 import type { VonageConfig } from './config.js';
@@ -21,7 +30,9 @@ export function netcheckWorkflowsPath(): string {
     const candidate = fileURLToPath(new URL(name, import.meta.url));
     if (existsSync(candidate)) return candidate;
   }
-  throw new Error('netcheck workflows not found next to worker/: is the package installed completely?');
+  throw new ConfigurationError([
+    'netcheck workflows not found next to worker/: is the package installed completely?',
+  ]);
 }
 
 export interface NetcheckPluginOptions extends VonageConfig {
@@ -30,9 +41,10 @@ export interface NetcheckPluginOptions extends VonageConfig {
   /**
    * Requests per second to Vonage, for every worker of the task queue together: each activity
    * attempt is one HTTP request, and Temporal's server enforces this rate on the queue's activity
-   * tasks. Every worker of the queue should set the same value. Each worker also paces its own
-   * requests to this rate (`http.maxRequestsPerSecond`, unless set): the server's limiter lets
-   * short bursts through, and local activities (fast mode) bypass it.
+   * tasks. Every worker of the queue should set the same value. The workers of this plugin
+   * instance also pace their own requests to this rate (`http.maxRequestsPerSecond`, unless
+   * set): the server's limiter lets short bursts through, and local activities (fast mode)
+   * bypass it.
    */
   rateLimit?: number;
   /** Payload encryption key ring (NETCHECK_ENCRYPTION_KEYS): the worker and replay workers encrypt with it. */
@@ -45,60 +57,117 @@ export interface NetcheckPluginOptions extends VonageConfig {
  */
 const STICKY_SCHEDULE_TO_START_MS = 3_000;
 
-class NetcheckPlugin extends SimplePlugin {
-  constructor(
-    options: ConstructorParameters<typeof SimplePlugin>[0],
-    private readonly rateLimit?: number,
-  ) {
-    super(options);
+type ActivityFunction = (...args: unknown[]) => Promise<unknown>;
+
+/**
+ * The Vonage client behind the plugin's activities, counted by the worker runs that use it:
+ * opened for the first run, closed after the last, opened again for a later one. The
+ * activities handed to Temporal are stable functions that call the current client's.
+ */
+class VonageLease {
+  #current: NetcheckActivities | undefined;
+  #runs = 0;
+  readonly activities: Record<string, ActivityFunction>;
+
+  constructor(private readonly open: () => NetcheckActivities) {
+    const first = open(); // checks the options now, not at the first check
+    this.#current = first;
+    const activities: Record<string, ActivityFunction> = {};
+    for (const name of Object.keys(first)) {
+      activities[name] = (...args) =>
+        (this.#client()[name as keyof NetcheckActivities] as ActivityFunction)(...args);
+    }
+    this.activities = activities;
   }
 
-  override configureWorker(options: WorkerOptions): WorkerOptions {
-    const configured = super.configureWorker(options);
-    return {
-      ...configured,
-      // Keep a caller's own bundle; otherwise bring netcheck's workflows.
-      workflowsPath: configured.workflowBundle
-        ? configured.workflowsPath
-        : (configured.workflowsPath ?? netcheckWorkflowsPath()),
-      stickyQueueScheduleToStartTimeout:
-        (configured.stickyQueueScheduleToStartTimeout as number | string | undefined) ??
-        STICKY_SCHEDULE_TO_START_MS,
-      maxTaskQueueActivitiesPerSecond: configured.maxTaskQueueActivitiesPerSecond ?? this.rateLimit,
-    };
+  #client(): NetcheckActivities {
+    return (this.#current ??= this.open());
+  }
+
+  async during(run: () => Promise<void>): Promise<void> {
+    this.#runs++;
+    this.#client();
+    try {
+      await run();
+    } finally {
+      if (--this.#runs === 0) {
+        const client = this.#current;
+        this.#current = undefined;
+        await client?.close();
+      }
+    }
   }
 }
 
-export function netcheckPlugin(options: NetcheckPluginOptions): SimplePlugin {
-  if (options.rateLimit !== undefined && !(options.rateLimit > 0)) {
-    throw new RangeError(
-      `rateLimit must be a positive number of requests per second (got ${options.rateLimit})`,
-    );
+function checkedRateLimit(rateLimit: number | undefined): number | undefined {
+  if (rateLimit !== undefined && !(rateLimit > 0 && Number.isFinite(rateLimit))) {
+    throw new ConfigurationError([
+      `rateLimit must be a positive number of requests per second (got ${rateLimit}).`,
+    ]);
   }
-  const vonage = createActivities({
-    applicationId: options.applicationId,
-    privateKey: options.privateKey,
-    baseUrl: options.baseUrl,
-    http: {
-      ...options.http,
-      maxRequestsPerSecond: options.http?.maxRequestsPerSecond ?? options.rateLimit,
-    },
-  });
-  const { close, ...activities } = vonage;
-  return new NetcheckPlugin(
-    {
+  return rateLimit;
+}
+
+/** A worker's workflows: its own bundle or path if it has one, else netcheck's. */
+function withNetcheckWorkflows<T extends Pick<WorkerOptions, 'workflowsPath' | 'workflowBundle'>>(
+  options: T,
+): T {
+  if (options.workflowBundle || options.workflowsPath) return options;
+  return { ...options, workflowsPath: netcheckWorkflowsPath() };
+}
+
+export class NetcheckPlugin extends SimplePlugin {
+  readonly #rateLimit: number | undefined;
+
+  /** Throws a ConfigurationError when the options are wrong (no worker is needed to find out). */
+  constructor(options: NetcheckPluginOptions) {
+    const rateLimit = checkedRateLimit(options.rateLimit);
+    let lease: VonageLease;
+    try {
+      lease = new VonageLease(() =>
+        createActivities({
+          applicationId: options.applicationId,
+          privateKey: options.privateKey,
+          baseUrl: options.baseUrl,
+          ...(options.identityInsightsPath !== undefined
+            ? { identityInsightsPath: options.identityInsightsPath }
+            : {}),
+          http: { ...options.http, maxRequestsPerSecond: options.http?.maxRequestsPerSecond ?? rateLimit },
+        }),
+      );
+    } catch (err) {
+      if (errorCodeOf(err) !== 'CONFIGURATION') throw err;
+      throw new ConfigurationError([`netcheck plugin: ${(err as Error).message}`], { cause: err });
+    }
+    super({
       name: 'netcheck',
-      activities,
+      activities: lease.activities,
+      runContext: (next) => lease.during(next),
+      // Payload encryption for the worker and replay workers (NETCHECK_ENCRYPTION_KEYS).
       ...(options.encryption ? { dataConverter: encryptingDataConverter(options.encryption) } : {}),
-      // Close the HTTP pools when the worker stops.
-      runContext: async (next) => {
-        try {
-          await next();
-        } finally {
-          await close();
-        }
-      },
-    },
-    options.rateLimit,
-  );
+    });
+    this.#rateLimit = rateLimit;
+  }
+
+  override configureWorker(options: WorkerOptions): WorkerOptions {
+    const configured = withNetcheckWorkflows(super.configureWorker(options));
+    return {
+      ...configured,
+      // (Duration's string form is typed by a package eslint cannot see: name the type here.)
+      stickyQueueScheduleToStartTimeout:
+        (configured.stickyQueueScheduleToStartTimeout as number | string | undefined) ??
+        STICKY_SCHEDULE_TO_START_MS,
+      maxTaskQueueActivitiesPerSecond: configured.maxTaskQueueActivitiesPerSecond ?? this.#rateLimit,
+    };
+  }
+
+  /** Replay workers (Worker.runReplayHistories) get netcheck's workflows like the others. */
+  override configureReplayWorker(options: ReplayWorkerOptions): ReplayWorkerOptions {
+    return withNetcheckWorkflows(super.configureReplayWorker(options));
+  }
+}
+
+/** Sugar for `new NetcheckPlugin(options)`. */
+export function netcheckPlugin(options: NetcheckPluginOptions): NetcheckPlugin {
+  return new NetcheckPlugin(options);
 }

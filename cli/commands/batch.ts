@@ -1,23 +1,24 @@
 /** `netcheck batch`, `netcheck status`, `netcheck results`: batches from a file, followed to the end. */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { BatchProgress, BatchRecord } from '../../domain/batch.js';
-import type { Operation } from '../../domain/operations.js';
+import type { Api, Operation, Purpose } from '../../domain/operations.js';
 import { getBatch, startBatch, type BatchHandle } from '../../client/batch.js';
-import { DEFAULT_TASK_QUEUE } from '../../worker/config.js';
+import { DEFAULT_TASK_QUEUE } from '../../common/index.js';
+import { clientDefaults, resolveSubjectKey } from '../../client/index.js';
 import { EXIT, UsageError, type ExitCode } from '../errors.js';
-import { readBatchInput } from '../input.js';
+import { derivedBatchId, readBatchInput, type InputDefaults } from '../input.js';
 import { recordWriter, resultFormat } from '../output.js';
 import { progressView } from '../progress.js';
 import { withClient } from '../temporal.js';
-import { warnWithoutWorkers } from './check.js';
+import { apiMismatch, warnWithoutWorkers } from './check.js';
 
 export interface BatchCommandOptions {
   op?: Operation[];
+  api?: Api;
   maxAge?: number;
-  purpose?: string;
+  purpose?: Purpose;
   batchId?: string;
   concurrency?: number;
-  rate?: number;
   out?: string;
   format?: string;
   /** false with --no-wait. */
@@ -45,7 +46,7 @@ async function follow(
     msisdnOf?: (index: number) => string | undefined;
   },
 ): Promise<FollowResult> {
-  const writer = recordWriter(resultFormat(options.format, options.out), options.out);
+  const writer = await recordWriter(resultFormat(options.format, options.out), options.out);
   const view = progressView();
   let total = options.total ?? (await handle.progress()).total;
   const counts: FollowResult = { records: 0, failures: 0, byOutcome: {} };
@@ -121,21 +122,30 @@ async function existingBatch(
 export async function batchCommand(file: string, options: BatchCommandOptions): Promise<ExitCode> {
   // Everything the user can get wrong is checked before anything starts.
   resultFormat(options.format, options.out);
-  const input = await readBatchInput(file, {
+  const env = clientDefaults();
+  const api = options.api ?? env.api;
+  const mismatch =
+    options.op &&
+    (apiMismatch(options.op, options.api, `--api ${options.api}`) ??
+      (options.api === undefined ? apiMismatch(options.op, env.api, `NETCHECK_API=${env.api}`) : undefined));
+  if (mismatch) throw mismatch;
+  const defaults: InputDefaults = {
     ...(options.op ? { operations: options.op } : {}),
+    ...(api !== undefined ? { api } : {}),
     ...(options.maxAge !== undefined ? { maxAge: options.maxAge } : {}),
     ...(options.purpose !== undefined ? { purpose: options.purpose } : {}),
-  });
+  };
+  const input = await readBatchInput(file, defaults);
   for (const warning of input.warnings) console.error(`note: ${warning}`);
   const taskQueue = options.taskQueue ?? process.env.NETCHECK_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
-  if (options.rate !== undefined) {
-    console.error(
-      `note: --rate is a worker setting (Temporal enforces it on the task queue's activities). It applies to ` +
-        `workers started with it — \`netcheck worker --rate ${options.rate}\` or NETCHECK_RATE_LIMIT=${options.rate}, ` +
-        `and the embedded stack of \`netcheck dev --rate\` — not to the workers already polling "${taskQueue}".`,
+  const subjectKey = resolveSubjectKey();
+  const batchId =
+    options.batchId ??
+    derivedBatchId(
+      input.bytes,
+      { ...defaults, ...(env.purpose && !options.purpose ? { purpose: env.purpose } : {}) },
+      subjectKey,
     );
-  }
-  const batchId = options.batchId ?? input.derivedBatchId;
   const checks = input.items.reduce((n, item) => n + item.operations.length, 0);
 
   return withClient(async ({ client, namespace }) => {
@@ -145,6 +155,7 @@ export async function batchCommand(file: string, options: BatchCommandOptions): 
       handle = await startBatch(client, input.items, {
         batchId,
         taskQueue,
+        subjectKey,
         ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
       });
     } catch (err) {

@@ -2,20 +2,23 @@
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 // @temporalio/proto is CommonJS without named exports for Node's ESM loader.
 import proto from '@temporalio/proto';
-import { errorCodeOf, failsRun } from '../../domain/errors.js';
+import { causeChain, errorCodeOf, failsRun } from '../../domain/errors.js';
 import { maskMsisdn } from '../../domain/msisdn.js';
-import type { Operation } from '../../domain/operations.js';
-import { startCheck } from '../../client/index.js';
+import { apiServes, OPERATIONS, type Api, type Operation } from '../../domain/operations.js';
+import { clientDefaults, resolveRequest, startCheck, type ClientDefaults } from '../../client/index.js';
 import { checkRequestProblem } from '../../domain/validate.js';
-import { DEFAULT_TASK_QUEUE } from '../../worker/config.js';
+import { DEFAULT_TASK_QUEUE } from '../../common/index.js';
 import { EXIT, UsageError, type ExitCode } from '../errors.js';
 import { checkLine } from '../output.js';
+import * as parse from '../parse.js';
+import { numberFromStdin } from '../stdin.js';
 import { withClient } from '../temporal.js';
 
 const { temporal } = proto;
 
 export interface CheckCommandOptions {
   op: Operation;
+  api?: Api;
   maxAge?: number;
   purpose?: string;
   json?: boolean;
@@ -48,21 +51,55 @@ export async function warnWithoutWorkers(
 
 /** The message of the deepest cause (the ApplicationFailure that names the code), not "Activity task failed". */
 function innermostMessage(err: Error): string {
-  let current: Error = err;
-  for (let depth = 0; depth < 8 && current.cause instanceof Error; depth++) current = current.cause;
-  return current.message;
+  const errors = causeChain(err).filter((link): link is Error => link instanceof Error);
+  return (errors.at(-1) ?? err).message;
 }
 
-export async function checkCommand(msisdn: string, options: CheckCommandOptions): Promise<ExitCode> {
+/**
+ * An operation asked over an API that does not serve it (`--op carrier --api camara`, or with
+ * NETCHECK_API=camara): a usage error that says which API serves it.
+ */
+export function apiMismatch(
+  operations: readonly Operation[],
+  api: Api | undefined,
+  source: string,
+): UsageError | undefined {
+  if (api === undefined) return undefined;
+  const wrong = operations.find((op) => !apiServes(api, op));
+  if (!wrong) return undefined;
+  const serving = OPERATIONS[wrong].apis;
+  return new UsageError(
+    `${wrong} runs only over ${serving.join(' or ')}, not over ${api} (${source}): pass --api ${serving[0]}`,
+  );
+}
+
+/** The number from argv, or from stdin when it is `-`. */
+export async function numberArgument(raw: string): Promise<string> {
+  return raw === '-' ? parse.msisdn(await numberFromStdin()) : raw;
+}
+
+export async function checkCommand(rawMsisdn: string, options: CheckCommandOptions): Promise<ExitCode> {
   if (options.maxAge !== undefined && options.op !== 'sim-swap') {
     throw new UsageError(`--max-age applies only to --op sim-swap (got --op ${options.op})`);
   }
-  const request = {
-    msisdn,
-    operation: options.op,
-    ...(options.maxAge !== undefined ? { maxAge: options.maxAge } : {}),
-    ...(options.purpose !== undefined ? { purpose: options.purpose } : {}),
-  };
+  const defaults: ClientDefaults = clientDefaults();
+  const mismatch =
+    apiMismatch([options.op], options.api, `--api ${options.api}`) ??
+    (options.api === undefined
+      ? apiMismatch([options.op], defaults.api, `NETCHECK_API=${defaults.api}`)
+      : undefined);
+  if (mismatch) throw mismatch;
+  const msisdn = await numberArgument(rawMsisdn);
+  const request = resolveRequest(
+    {
+      msisdn,
+      operation: options.op,
+      ...(options.api !== undefined ? { api: options.api } : {}),
+      ...(options.maxAge !== undefined ? { maxAge: options.maxAge } : {}),
+      ...(options.purpose !== undefined ? { purpose: options.purpose } : {}),
+    },
+    defaults,
+  );
   const problem = checkRequestProblem(request);
   if (problem) throw new UsageError(problem);
   const taskQueue = options.taskQueue ?? process.env.NETCHECK_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { loadKeyRing, newKeyEntry } from '../../codec/keyring.js';
 import { DEFAULT_CODEC_PORT, startCodecServer, tokenProblem } from '../../codec/server.js';
-import { ConfigError } from '../../worker/config.js';
+import { ConfigurationError as ConfigError } from '../../domain/errors.js';
 import { EXIT, type ExitCode } from '../errors.js';
 
 export interface CodecServerFlags {

@@ -1,12 +1,13 @@
 /**
  * `netcheck demo`: the embedded stack, then one batch that runs every operation on Virtual
- * Operator numbers (+990…) — including a number whose subscriber refuses consent, one the SIM
- * Swap API does not know (+990…99 → 404) and a malformed one — a results table, and the link to
- * the batch in the Temporal UI. The failures are part of the design: the demo exits 0 when
- * every record came out as designed, 3 when one did not.
+ * Operator numbers (+990…) over both APIs — the CIBA flow (camara) and Identity Insights, plus
+ * `carrier`, which only Identity Insights serves — including a number whose subscriber refuses
+ * consent, one the SIM Swap API does not know (+990…99), and a malformed one; a results table,
+ * and the link to the batch in the Temporal UI. The failures are part of the design: the demo
+ * exits 0 when every record came out as designed, 3 when one did not.
  */
 import type { BatchItem, BatchRecord } from '../../domain/batch.js';
-import { OPERATION_NAMES } from '../../domain/operations.js';
+import { CAMARA_OPERATION_NAMES } from '../../domain/operations.js';
 import { startBatch } from '../../client/batch.js';
 import type { ScenarioFile } from '../../simulator/index.js';
 import { EXIT, type ExitCode } from '../errors.js';
@@ -25,14 +26,50 @@ export const DEMO_SCENARIOS: ScenarioFile = {
   numbers: { [DENIED]: { denied: true } },
 };
 
+const II = 'identity-insights' as const;
+
 export const DEMO_ITEMS: BatchItem[] = [
-  { ref: 'odd-number', msisdn: '+99012345601', operations: [...OPERATION_NAMES], maxAge: 240 },
-  { ref: 'wide-window', msisdn: '+99012345602', operations: ['sim-swap', 'device-roaming'], maxAge: 720 },
-  { ref: 'roaming-901', msisdn: '+99012345611', operations: ['device-roaming'] },
-  { ref: 'roaming-de', msisdn: '+99012345622', operations: ['device-roaming'] },
-  { ref: 'unknown-to-sim-swap', msisdn: '+99012345699', operations: ['sim-swap', 'device-connectivity'] },
-  { ref: 'consent-refused', msisdn: DENIED, operations: ['sim-swap'] },
-  { ref: 'typo', msisdn: '+99O12345603', operations: ['sim-swap'] },
+  {
+    ref: 'odd-number',
+    msisdn: '+99012345601',
+    api: 'camara',
+    operations: [...CAMARA_OPERATION_NAMES],
+    maxAge: 240,
+  },
+  {
+    ref: 'wide-window',
+    msisdn: '+99012345602',
+    api: 'camara',
+    operations: ['sim-swap', 'device-roaming'],
+    maxAge: 720,
+  },
+  { ref: 'roaming-901', msisdn: '+99012345611', api: 'camara', operations: ['device-roaming'] },
+  { ref: 'roaming-de', msisdn: '+99012345622', api: 'camara', operations: ['device-roaming'] },
+  {
+    ref: 'unknown-to-sim-swap',
+    msisdn: '+99012345699',
+    api: 'camara',
+    operations: ['sim-swap', 'device-connectivity'],
+  },
+  { ref: 'consent-refused', msisdn: DENIED, api: 'camara', operations: ['sim-swap'] },
+  { ref: 'typo', msisdn: '+99O12345603', api: 'camara', operations: ['sim-swap'] },
+  // The same questions over Identity Insights (one JWT request each, no CIBA), and carrier.
+  {
+    ref: 'ii-odd-number',
+    msisdn: '+99012345601',
+    api: II,
+    operations: [...CAMARA_OPERATION_NAMES, 'carrier'],
+    maxAge: 240,
+  },
+  {
+    ref: 'ii-wide-window',
+    msisdn: '+99012345602',
+    api: II,
+    operations: ['sim-swap', 'device-roaming'],
+    maxAge: 720,
+  },
+  { ref: 'ii-roaming-de', msisdn: '+99012345622', api: II, operations: ['device-roaming'] },
+  { ref: 'ii-unknown', msisdn: '+99012345699', api: II, operations: ['sim-swap'] },
 ];
 
 type Expectation = { says: string; holds: (r: BatchRecord) => boolean };
@@ -69,6 +106,22 @@ export const DEMO_EXPECTED: Record<string, Expectation> = {
   ),
   'consent-refused/sim-swap': failed('ACCESS_DENIED'),
   'typo/sim-swap': { says: 'invalid input', holds: (r) => r.outcome === 'invalid' },
+  // Identity Insights: the same Virtual Operator answers in the same CheckResult fields.
+  'ii-odd-number/sim-swap': ok('not swapped (500 h ago > 240 h)', (d) => d.swapped === false),
+  'ii-odd-number/sim-swap-date': ok('a date 500 h ago', (d) => typeof d.latestSimChange === 'string'),
+  'ii-odd-number/device-connectivity': ok('CONNECTED_DATA', (d) => d.connectivityStatus === 'CONNECTED_DATA'),
+  'ii-odd-number/device-roaming': ok('not roaming (odd last digit)', (d) => d.roaming === false),
+  'ii-odd-number/carrier': ok('the number, its country and network', (d) => typeof d.valid === 'boolean'),
+  'ii-wide-window/sim-swap': ok('swapped (500 h < 720 h)', (d) => d.swapped === true),
+  'ii-wide-window/device-roaming': ok(
+    'roaming in GB (even)',
+    (d) => d.roaming === true && Array.isArray(d.countryName) && d.countryName.includes('GB'),
+  ),
+  'ii-roaming-de/device-roaming': ok(
+    'roaming in DE',
+    (d) => d.roaming === true && Array.isArray(d.countryName) && d.countryName.includes('DE'),
+  ),
+  'ii-unknown/sim-swap': failed('UNKNOWN_NUMBER'),
 };
 
 export function demoBatchId(now = new Date()): string {
@@ -92,7 +145,9 @@ export async function demoCommand(flags: StackFlags & { keep?: boolean }): Promi
   try {
     const batchId = demoBatchId();
     const checks = DEMO_ITEMS.reduce((n, item) => n + item.operations.length, 0);
-    console.error(`running batch ${batchId}: ${DEMO_ITEMS.length} numbers, ${checks} checks…`);
+    console.error(
+      `running batch ${batchId}: ${DEMO_ITEMS.length} rows, ${checks} checks over camara (CIBA) and identity-insights…`,
+    );
     const handle = await startBatch(stack.client, DEMO_ITEMS, {
       batchId,
       taskQueue: stack.taskQueue,
@@ -122,6 +177,7 @@ export async function demoCommand(flags: StackFlags & { keep?: boolean }): Promi
         item?.ref ?? String(r.index),
         item?.msisdn ?? '',
         r.operation,
+        item?.api ?? '',
         r.outcome,
         recordSummary(r),
         asDesigned ? 'yes' : `NO — expected ${expectation?.says ?? 'no record'}`,
@@ -129,7 +185,7 @@ export async function demoCommand(flags: StackFlags & { keep?: boolean }): Promi
     });
     if (records.length !== Object.keys(DEMO_EXPECTED).length) unexpected++;
     console.log('');
-    console.log(table(['ref', 'number', 'operation', 'outcome', 'result', 'as designed'], rows));
+    console.log(table(['ref', 'number', 'operation', 'api', 'outcome', 'result', 'as designed'], rows));
     console.log('');
     console.log(
       `${records.length} checks: ${records.filter((r) => r.outcome === 'ok').length} ok, ` +

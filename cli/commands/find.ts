@@ -1,25 +1,38 @@
 /** `netcheck find <msisdn>`: the runs of one number, found by its subject hash (never the number itself). */
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { resolveSubjectKey, subjectOf } from '../../client/index.js';
-import type { Operation } from '../../domain/operations.js';
-import { NetcheckErrorCode, NetcheckOperation, NetcheckOutcome } from '../../domain/search-attributes.js';
+import type { Api, Operation } from '../../domain/operations.js';
+import {
+  NetcheckApi,
+  NetcheckErrorCode,
+  NetcheckOperation,
+  NetcheckOutcome,
+} from '../../domain/search-attributes.js';
 import { EXIT, type ExitCode } from '../errors.js';
 import { table } from '../output.js';
 import { withClient } from '../temporal.js';
+import { numberArgument } from './check.js';
 
 export interface FindOptions {
   op?: Operation;
+  api?: Api;
   limit: number;
   json?: boolean;
 }
 
-export function findQuery(subject: string, op?: Operation): string {
-  return `NetcheckSubject = "${subject}"${op ? ` AND NetcheckOperation = "${op}"` : ''}`;
+export function findQuery(subject: string, op?: Operation, api?: Api): string {
+  return (
+    `NetcheckSubject = "${subject}"` +
+    (op ? ` AND NetcheckOperation = "${op}"` : '') +
+    (api ? ` AND NetcheckApi = "${api}"` : '')
+  );
 }
 
-export async function findCommand(msisdn: string, options: FindOptions): Promise<ExitCode> {
-  const subject = subjectOf(msisdn, resolveSubjectKey());
-  const query = findQuery(subject, options.op);
+export async function findCommand(rawMsisdn: string, options: FindOptions): Promise<ExitCode> {
+  const key = resolveSubjectKey();
+  const msisdn = await numberArgument(rawMsisdn);
+  const subject = subjectOf(msisdn, key);
+  const query = findQuery(subject, options.op, options.api);
   return withClient(async ({ client, namespace }) => {
     const runs: WorkflowExecutionInfo[] = [];
     for await (const info of client.workflow.list({ query, pageSize: Math.min(options.limit, 1000) })) {
@@ -41,6 +54,7 @@ export async function findCommand(msisdn: string, options: FindOptions): Promise
               startTime: r.startTime.toISOString(),
               closeTime: r.closeTime?.toISOString(),
               operation: r.typedSearchAttributes.get(NetcheckOperation),
+              api: r.typedSearchAttributes.get(NetcheckApi),
               outcome: r.typedSearchAttributes.get(NetcheckOutcome),
               errorCode: r.typedSearchAttributes.get(NetcheckErrorCode),
             })),
@@ -58,11 +72,12 @@ export async function findCommand(msisdn: string, options: FindOptions): Promise
     }
     console.log(
       table(
-        ['started', 'status', 'operation', 'outcome', 'error', 'workflow id'],
+        ['started', 'status', 'operation', 'api', 'outcome', 'error', 'workflow id'],
         runs.map((r) => [
           r.startTime.toISOString().replace(/\.\d+Z$/, 'Z'),
           r.status.name,
           r.typedSearchAttributes.get(NetcheckOperation) ?? '',
+          r.typedSearchAttributes.get(NetcheckApi) ?? '',
           r.typedSearchAttributes.get(NetcheckOutcome) ?? '',
           r.typedSearchAttributes.get(NetcheckErrorCode) ?? '',
           r.workflowId,

@@ -1,9 +1,9 @@
 /** `netcheck simulator [flags]`: the Vonage-compatible simulator (simulator/cli.ts), until Ctrl-C. */
-import { runSimulatorCli, USAGE } from '../../simulator/cli.js';
+import { runSimulatorCli, SIMULATOR_USAGE } from '../../simulator/index.js';
 import { EXIT, UsageError, type ExitCode } from '../errors.js';
 
 export const SIMULATOR_HELP =
-  USAGE.replace('Usage: npm run simulator -- [options]', 'Usage: netcheck simulator [options]') +
+  SIMULATOR_USAGE.replace('Usage: npm run simulator -- [options]', 'Usage: netcheck simulator [options]') +
   `
 
 Example:

@@ -1,6 +1,5 @@
 /** `netcheck worker` and `netcheck setup`: the standalone worker, and the namespace's search attributes. */
-import { loadConfig } from '../../worker/config.js';
-import { runWorker } from '../../worker/main.js';
+import { loadConfig, runWorker } from '../../worker/index.js';
 import { EXIT, type ExitCode } from '../errors.js';
 import {
   missingAttributesWarning,
@@ -9,13 +8,21 @@ import {
 } from '../search-attributes.js';
 import { withClient } from '../temporal.js';
 
-export async function workerCommand(options: { rate?: number; taskQueue?: string }): Promise<ExitCode> {
+export async function workerCommand(options: {
+  rate?: number;
+  taskQueue?: string;
+  metricsPort?: number;
+  healthPort?: number;
+}): Promise<ExitCode> {
   // Flags win over the environment; one validation step reports every problem (exit 2).
-  const config = loadConfig({
+  const env = {
     ...process.env,
     ...(options.taskQueue !== undefined ? { NETCHECK_TASK_QUEUE: options.taskQueue } : {}),
     ...(options.rate !== undefined ? { NETCHECK_RATE_LIMIT: String(options.rate) } : {}),
-  });
+    ...(options.metricsPort !== undefined ? { NETCHECK_METRICS_PORT: String(options.metricsPort) } : {}),
+    ...(options.healthPort !== undefined ? { NETCHECK_HEALTH_PORT: String(options.healthPort) } : {}),
+  };
+  const config = loadConfig(env);
   await withClient(async ({ client, namespace }) => {
     const warning = missingAttributesWarning(await searchAttributeState(client, namespace), namespace);
     if (warning) console.error(warning);
@@ -25,7 +32,7 @@ export async function workerCommand(options: { rate?: number; taskQueue?: string
       `rate limit: ${config.rateLimit} Vonage requests/s for task queue "${config.taskQueue}" (all its workers together)`,
     );
   }
-  await runWorker(config);
+  await runWorker(config, env);
   return EXIT.OK;
 }
 

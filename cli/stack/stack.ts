@@ -26,13 +26,17 @@ import {
   type LogLevel,
   type WorkerOptions,
 } from '@temporalio/worker';
-import { encryptingDataConverter } from '../../codec/data-converter.js';
-import { newKeyEntry, parseKeyRing, type KeyRing } from '../../codec/keyring.js';
-import { startCodecServer } from '../../codec/server.js';
-import { DEFAULT_TASK_QUEUE } from '../../worker/config.js';
-import { netcheckPlugin } from '../../worker/plugin.js';
-import { keySetup } from '../../simulator/cli.js';
 import {
+  encryptingDataConverter,
+  newKeyEntry,
+  parseKeyRing,
+  startCodecServer,
+  type KeyRing,
+} from '../../codec/index.js';
+import { DEFAULT_TASK_QUEUE } from '../../common/index.js';
+import { netcheckPlugin } from '../../worker/index.js';
+import {
+  keySetup,
   startSimulator,
   type ScenarioFile,
   type Simulator,

@@ -12,7 +12,7 @@ import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../../domain/search-attributes.js';
-import { ensureTemporalCli, TemporalCliUnavailableError } from '../../scripts/temporal-cli.js';
+import { ensureTemporalCli, TemporalCliUnavailableError } from './temporal-cli.js';
 
 export interface DevServerOptions {
   port: number;

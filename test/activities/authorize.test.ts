@@ -133,7 +133,11 @@ describe('authorize: response parsing', () => {
     ],
   ])('accepts %j', async (body, expected) => {
     server.reply({ body });
-    await expect(acts.authorize(input())).resolves.toEqual(expected);
+    // answeredAt: when the answer arrived; expires_in counts from there.
+    await expect(acts.authorize(input())).resolves.toEqual({
+      ...expected,
+      answeredAt: expect.any(Number) as unknown,
+    });
   });
 
   it.each([
@@ -215,7 +219,8 @@ describe('authorize: error classification', () => {
       code: 'CONFIGURATION',
     },
     { name: '401 without body', reply: { status: 401 }, code: 'CONFIGURATION' },
-    { name: '403', reply: { status: 403, body: { error: 'forbidden' } }, code: 'CONFIGURATION' },
+    // A 403 refuses this number (e.g. the Playground allowlist): final for it, not a worker misconfiguration.
+    { name: '403', reply: { status: 403, body: { error: 'forbidden' } }, code: 'NOT_ALLOWED' },
     {
       name: '400 unknown_user_id',
       reply: { status: 400, body: { error: 'unknown_user_id' } },

@@ -161,7 +161,8 @@ describe('pollToken: error classification', () => {
       reply: { status: 502, body: '<html>Bad Gateway</html>' },
       code: 'UPSTREAM_UNAVAILABLE',
     },
-    { name: '404', reply: { status: 404, body: 'Not Found' }, code: 'PROTOCOL_ERROR' },
+    // Nothing answers at the token path: the base URL is wrong.
+    { name: '404', reply: { status: 404, body: 'Not Found' }, code: 'CONFIGURATION' },
   ];
 
   it.each(cases)('$name → $code', async ({ reply, code, retryAfterMs }) => {

@@ -3,17 +3,20 @@
  * simulator with an in-process worker on this file's task queue: output, --json, CSV/JSONL,
  * exit codes 0/1/2/3, --help, and helpful messages for bad input.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BatchProgress } from '../../domain/batch.js';
+import { NetcheckApi } from '../../domain/search-attributes.js';
 import type { CheckResult } from '../../domain/types.js';
-import { addScenarios, uniqueNumber, useTestWorker } from '../support/harness.js';
-import { eventually, runCli, sharedStackEnv } from './support.js';
+import { addScenarios, simulatorStats, uniqueNumber, useTestWorker } from '../support/harness.js';
+import { eventually, runCli, Running, sharedStackEnv, spawnCli } from './support.js';
 
 const ctx = useTestWorker('cli');
+// Tests that run the CLI many times get minutes: each run starts Node and tsx (seconds on a loaded machine).
+const MANY_RUNS = 180_000;
 let env: Record<string, string>;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'netcheck-cli-test-'));
 
@@ -27,6 +30,18 @@ async function numberWith(entry: Entry): Promise<string> {
 beforeAll(() => {
   env = sharedStackEnv(ctx.taskQueue);
 });
+
+/** The input a run was started with (the first event of its history). */
+async function startInput(workflowId: string): Promise<Record<string, unknown>> {
+  const history = await ctx.env.client.workflow.getHandle(workflowId).fetchHistory();
+  const payload = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+  return JSON.parse(Buffer.from(payload.data!).toString('utf8')) as Record<string, unknown>;
+}
+
+/** Requests the simulator saw for a number (0 when none was sent). */
+async function requestsFor(msisdn: string): Promise<number> {
+  return (await simulatorStats(ctx.env.simulatorUrl, msisdn)).total;
+}
 
 const COMMANDS = [
   'worker',
@@ -68,7 +83,7 @@ describe('help and usage', () => {
   });
 });
 
-describe('netcheck check', () => {
+describe('netcheck check', { timeout: MANY_RUNS }, () => {
   let swapped: string;
   let checkWorkflowId: string;
 
@@ -85,7 +100,53 @@ describe('netcheck check', () => {
     );
     expect(stdout).not.toContain(swapped);
     checkWorkflowId = /workflow (\S+)/.exec(stderr)![1]!;
-    expect(checkWorkflowId).toMatch(/^netcheck-sim-swap-[0-9a-f]{32}-/);
+    // The id says which API and operation ran, never the number.
+    expect(checkWorkflowId).toMatch(/^netcheck-camara-sim-swap-[0-9a-f]{32}-/);
+    const description = await ctx.env.client.workflow.getHandle(checkWorkflowId).describe();
+    expect(description.typedSearchAttributes.get(NetcheckApi)).toBe('camara');
+    expect(await description.staticSummary()).toMatch(/^sim-swap · camara · \+44\*+\d{3}$/);
+    expect(await description.staticDetails()).toMatch(/\*\*API:\*\* camara/);
+  });
+
+  it('reads the number from stdin with -, so it is not in argv', async () => {
+    const run = await runCli(['check', '-', '--op', 'sim-swap', '--max-age', '24', '--json'], {
+      env,
+      input: `${swapped}\n`,
+    });
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'ok', data: { swapped: true } });
+    const none = await runCli(['check', '-', '--op', 'sim-swap'], { env, input: '\n' });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/no phone number on stdin/);
+    const bad = await runCli(['check', '-', '--op', 'sim-swap'], { env, input: 'not-a-number\n' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/must be E\.164/);
+  });
+
+  it('NETCHECK_PURPOSE is the default purpose; --purpose wins; NETCHECK_API picks the API', async () => {
+    const msisdn = await numberWith({ roaming: { roaming: false } });
+    const withEnv = await runCli(['check', msisdn, '--op', 'device-roaming'], {
+      env: { ...env, NETCHECK_PURPOSE: 'IdentityVerification', NETCHECK_API: 'camara' },
+    });
+    expect(withEnv.code).toBe(0);
+    const fromEnv = await startInput(/workflow (\S+)/.exec(withEnv.stderr)![1]!);
+    expect(fromEnv).toMatchObject({
+      api: 'camara',
+      operation: 'device-roaming',
+      purpose: 'IdentityVerification',
+    });
+    expect(JSON.stringify(fromEnv)).not.toMatch(/"scope"/);
+
+    const withFlag = await runCli(
+      ['check', msisdn, '--op', 'device-roaming', '--purpose', 'FraudPreventionAndDetection'],
+      {
+        env: { ...env, NETCHECK_PURPOSE: 'IdentityVerification' },
+      },
+    );
+    expect(withFlag.code).toBe(0);
+    expect(await startInput(/workflow (\S+)/.exec(withFlag.stderr)![1]!)).toMatchObject({
+      purpose: 'FraudPreventionAndDetection',
+    });
   });
 
   it('--json prints the CheckResult; the window decides swapped', async () => {
@@ -101,6 +162,27 @@ describe('netcheck check', () => {
       data: { swapped: false },
       authorizations: 1,
     });
+  });
+
+  it('over identity-insights, --json prints the same CheckResult fields as over camara', async () => {
+    const msisdn = await numberWith({ lastSimChangeHoursAgo: 10 });
+    const args = ['check', msisdn, '--op', 'sim-swap', '--max-age', '24', '--json'];
+    const camara = await runCli(args, { env });
+    const insights = await runCli([...args, '--api', 'identity-insights'], { env });
+    expect(camara.code).toBe(0);
+    expect(insights.code, insights.stderr).toBe(0);
+    const a = JSON.parse(camara.stdout) as CheckResult;
+    const b = JSON.parse(insights.stdout) as CheckResult;
+    expect(b).toMatchObject({
+      api: 'identity-insights',
+      operation: 'sim-swap',
+      status: 'ok',
+      data: { swapped: true },
+    });
+    expect(a).toMatchObject({ api: 'camara', data: { swapped: true } });
+    expect(Object.keys(b.data!).sort()).toEqual(Object.keys(a.data!).sort());
+    for (const key of Object.keys(a)) expect(b).toHaveProperty(key);
+    expect(Object.keys(b.timestamps)).toEqual(expect.arrayContaining(['started', 'finished']));
   });
 
   it('exits 3 with the error code when the check fails (consent refused)', async () => {
@@ -143,7 +225,15 @@ describe('netcheck check', () => {
       ],
       [
         ['check', '+447700900001', '--op', 'sim-swap', '--purpose', 'Marketing'],
-        /purpose "Marketing" is not valid for sim-swap; use FraudPreventionAndDetection/,
+        /--purpose "Marketing" is not a Vonage Network API purpose; use the one your Vonage application is registered with: FraudPreventionAndDetection, RequestedServiceProvision, IdentityVerification, NotApplicable/,
+      ],
+      [
+        ['check', '+447700900001', '--op', 'carrier', '--api', 'camara'],
+        /carrier runs only over identity-insights, not over camara \(--api camara\): pass --api identity-insights/,
+      ],
+      [
+        ['check', '+447700900001', '--op', 'sim-swap', '--api', 'ciba'],
+        /Allowed choices are camara, identity-insights/,
       ],
     ];
     for (const [args, message] of cases) {
@@ -151,6 +241,47 @@ describe('netcheck check', () => {
       expect({ args, code }).toEqual({ args, code: 2 });
       expect(stderr).toMatch(message);
     }
+  });
+
+  it('hours are digits: --max-age 1e3 (or 24.5, 0x18) is a usage error and nothing is sent', async () => {
+    const msisdn = await numberWith({ lastSimChangeHoursAgo: 10 });
+    for (const hours of ['1e3', '24.5', '0x18', ' 48h']) {
+      const { code, stderr } = await runCli(['check', msisdn, '--op', 'sim-swap', '--max-age', hours], {
+        env,
+      });
+      expect({ hours, code }).toEqual({ hours, code: 2 });
+      expect(stderr).toMatch(/--max-age must be a whole number of hours from 1 to 2400/);
+    }
+    const { code, stderr } = await runCli(['batch', '-', '--op', 'sim-swap'], {
+      env,
+      input: `msisdn,max_age\n${msisdn},24\n${msisdn},1e3\n`,
+    });
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/line 3: max_age must be a whole number of hours written as digits \(got "1e3"\)/);
+    expect(await requestsFor(msisdn)).toBe(0);
+  });
+
+  it('NETCHECK_API and NETCHECK_PURPOSE outside their lists are configuration errors (exit 2)', async () => {
+    const api = await runCli(['check', '+447700900001', '--op', 'sim-swap'], {
+      env: { ...env, NETCHECK_API: 'ciba' },
+    });
+    expect(api.code).toBe(2);
+    expect(api.stderr).toMatch(/NETCHECK_API must be one of camara, identity-insights \(got "ciba"\)/);
+    const purpose = await runCli(['batch', '-', '--op', 'sim-swap'], {
+      env: { ...env, NETCHECK_PURPOSE: 'Marketing' },
+      input: 'msisdn\n+447700900001\n',
+    });
+    expect(purpose.code).toBe(2);
+    expect(purpose.stderr).toMatch(
+      /NETCHECK_PURPOSE "Marketing" is not a Vonage Network API purpose; .*NotApplicable/,
+    );
+    const carrier = await runCli(['check', '+447700900001', '--op', 'carrier'], {
+      env: { ...env, NETCHECK_API: 'camara' },
+    });
+    expect(carrier.code).toBe(2);
+    expect(carrier.stderr).toMatch(
+      /carrier runs only over identity-insights, not over camara \(NETCHECK_API=camara\)/,
+    );
   });
 
   it('a missing or short subject key is a configuration error (exit 2), even with the Vonage key at hand', async () => {
@@ -175,18 +306,27 @@ describe('netcheck check', () => {
     expect(stderr).toMatch(/Cannot reach Temporal at 127\.0\.0\.1:1 .*\n.*Set TEMPORAL_ADDRESS/);
   });
 
-  it('warns when no worker polls the task queue', async () => {
-    const child = runCli(['check', '+447700900001', '--op', 'sim-swap', '--json'], {
-      env: { ...env, NETCHECK_TASK_QUEUE: 'nobody-polls-this' },
-      timeoutMs: 4_000,
-    });
-    // It waits for a worker that never comes; the note is what matters.
-    const error = await child.then(
-      (run) => new Error(`exited ${run.code}: ${run.stderr}`),
-      (err: Error) => err,
+  it('warns when no worker polls the task queue, and keeps waiting for one', async () => {
+    const queue = `nobody-polls-${Date.now()}`;
+    const check = new Running(
+      spawnCli(['check', '+447700900001', '--op', 'sim-swap', '--json'], {
+        ...env,
+        NETCHECK_TASK_QUEUE: queue,
+      }),
     );
-    expect(error.message).toMatch(/did not finish in 4000 ms/);
-    expect(error.message).toMatch(/no worker polls task queue "nobody-polls-this"/);
+    try {
+      await check.waitFor(new RegExp(`no worker polls task queue "${queue}"`));
+      // The check was started and waits for a worker: nothing printed on stdout, no exit.
+      const started = await eventually(async () => {
+        for await (const run of ctx.env.client.workflow.list({ query: `TaskQueue = "${queue}"` })) return run;
+        return undefined;
+      });
+      expect(started.status.name).toBe('RUNNING');
+      expect(check.stdout).toBe('');
+      await ctx.env.client.workflow.getHandle(started.workflowId).terminate('test over');
+    } finally {
+      await check.stop('SIGKILL');
+    }
   });
 
   it('netcheck find lists the runs of a number by its subject hash', async () => {
@@ -205,9 +345,18 @@ describe('netcheck check', () => {
     expect(found.parsed.runs.every((r) => r.operation === 'sim-swap' && r.outcome === 'ok')).toBe(true);
     expect(JSON.stringify(found.parsed)).not.toContain(swapped);
 
+    // The number may come on stdin instead of argv.
+    const fromStdin = await runCli(['find', '-', '--json'], { env, input: `${swapped}\n` });
+    expect(fromStdin.code).toBe(0);
+    expect((JSON.parse(fromStdin.stdout) as { subject: string }).subject).toBe(found.parsed.subject);
+    const camaraOnly = await runCli(['find', swapped, '--api', 'camara', '--json'], { env });
+    expect((JSON.parse(camaraOnly.stdout) as { query: string }).query).toBe(
+      `NetcheckSubject = "${found.parsed.subject}" AND NetcheckApi = "camara"`,
+    );
+
     const table = await runCli(['find', swapped, '--op', 'sim-swap'], { env });
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/started\s+status\s+operation\s+outcome/);
+    expect(table.stdout).toMatch(/started\s+status\s+operation\s+api\s+outcome/);
     expect(table.stdout).toContain(checkWorkflowId);
 
     // Another key hashes the number to another subject: nothing is found.
@@ -219,7 +368,7 @@ describe('netcheck check', () => {
   });
 });
 
-describe('netcheck batch / status / results', () => {
+describe('netcheck batch / status / results', { timeout: MANY_RUNS }, () => {
   let ok1: string;
   let ok2: string;
   let denied: string;
@@ -262,15 +411,24 @@ describe('netcheck batch / status / results', () => {
       'r2/device-connectivity',
       'r3/sim-swap',
     ]);
-    expect(byKey['r1/sim-swap']).toMatchObject({ msisdn: ok1, outcome: 'ok', swapped: 'true', index: '0' });
+    // Numbers start with "+": the apostrophe keeps a spreadsheet from reading them as formulas.
+    expect(byKey['r1/sim-swap']).toMatchObject({
+      msisdn: `'${ok1}`,
+      outcome: 'ok',
+      swapped: 'true',
+      index: '0',
+      api: 'camara',
+    });
     expect(byKey['r1/device-roaming']).toMatchObject({ outcome: 'ok', roaming: 'false' });
     expect(byKey['r2/device-connectivity']).toMatchObject({
-      msisdn: ok2,
+      msisdn: `'${ok2}`,
       outcome: 'ok',
       connectivity_status: 'NOT_CONNECTED',
     });
     expect(byKey['r3/sim-swap']).toMatchObject({ outcome: 'failed', error_code: 'ACCESS_DENIED' });
     expect(byKey['r3/sim-swap']!.error_message).toMatch(/refused/);
+    // Results are personal data: only their owner may read the file.
+    expect(statSync(out).mode & 0o777).toBe(0o600);
   });
 
   it('JSON lines from stdin, JSONL on stdout, exit 0 when every check is ok', async () => {
@@ -374,13 +532,62 @@ describe('netcheck batch / status / results', () => {
     expect(records.map((r) => r.outcome).sort()).toEqual(['invalid', 'invalid']);
   });
 
-  it('--rate on batch says it is a worker setting', async () => {
+  it('--rate is not a batch option (the rate is a worker setting)', async () => {
     const { code, stderr } = await runCli(['batch', '-', '--op', 'sim-swap', '--rate', '5', '--no-wait'], {
       env,
       input: `msisdn\n${ok1}\n`,
     });
-    expect(code).toBe(0);
-    expect(stderr).toMatch(/--rate is a worker setting.*netcheck worker --rate 5/s);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/unknown option '--rate'/);
+    const help = await runCli(['batch', '--help']);
+    expect(help.stdout).toMatch(/The request rate is a worker setting: `netcheck worker --rate R`/);
+  });
+
+  it('rows name their api and purpose; carrier over camara is an invalid row, not a refused file', async () => {
+    const { code, stdout } = await runCli(['batch', '-'], {
+      env,
+      input: [
+        'msisdn,operation,api,purpose,ref',
+        `${ok1},device-connectivity,camara,IdentityVerification,a`,
+        `${ok1},carrier,camara,,b`,
+        `${ok1},sim-swap,,Marketing,c`,
+        `${ok1},sim-swap,ciba,,d`,
+      ].join('\n'),
+    });
+    expect(code).toBe(3);
+    const records = stdout
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            ref: string;
+            outcome: string;
+            result?: CheckResult;
+            error?: { message: string };
+          },
+      );
+    const byRef = Object.fromEntries(records.map((r) => [r.ref, r]));
+    expect(byRef.a).toMatchObject({
+      outcome: 'ok',
+      result: { api: 'camara', data: { connectivityStatus: 'CONNECTED_DATA' } },
+    });
+    expect(byRef.b!.outcome).toBe('invalid');
+    expect(byRef.b!.error!.message).toMatch(/carrier runs only over identity-insights/);
+    expect(byRef.c!.error!.message).toMatch(/purpose "Marketing" is not a Vonage Network API purpose/);
+    expect(byRef.d!.error!.message).toMatch(/api must be one of camara, identity-insights/);
+  });
+
+  it('a 4.5 KB ref stops the command with its line before anything is sent', async () => {
+    const msisdn = await numberWith({ lastSimChangeHoursAgo: 1 });
+    const rows = Array.from({ length: 500 }, (_, i) => `${msisdn},ref-${i}-${'x'.repeat(4_500)}`);
+    const { code, stderr } = await runCli(['batch', '-', '--op', 'sim-swap'], {
+      env,
+      input: `msisdn,ref\n${rows.join('\n')}\n`,
+    });
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/line 2: ref is \d+ characters long; at most 256/);
+    expect(await requestsFor(msisdn)).toBe(0);
   });
 
   it('bad files and flags exit 2 with the line or flag to fix', async () => {
@@ -414,6 +621,18 @@ describe('netcheck batch / status / results', () => {
       [
         ['batch', file('ok3.csv', 'msisdn\n+447700900001\n'), '--op', 'sim-swap', '--batch-id', 'bad id!'],
         /--batch-id must be 1–200 characters/,
+      ],
+      [
+        ['batch', file('ok4.csv', 'msisdn\n+447700900001\n'), '--op', 'sim-swap,carrier', '--api', 'camara'],
+        /carrier runs only over identity-insights, not over camara \(--api camara\)/,
+      ],
+      [
+        ['batch', file('ok5.csv', 'msisdn\n+447700900001\n'), '--op', 'sim-swap', '--purpose', 'Marketing'],
+        /--purpose "Marketing" is not a Vonage Network API purpose/,
+      ],
+      [
+        ['batch', file('ok6.csv', 'msisdn\n+447700900001\n'), '--op', 'sim-swap', '--max-age', '1e3'],
+        /--max-age must be a whole number of hours/,
       ],
       [['batch', file('empty.csv', 'msisdn\n'), '--op', 'sim-swap'], /has no rows to check/],
       [['status', 'no-such-batch'], /no batch "no-such-batch" on namespace "default"/],

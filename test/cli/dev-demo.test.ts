@@ -128,22 +128,37 @@ describe('netcheck dev', () => {
 });
 
 describe('netcheck demo', () => {
-  it('runs the sample batch on its own stack, prints the table and the UI link, and exits 0', async () => {
+  it('runs the sample batch over both APIs on its own stack, prints the table and the UI link, and exits 0', async () => {
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'netcheck-demo-'));
     const run = await runCli(['demo', ...FREE_PORTS, '--state-dir', stateDir], { timeoutMs: 150_000 });
-    expect(run.code, run.stderr).toBe(0);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
     const rows = run.stdout
       .split('\n')
-      .filter((l) => /^\S+\s+\+99\S*\s+(sim-swap|sim-swap-date|device-\w+)\s/.test(l));
-    expect(rows).toHaveLength(12);
+      .filter((l) =>
+        /^\S+\s+\+99\S*\s+(sim-swap|sim-swap-date|device-\w+|carrier)\s+(camara|identity-insights)\s/.test(l),
+      );
+    expect(rows).toHaveLength(21);
     expect(rows.every((r) => r.trimEnd().endsWith('yes'))).toBe(true);
-    // Every operation, and the deliberate failures.
+    // Every operation over both APIs, carrier over Identity Insights, and the deliberate failures.
     for (const op of ['sim-swap', 'sim-swap-date', 'device-connectivity', 'device-roaming']) {
-      expect(rows.some((r) => r.includes(` ${op} `))).toBe(true);
+      for (const api of ['camara', 'identity-insights']) {
+        expect(
+          rows.some((r) => new RegExp(` ${op}\\s+${api}\\s+ok\\s`).test(r)),
+          `${op} over ${api}`,
+        ).toBe(true);
+      }
     }
-    expect(run.stdout).toMatch(/consent-refused\s+\+99012345677\s+sim-swap\s+failed\s+ACCESS_DENIED/);
-    expect(run.stdout).toMatch(/unknown-to-sim-swap\s+\+99012345699\s+sim-swap\s+failed\s+UNKNOWN_NUMBER/);
-    expect(run.stdout).toMatch(/typo\s+\S+\s+sim-swap\s+invalid\s+INVALID_INPUT/);
+    expect(run.stdout).toMatch(/ii-odd-number\s+\+99012345601\s+carrier\s+identity-insights\s+ok\s/);
+    expect(run.stdout).toMatch(
+      /consent-refused\s+\+99012345677\s+sim-swap\s+camara\s+failed\s+ACCESS_DENIED/,
+    );
+    expect(run.stdout).toMatch(
+      /unknown-to-sim-swap\s+\+99012345699\s+sim-swap\s+camara\s+failed\s+UNKNOWN_NUMBER/,
+    );
+    expect(run.stdout).toMatch(
+      /ii-unknown\s+\+99012345699\s+sim-swap\s+identity-insights\s+failed\s+UNKNOWN_NUMBER/,
+    );
+    expect(run.stdout).toMatch(/typo\s+\S+\s+sim-swap\s+camara\s+invalid\s+INVALID_INPUT/);
     expect(run.stdout).toMatch(/every one as designed/);
     expect(run.stderr).toMatch(
       /payloads encrypted \(AES-256-GCM, key "k\d{8}"\) .*encryption-keys — generated now/,

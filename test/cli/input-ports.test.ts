@@ -1,12 +1,19 @@
-/** Batch input parsing, record output formats and port choice, in process (no Temporal needed). */
+/** Batch input parsing, record output formats, option parsing and port choice, in process (no Temporal needed). */
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import type { BatchRecord } from '../../domain/batch.js';
 import { UsageError } from '../../cli/errors.js';
-import { parseBatchInput } from '../../cli/input.js';
-import { checkLine, CSV_COLUMNS, recordRow, resultFormat } from '../../cli/output.js';
+import { derivedBatchId, MAX_INPUT_BYTES, parseBatchInput } from '../../cli/input.js';
+import { checkLine, CSV_COLUMNS, recordRow, recordWriter, resultFormat } from '../../cli/output.js';
+import * as parseOption from '../../cli/parse.js';
 import { choosePorts, isPortFree } from '../../cli/stack/ports.js';
+import { numberFromStdin, readCapped } from '../../cli/stdin.js';
 
 const csv = (text: string, defaults = {}) => parseBatchInput(Buffer.from(text), 'in.csv', defaults);
 
@@ -55,7 +62,7 @@ describe('batch input', () => {
       /line 3: no operation/,
     );
     expect(() => csv('msisdn,max_age\n+447700900001,soon\n', { operations: ['sim-swap'] })).toThrow(
-      /line 2: max_age must be a number of hours \(got "soon"\)/,
+      /line 2: max_age must be a whole number of hours written as digits \(got "soon"\)/,
     );
     expect(() =>
       parseBatchInput(Buffer.from('{"msisdn":{"x":1},"operation":"sim-swap"}\n'), 'a.jsonl', {}),
@@ -63,13 +70,95 @@ describe('batch input', () => {
     expect(() => csv('number\n', {})).toThrow(UsageError);
   });
 
-  it('derives the batch id from the bytes and the defaults', () => {
-    const text = 'msisdn\n+447700900001\n';
-    const a = csv(text, { operations: ['sim-swap'] }).derivedBatchId;
+  it('derives the batch id from the bytes and the defaults with a keyed hash', () => {
+    const text = Buffer.from('msisdn\n+447700900001\n');
+    const key = 'subject-key';
+    const a = derivedBatchId(text, { operations: ['sim-swap'] }, key);
     expect(a).toMatch(/^batch-[0-9a-f]{20}$/);
-    expect(csv(text, { operations: ['sim-swap'] }).derivedBatchId).toBe(a);
-    expect(csv(text + '+447700900002\n', { operations: ['sim-swap'] }).derivedBatchId).not.toBe(a);
-    expect(csv(text, { operations: ['sim-swap'], maxAge: 24 }).derivedBatchId).not.toBe(a);
+    // The same input and defaults attach to the same batch…
+    expect(derivedBatchId(Buffer.from(text), { operations: ['sim-swap'] }, key)).toBe(a);
+    // …other input, defaults or API make another…
+    expect(
+      derivedBatchId(
+        Buffer.concat([text, Buffer.from('+447700900002\n')]),
+        { operations: ['sim-swap'] },
+        key,
+      ),
+    ).not.toBe(a);
+    expect(derivedBatchId(text, { operations: ['sim-swap'], maxAge: 24 }, key)).not.toBe(a);
+    expect(derivedBatchId(text, { operations: ['sim-swap'], api: 'identity-insights' }, key)).not.toBe(a);
+    // …and without the key the id tells nothing: it is not a plain hash of the file.
+    expect(derivedBatchId(text, { operations: ['sim-swap'] }, 'another-key')).not.toBe(a);
+    const unkeyed = createHmac('sha256', '').update(text).digest('hex').slice(0, 20);
+    expect(a).not.toBe(`batch-${unkeyed}`);
+  });
+
+  it('reads an api column and an --api default', () => {
+    const input = csv(
+      'msisdn,operation,api\n+447700900001,sim-swap,identity-insights\n+447700900002,carrier,\n',
+      {
+        api: 'camara',
+      },
+    );
+    expect(input.items.map((i) => i.api)).toEqual(['identity-insights', 'camara']);
+  });
+
+  it('max_age is whole hours written as digits; anything else stops the command', () => {
+    const ops = { operations: ['sim-swap' as const] };
+    expect(csv('msisdn,max_age\n+447700900001,0048\n', ops).items[0]!.maxAge).toBe(48);
+    for (const bad of ['1e3', '24.5', '-1', '0x18', '+24', '24h']) {
+      expect(() => csv(`msisdn,max_age\n+447700900001,${bad}\n`, ops)).toThrow(
+        /line 2: max_age must be a whole number of hours written as digits/,
+      );
+    }
+    // In JSON lines a number is a number: 24.5 is not whole.
+    expect(() =>
+      parseBatchInput(Buffer.from('{"msisdn":"+447700900001","maxAge":24.5}\n'), 'a.jsonl', ops),
+    ).toThrow(/line 1: max_age must be a whole number/);
+  });
+
+  it('a field over its limit stops the command with the line, before anything is sent', () => {
+    const ops = { operations: ['sim-swap' as const] };
+    expect(csv(`msisdn,ref\n+447700900001,${'r'.repeat(256)}\n`, ops).items[0]!.ref).toHaveLength(256);
+    expect(() => csv(`msisdn,ref\n+447700900001,ok\n+447700900002,${'r'.repeat(4500)}\n`, ops)).toThrow(
+      /line 3: ref is 4500 characters long; at most 256/,
+    );
+    expect(() => csv(`msisdn\n+${'4'.repeat(40)}\n`, ops)).toThrow(
+      /line 2: msisdn is 41 characters long; at most 32/,
+    );
+    expect(() => csv(`msisdn,purpose\n+447700900001,${'P'.repeat(100)}\n`, ops)).toThrow(
+      /purpose is 100 characters/,
+    );
+  });
+
+  it('caps the input size', async () => {
+    await expect(
+      readCapped(Readable.from([Buffer.alloc(600), Buffer.alloc(600)]), 1_000, 'stdin'),
+    ).rejects.toThrow(/stdin is larger than/);
+    expect((await readCapped(Readable.from([Buffer.alloc(600)]), 1_000, 'x')).length).toBe(600);
+    expect(MAX_INPUT_BYTES).toBe(32 * 1024 * 1024);
+  });
+});
+
+describe('option values', () => {
+  it('--max-age takes digits only', () => {
+    expect(parseOption.maxAge('--max-age', '48')).toBe(48);
+    for (const bad of ['1e3', '1000.0', '0x10', '24 h', '', '0', '2401', '-5']) {
+      expect(() => parseOption.maxAge('--max-age', bad)).toThrow(/--max-age must be a whole number of hours/);
+    }
+  });
+
+  it('--purpose names the allowed purposes', () => {
+    expect(parseOption.purpose('--purpose', 'IdentityVerification')).toBe('IdentityVerification');
+    expect(() => parseOption.purpose('--purpose', 'Marketing')).toThrow(
+      /--purpose "Marketing" is not a Vonage Network API purpose; .*FraudPreventionAndDetection, RequestedServiceProvision/,
+    );
+  });
+
+  it('a number from stdin: the first non-empty line; none is a usage error', async () => {
+    expect(await numberFromStdin(Readable.from(['\n  +447700900001  \nmore\n']))).toBe('+447700900001');
+    await expect(numberFromStdin(Readable.from(['\n \n']))).rejects.toThrow(/no phone number on stdin/);
+    expect(parseOption.msisdnOrStdin('-')).toBe('-');
   });
 });
 
@@ -107,6 +196,70 @@ describe('record output', () => {
   it('says a result in one line', () => {
     expect(checkLine('+44*******001', record.result!)).toBe(
       '+44*******001 device-roaming: ok — roaming in 262 (DE, AT) (1 authorization, 2 polls, 2.5 s)',
+    );
+  });
+
+  it('CSV cells a spreadsheet would run are escaped; numbers stay readable text', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'netcheck-out-'));
+    const out = path.join(dir, 'r.csv');
+    const writer = await recordWriter('csv', out);
+    await writer.write(
+      {
+        index: 0,
+        ref: '=HYPERLINK("http://x","y")',
+        operation: 'sim-swap',
+        outcome: 'invalid',
+        error: { code: 'INVALID_INPUT', message: '@SUM(1)' },
+      },
+      '+447700900001',
+    );
+    await writer.write({ index: 1, ref: '-2+3', operation: 'sim-swap', outcome: 'invalid' }, undefined);
+    await writer.write({ index: 2, ref: '\tcmd', operation: 'sim-swap', outcome: 'invalid' }, undefined);
+    await writer.close();
+    const rows = parse<Record<string, string>>(readFileSync(out), { columns: true });
+    expect(rows[0]).toMatchObject({
+      ref: `'=HYPERLINK("http://x","y")`,
+      msisdn: "'+447700900001",
+      error_message: "'@SUM(1)",
+      index: '0',
+    });
+    expect(rows[1]!.ref).toBe("'-2+3");
+    expect(rows[2]!.ref).toBe("'\tcmd");
+    // No cell of the file starts with a formula character.
+    for (const row of rows) for (const cell of Object.values(row)) expect(cell).not.toMatch(/^[=+\-@\t\r]/);
+  });
+
+  it('result files are created 0600, also over an existing wider file', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'netcheck-out-'));
+    const fresh = path.join(dir, 'new.jsonl');
+    const existing = path.join(dir, 'old.jsonl');
+    writeFileSync(existing, 'old\n', { mode: 0o644 });
+    for (const file of [fresh, existing]) {
+      const writer = await recordWriter('jsonl', file);
+      await writer.write(record, '+447700900001');
+      await writer.close();
+      expect(statSync(file).mode & 0o777).toBe(0o600);
+      expect(readFileSync(file, 'utf8')).not.toContain('old');
+    }
+  });
+
+  it('says an Identity Insights result and a carrier result in one line', () => {
+    expect(
+      checkLine('+99*******601', {
+        ...record.result!,
+        api: 'identity-insights',
+        operation: 'carrier',
+        polls: 0,
+        authorizations: 0,
+        data: {
+          valid: true,
+          countryCode: 'GB',
+          currentCarrier: { name: 'Example Mobile', networkType: 'MOBILE' },
+          ported: true,
+        },
+      } as never),
+    ).toBe(
+      '+99*******601 carrier: ok — valid (GB), Example Mobile mobile, ported (identity-insights, 2.5 s)',
     );
   });
 

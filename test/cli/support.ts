@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
-import { projectRoot } from '../../scripts/temporal-cli.js';
+import { projectRoot } from '../../cli/stack/temporal-cli.js';
 
 export interface CliRun {
   code: number | null;

@@ -49,7 +49,7 @@ describe('netcheck setup and the worker start-up check', () => {
       await worker.waitFor(/netcheck worker polling task queue/);
       expect(worker.stderr).toMatch(
         new RegExp(
-          `search attributes are not registered on namespace "${namespace}" \\(missing: NetcheckOperation, NetcheckOutcome, NetcheckErrorCode, NetcheckBatchId, NetcheckSubject\\)`,
+          `search attributes are not registered on namespace "${namespace}" \\(missing: NetcheckOperation, NetcheckOutcome, NetcheckErrorCode, NetcheckBatchId, NetcheckSubject, NetcheckApi\\)`,
         ),
       );
       expect(worker.stderr).toMatch(/Run `netcheck setup` once/);
@@ -63,7 +63,7 @@ describe('netcheck setup and the worker start-up check', () => {
     const first = await runCli(['setup'], { env });
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(
-      /registered: NetcheckOperation, NetcheckOutcome, NetcheckErrorCode, NetcheckBatchId, NetcheckSubject/,
+      /registered: NetcheckOperation, NetcheckOutcome, NetcheckErrorCode, NetcheckBatchId, NetcheckSubject, NetcheckApi/,
     );
     expect(first.stdout).not.toMatch(/already registered/);
 
@@ -72,7 +72,7 @@ describe('netcheck setup and the worker start-up check', () => {
 
     const second = await runCli(['setup'], { env });
     expect(second.code).toBe(0);
-    expect(second.stdout).toMatch(/already registered: NetcheckOperation, .*NetcheckSubject/);
+    expect(second.stdout).toMatch(/already registered: NetcheckOperation, .*NetcheckSubject, NetcheckApi/);
     expect(second.stdout).not.toMatch(/^ {2}registered:/m);
   });
 

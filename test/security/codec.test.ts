@@ -21,7 +21,7 @@ import {
   parseKeyRing,
   PayloadDecryptionError,
 } from '../../codec/index.js';
-import { ConfigError } from '../../worker/config.js';
+import { ConfigurationError as ConfigError } from '../../domain/errors.js';
 
 const key = () => randomBytes(32).toString('base64');
 const NUMBER = '+447700900123';
@@ -30,7 +30,7 @@ function problemsOf(fn: () => unknown): string[] {
   try {
     fn();
   } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
+    if (err instanceof ConfigError) return [...err.problems];
     throw err;
   }
   throw new Error('expected a ConfigError');

@@ -10,7 +10,8 @@ import { createVonageClient } from '../../activities/index.js';
 import { isLoopbackHost } from '../../activities/base-url.js';
 import { startCheck } from '../../client/index.js';
 import { dataConverterFromEnv, newKeyEntry } from '../../codec/index.js';
-import { ConfigError, loadConfig } from '../../worker/config.js';
+import { ConfigurationError as ConfigError } from '../../domain/errors.js';
+import { loadConfig } from '../../worker/config.js';
 import { eventually, Running, spawnCli } from '../cli/support.js';
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -21,7 +22,7 @@ function problems(env: NodeJS.ProcessEnv): string[] {
   try {
     loadConfig(env);
   } catch (err) {
-    if (err instanceof ConfigError) return err.problems;
+    if (err instanceof ConfigError) return [...err.problems];
     throw err;
   }
   return [];

@@ -16,7 +16,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { SEARCH_ATTRIBUTES } from '../../domain/search-attributes.js';
-import { ensureTemporalCli, projectRoot } from '../../scripts/temporal-cli.js';
+import { ensureTemporalCli, projectRoot } from '../../cli/stack/temporal-cli.js';
 import { startSimulator } from '../../simulator/index.js';
 
 declare module 'vitest' {

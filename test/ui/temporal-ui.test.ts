@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startBatch } from '../../client/batch.js';
 import { startCheck, subjectOf } from '../../client/index.js';
 import { startStack, workflowListUrl, workflowUrl, type Stack } from '../../cli/stack/stack.js';
-import { projectRoot } from '../../scripts/temporal-cli.js';
+import { projectRoot } from '../../cli/stack/temporal-cli.js';
 
 const SHOTS = path.join(projectRoot, 'test-results', 'ui');
 

@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { NetcheckError } from '../../domain/errors.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -19,14 +20,14 @@ export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 /** What `temporal --version` of a v1.5.1 build contains. */
 export const TEMPORAL_SERVER_MARKER = 'Server 1.29.1';
 
-/** The folder of netcheck's package.json: `..` from scripts/ as source, `../..` from dist/scripts/. */
+/** The folder of netcheck's package.json: `../..` from cli/stack/ as source, `../../..` from dist/cli/stack/. */
 function findProjectRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 3; i++) {
     dir = path.dirname(dir);
     if (existsSync(path.join(dir, 'package.json'))) return dir;
   }
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 }
 
 export const projectRoot = findProjectRoot();
@@ -60,8 +61,11 @@ export async function findTemporalCli(): Promise<string | undefined> {
   return undefined;
 }
 
-export class TemporalCliUnavailableError extends Error {
-  readonly code = 'TEMPORAL_CLI_UNAVAILABLE';
+/** No pinned Temporal CLI and no way to build one: the message says how to get it (exit 2). */
+export class TemporalCliUnavailableError extends NetcheckError {
+  constructor(message: string) {
+    super('CONFIGURATION', message);
+  }
 }
 
 function howToGetIt(): string {

@@ -1,0 +1,370 @@
+/**
+ * `identityInsights`: one check over Vonage's Identity Insights API. One POST to
+ * {base}{identityInsightsPath} with the application JWT (minted here, per attempt) as Bearer and
+ * `{phone_number, purpose?, insights}`; the insights asked for depend on the operation. The 200
+ * body is checked with zod and turned into the CAMARA-shaped data of the operation, so a check
+ * answers with the same fields over either API:
+ *
+ * | operation           | insights asked                                | data                                   |
+ * |---------------------|-----------------------------------------------|----------------------------------------|
+ * | sim-swap            | `sim_swap: {period: maxAge}`                  | `is_swapped` → `swapped`                |
+ * | sim-swap-date       | `sim_swap: {}`                                | `latest_sim_swap_at` → `latestSimChange` |
+ * | device-roaming      | `roaming: {}`                                 | `is_roaming` → `roaming`; `country_codes` → `countryName`; `countryCode` = the country's MCC when it has only one |
+ * | device-connectivity | `reachability: {}`                            | `connectivity`/`is_reachable` → `connectivityStatus` |
+ * | carrier             | `format`, `original_carrier`, `current_carrier` | `CarrierData`                         |
+ *
+ * Each insight carries its own `status.code`; insights-errors.ts maps the failing ones to netcheck
+ * codes. Nothing returned or thrown carries the JWT or the phone number.
+ */
+import { z } from 'zod';
+import { isPurpose, MAX_AGE_DEFAULT, maskMsisdn, netcheckFailure, PURPOSES } from '../domain/index.js';
+import type {
+  CarrierData,
+  CarrierNetwork,
+  CheckData,
+  ConnectivityData,
+  InsightsCallInput,
+  InsightsOutcome,
+  Operation,
+  RoamingData,
+  SimSwapDateData,
+} from '../domain/index.js';
+import type { VonageClient } from './client.js';
+import { classifyHttpError, protocolError, sanitizeText, type Endpoint } from './errors.js';
+import { insightStatusVerdict, type InsightName } from './insights-errors.js';
+import {
+  requireCorrelationId,
+  requireMaxAge,
+  requireMsisdn,
+  requireObject,
+  requireOperation,
+} from './input.js';
+import { logAnswer } from './log.js';
+import { mccOfCountry } from './mcc.js';
+import { describeIssues } from './responses.js';
+
+const ACTIVITY = 'identityInsights';
+
+// ---- the 200 body (only the fields netcheck uses; anything else is dropped) ----
+
+const Status = z.object({
+  code: z.string().trim().min(1).max(100),
+  message: z.string().nullish(),
+});
+const shortText = (max: number) => z.string().trim().max(max).nullish();
+
+const SimSwapInsight = z.object({
+  status: Status,
+  is_swapped: z.boolean().nullish(),
+  latest_sim_swap_at: z.iso.datetime({ offset: true }).nullish(),
+});
+const RoamingInsight = z.object({
+  status: Status,
+  is_roaming: z.boolean().nullish(),
+  /** ISO 3166-1 alpha-2 codes of the countries the device is roaming in. */
+  country_codes: z.array(z.string().trim().min(1).max(64)).max(50).nullish(),
+});
+const ReachabilityInsight = z.object({
+  status: Status,
+  is_reachable: z.boolean().nullish(),
+  /** `DATA` and/or `SMS` (Vonage's SDKs show either letter case). */
+  connectivity: z.array(z.string().trim().max(20)).max(10).nullish(),
+});
+const FormatInsight = z.object({
+  status: Status,
+  country_code: shortText(8),
+  country_name: shortText(100),
+  is_format_valid: z.boolean().nullish(),
+});
+const CarrierInsight = z.object({
+  status: Status,
+  name: shortText(200),
+  network_type: shortText(50),
+  country_code: shortText(8),
+  network_code: shortText(10),
+});
+
+export const IdentityInsightsResponse = z.object({
+  /** Kept only when it looks like an id: it goes into the CheckResult for support cases. */
+  request_id: z
+    .string()
+    .regex(/^[A-Za-z0-9._:-]{1,128}$/)
+    .optional()
+    .catch(undefined),
+  insights: z.object({
+    sim_swap: SimSwapInsight.optional(),
+    roaming: RoamingInsight.optional(),
+    reachability: ReachabilityInsight.optional(),
+    format: FormatInsight.optional(),
+    original_carrier: CarrierInsight.optional(),
+    current_carrier: CarrierInsight.optional(),
+  }),
+});
+
+type Insights = z.output<typeof IdentityInsightsResponse>['insights'];
+type AnyInsight = NonNullable<Insights[InsightName]>;
+
+/** The `insights` object of the request, per operation. */
+function insightsRequest(operation: Operation, maxAge: number): Record<string, Record<string, unknown>> {
+  switch (operation) {
+    case 'sim-swap':
+      // period is always sent: it is the check's window (CAMARA's maxAge).
+      return { sim_swap: { period: maxAge } };
+    case 'sim-swap-date':
+      return { sim_swap: {} };
+    case 'device-roaming':
+      return { roaming: {} };
+    case 'device-connectivity':
+      return { reachability: {} };
+    case 'carrier':
+      return { format: {}, original_carrier: {}, current_carrier: {} };
+  }
+}
+
+/** Everything the mapping of one answer needs. */
+interface AnswerContext {
+  endpoint: Endpoint;
+  requestId: string | undefined;
+  purpose: string | undefined;
+  /** Strings to redact from provider text (the JWT, the number in its forms). */
+  secrets: string[];
+}
+
+/** Provider text made safe: one line, bounded, no credential, no phone number. */
+function safeText(text: string, secrets: readonly string[]): string {
+  return sanitizeText(text, secrets).replace(/\+?\d{6,15}/g, (digits) =>
+    maskMsisdn(digits.startsWith('+') ? digits : `+${digits}`),
+  );
+}
+
+function insightFailure(ctx: AnswerContext, name: InsightName, insight: AnyInsight): Error | undefined {
+  const verdict = insightStatusVerdict(insight.status.code, name, ctx.purpose);
+  if (!verdict) return undefined;
+  const code = safeText(insight.status.code, ctx.secrets);
+  const text = insight.status.message ? `: "${safeText(insight.status.message, ctx.secrets)}"` : '';
+  const id = ctx.requestId ? ` (request_id ${ctx.requestId})` : '';
+  return netcheckFailure(
+    verdict.code,
+    `Vonage Identity Insights (POST ${ctx.endpoint.path}) answered ${name} ${code}${text}${id}. ${verdict.advice}`,
+    {
+      details: {
+        endpoint: ctx.endpoint.path,
+        httpStatus: 200,
+        insight: name,
+        providerCode: code,
+        requestId: ctx.requestId,
+      },
+    },
+  );
+}
+
+/** The requested insight, which must be in the answer. */
+function insightOf<N extends InsightName>(ctx: AnswerContext, insights: Insights, name: N) {
+  const insight = insights[name];
+  if (!insight) throw protocolError(ctx.endpoint, 200, `insights.${name}: is missing`);
+  return insight as NonNullable<Insights[N]>;
+}
+
+/** Throws the insight's failure unless it answered; tells whether the answer is partial. */
+function answered(ctx: AnswerContext, name: InsightName, insight: AnyInsight): { partial: boolean } {
+  const failure = insightFailure(ctx, name, insight);
+  if (failure) throw failure;
+  return { partial: insight.status.code.toUpperCase() === 'PARTIAL_SUCCESS' };
+}
+
+/**
+ * A field the operation cannot answer without is absent. With PARTIAL_SUCCESS Vonage has said it
+ * could not get it for this number (final: NOT_COVERED); with OK the answer breaks the API.
+ */
+function essentialMissing(ctx: AnswerContext, name: InsightName, field: string, partial: boolean): Error {
+  if (!partial) return protocolError(ctx.endpoint, 200, `insights.${name}.${field}: is missing`);
+  const id = ctx.requestId ? ` (request_id ${ctx.requestId})` : '';
+  return netcheckFailure(
+    'NOT_COVERED',
+    `Vonage Identity Insights (POST ${ctx.endpoint.path}) answered ${name} PARTIAL_SUCCESS without ${field}${id}: it cannot tell for this number.`,
+    { details: { endpoint: ctx.endpoint.path, httpStatus: 200, insight: name, requestId: ctx.requestId } },
+  );
+}
+
+interface Mapped {
+  data: CheckData;
+  missing: string[];
+}
+
+function simSwap(ctx: AnswerContext, insights: Insights): Mapped {
+  const insight = insightOf(ctx, insights, 'sim_swap');
+  const { partial } = answered(ctx, 'sim_swap', insight);
+  if (typeof insight.is_swapped !== 'boolean') throw essentialMissing(ctx, 'sim_swap', 'is_swapped', partial);
+  return { data: { swapped: insight.is_swapped }, missing: [] };
+}
+
+function simSwapDate(ctx: AnswerContext, insights: Insights): Mapped {
+  const insight = insightOf(ctx, insights, 'sim_swap');
+  const { partial } = answered(ctx, 'sim_swap', insight);
+  const latest = insight.latest_sim_swap_at;
+  const data: SimSwapDateData = typeof latest === 'string' ? { latestSimChange: latest } : {};
+  // OK without a date: no SIM change known, as CAMARA answers. PARTIAL_SUCCESS: Vonage could not tell.
+  return { data, missing: latest == null && partial ? ['latestSimChange'] : [] };
+}
+
+async function roaming(ctx: AnswerContext, insights: Insights): Promise<Mapped> {
+  const insight = insightOf(ctx, insights, 'roaming');
+  const { partial } = answered(ctx, 'roaming', insight);
+  if (typeof insight.is_roaming !== 'boolean') throw essentialMissing(ctx, 'roaming', 'is_roaming', partial);
+  const data: RoamingData = { roaming: insight.is_roaming };
+  const missing: string[] = [];
+  if (insight.is_roaming) {
+    const countries = insight.country_codes;
+    if (countries) {
+      const mcc = countries.length === 1 ? await mccOfCountry(countries[0] ?? '') : undefined;
+      if (mcc !== undefined) data.countryCode = mcc;
+      data.countryName = countries;
+    } else if (partial) {
+      missing.push('countryName');
+    }
+  }
+  return { data, missing };
+}
+
+function connectivity(ctx: AnswerContext, insights: Insights): Mapped {
+  const insight = insightOf(ctx, insights, 'reachability');
+  const { partial } = answered(ctx, 'reachability', insight);
+  const kinds = new Set((insight.connectivity ?? []).map((kind) => kind.toUpperCase()));
+  let status: ConnectivityData['connectivityStatus'];
+  if (insight.is_reachable === false) status = 'NOT_CONNECTED';
+  else if (kinds.has('DATA')) status = 'CONNECTED_DATA';
+  else if (kinds.has('SMS')) status = 'CONNECTED_SMS';
+  else {
+    const field = insight.is_reachable === true ? 'connectivity' : 'is_reachable';
+    throw essentialMissing(ctx, 'reachability', field, partial);
+  }
+  return { data: { connectivityStatus: status }, missing: [] };
+}
+
+/** Statuses after which a carrier insight is simply absent from an otherwise good answer. */
+const CARRIER_ABSENT = new Set(['UNKNOWN_NUMBER', 'NOT_COVERED', 'INVALID_INPUT']);
+
+const NETWORK_FIELDS = [
+  ['name', 'name'],
+  ['network_type', 'networkType'],
+  ['network_code', 'networkCode'],
+  ['country_code', 'countryCode'],
+] as const;
+
+function carrier(ctx: AnswerContext, insights: Insights): Mapped {
+  const format = insightOf(ctx, insights, 'format');
+  const carriers = [
+    ['original_carrier', 'originalCarrier', insightOf(ctx, insights, 'original_carrier')],
+    ['current_carrier', 'currentCarrier', insightOf(ctx, insights, 'current_carrier')],
+  ] as const;
+
+  // A failure that is not about this number (retryable, configuration, protocol) wins, whichever insight had it.
+  const all: (readonly [InsightName, AnyInsight])[] = [
+    ['format', format],
+    ...carriers.map(([name, , insight]) => [name, insight] as const),
+  ];
+  for (const [name, insight] of all) {
+    const verdict = insightStatusVerdict(insight.status.code, name, ctx.purpose);
+    if (verdict && !CARRIER_ABSENT.has(verdict.code)) answered(ctx, name, insight);
+  }
+
+  // The number's format is the question `carrier` answers first: an invalid number is an answer.
+  if (format.status.code.toUpperCase() === 'INVALID_NUMBER_FORMAT' || format.is_format_valid === false) {
+    const data: CarrierData = { valid: false };
+    if (format.country_code) data.countryCode = format.country_code;
+    if (format.country_name) data.countryName = format.country_name;
+    return { data, missing: [] };
+  }
+  const { partial } = answered(ctx, 'format', format);
+  if (typeof format.is_format_valid !== 'boolean') {
+    throw essentialMissing(ctx, 'format', 'is_format_valid', partial);
+  }
+  const data: CarrierData = { valid: true };
+  const missing: string[] = [];
+  if (format.country_code) data.countryCode = format.country_code;
+  else if (partial) missing.push('countryCode');
+  if (format.country_name) data.countryName = format.country_name;
+  else if (partial) missing.push('countryName');
+
+  for (const [name, key, insight] of carriers) {
+    if (insightStatusVerdict(insight.status.code, name, ctx.purpose)) {
+      missing.push(key); // NOT_FOUND, NO_COVERAGE, …: Vonage has no carrier data for this number
+      continue;
+    }
+    const isPartial = insight.status.code.toUpperCase() === 'PARTIAL_SUCCESS';
+    const network: CarrierNetwork = {};
+    for (const [wire, field] of NETWORK_FIELDS) {
+      const value = insight[wire];
+      if (value) network[field] = value;
+      else if (isPartial) missing.push(`${key}.${field}`);
+    }
+    data[key] = network;
+  }
+  const { originalCarrier: original, currentCarrier: current } = data;
+  if (original?.networkCode && current?.networkCode)
+    data.ported = original.networkCode !== current.networkCode;
+  else if (original?.name && current?.name) data.ported = original.name !== current.name;
+  return { data, missing };
+}
+
+export function makeIdentityInsights(client: VonageClient) {
+  const path = client.identityInsightsPath;
+
+  return async function identityInsights(input: InsightsCallInput): Promise<InsightsOutcome> {
+    requireObject(ACTIVITY, input);
+    const operation = requireOperation(ACTIVITY, input.operation);
+    const msisdn = requireMsisdn(ACTIVITY, input.msisdn);
+    const correlationId = requireCorrelationId(ACTIVITY, input.correlationId);
+    if (input.purpose !== undefined && !isPurpose(input.purpose)) {
+      throw netcheckFailure('INVALID_INPUT', `${ACTIVITY}: purpose must be one of ${PURPOSES.join(', ')}`);
+    }
+    const purpose = input.purpose;
+    const maxAge =
+      operation === 'sim-swap' ? requireMaxAge(ACTIVITY, input.maxAge, MAX_AGE_DEFAULT) : MAX_AGE_DEFAULT;
+
+    const started = Date.now();
+    const { endpoint, answer, secrets } = await client.postJsonWithAppJwt(
+      'identity-insights',
+      path,
+      {
+        phone_number: msisdn,
+        ...(purpose !== undefined ? { purpose } : {}),
+        insights: insightsRequest(operation, maxAge),
+      },
+      correlationId,
+    );
+    logAnswer(endpoint, answer.status, { msisdn, correlationId, durationMs: Date.now() - started });
+    // Provider text may echo the number: redact it like a credential.
+    const redact = [...secrets, msisdn, msisdn.slice(1)];
+    if (answer.status !== 200) throw classifyHttpError(endpoint, answer, redact);
+
+    const parsed = IdentityInsightsResponse.safeParse(answer.body);
+    if (!parsed.success) throw protocolError(endpoint, answer.status, describeIssues(parsed.error));
+    const { request_id: requestId, insights } = parsed.data;
+    const ctx: AnswerContext = { endpoint, requestId, purpose, secrets: redact };
+
+    let mapped: Mapped;
+    switch (operation) {
+      case 'sim-swap':
+        mapped = simSwap(ctx, insights);
+        break;
+      case 'sim-swap-date':
+        mapped = simSwapDate(ctx, insights);
+        break;
+      case 'device-roaming':
+        mapped = await roaming(ctx, insights);
+        break;
+      case 'device-connectivity':
+        mapped = connectivity(ctx, insights);
+        break;
+      case 'carrier':
+        mapped = carrier(ctx, insights);
+        break;
+    }
+    return {
+      data: mapped.data,
+      ...(requestId !== undefined ? { requestId } : {}),
+      ...(mapped.missing.length > 0 ? { missing: mapped.missing } : {}),
+    };
+  };
+}

@@ -1,0 +1,3 @@
+/** What the client API, the worker and the CLI share (no @temporalio/worker here). */
+export * from './config.js';
+export * from './connection.js';

@@ -1,0 +1,78 @@
+/**
+ * `npm run build:bundle [-- --out FILE] [--workflows PATH]`: bundles netcheck's workflow code once,
+ * ahead of time, the way a worker would at start (the netcheck plugin's bundler settings
+ * included), and writes it where a worker finds it (worker/bundle.ts). The Docker image runs it
+ * after `npm run build`, so its workers start without webpack.
+ *
+ * Defaults: the compiled workflows (dist/workflows/index.js) when present, else the source
+ * (workflows/index.ts); output dist/workflow-bundle.js.
+ */
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import { WORKFLOW_BUNDLE_FILE } from '../worker/bundle.js';
+import { netcheckMetricsPlugin } from '../worker/metrics.js';
+import { netcheckPlugin } from '../worker/plugin.js';
+import { projectRoot } from '../cli/stack/temporal-cli.js';
+
+export interface BuildBundleOptions {
+  /** Workflow entry module (default: dist/workflows/index.js if built, else workflows/index.ts). */
+  workflowsPath?: string;
+  /** Output file (default dist/workflow-bundle.js). */
+  out?: string;
+}
+
+export function defaultWorkflowsPath(root = projectRoot): string {
+  const compiled = path.join(root, 'dist', 'workflows', 'index.js');
+  return existsSync(compiled) ? compiled : path.join(root, 'workflows', 'index.ts');
+}
+
+/** Bundles the workflow code and writes it atomically; returns the file and its size. */
+export async function buildWorkflowBundle(
+  options: BuildBundleOptions = {},
+): Promise<{ codePath: string; workflowsPath: string; bytes: number }> {
+  const workflowsPath = path.resolve(options.workflowsPath ?? defaultWorkflowsPath());
+  const codePath = path.resolve(options.out ?? path.join(projectRoot, 'dist', WORKFLOW_BUNDLE_FILE));
+  // The plugin contributes its bundler settings (workflow interceptor modules, if it has any).
+  // Its activities are never called here: a throwaway key and id only let it be constructed.
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const plugin = netcheckPlugin({ applicationId: randomUUID(), privateKey, baseUrl: 'http://127.0.0.1:9' });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath,
+    // The metrics workflow interceptor is baked in: a worker with a bundle cannot add it at start.
+    plugins: [plugin, netcheckMetricsPlugin()],
+    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
+  });
+  await mkdir(path.dirname(codePath), { recursive: true });
+  const tmp = `${codePath}.${process.pid}.tmp`;
+  await writeFile(tmp, code);
+  await rename(tmp, codePath);
+  return { codePath, workflowsPath, bytes: Buffer.byteLength(code) };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  const { values } = parseArgs({
+    options: { out: { type: 'string' }, workflows: { type: 'string' }, help: { type: 'boolean' } },
+  });
+  if (values.help) {
+    console.log(
+      'Usage: npm run build:bundle [-- --out FILE] [--workflows PATH]\n' +
+        '  --out FILE        where to write the bundle (default dist/workflow-bundle.js)\n' +
+        '  --workflows PATH  workflow entry module (default dist/workflows/index.js, else workflows/index.ts)\n' +
+        'A worker loads it from NETCHECK_WORKFLOW_BUNDLE, or from dist/workflow-bundle.js when run from dist/.',
+    );
+  } else {
+    const result = await buildWorkflowBundle({
+      ...(values.out ? { out: values.out } : {}),
+      ...(values.workflows ? { workflowsPath: values.workflows } : {}),
+    });
+    console.log(
+      `workflow bundle: ${path.relative(process.cwd(), result.codePath) || result.codePath} ` +
+        `(${(result.bytes / 1024).toFixed(0)} KiB, from ${path.relative(process.cwd(), result.workflowsPath)})`,
+    );
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * The worker side of netcheck: the plugin for any Temporal worker, the configuration from the
+ * environment, and the standalone worker built from both.
+ */
+export {
+  NetcheckPlugin,
+  netcheckPlugin,
+  netcheckWorkflowsPath,
+  type NetcheckPluginOptions,
+} from './plugin.js';
+export {
+  ConfigurationError,
+  DEFAULT_API_BASE_URL,
+  DEFAULT_TASK_QUEUE,
+  loadConfig,
+  loadPrivateKeyFromEnv,
+  parsePrivateKey,
+  type NetcheckConfig,
+  type VonageConfig,
+} from './config.js';
+export { connectClient, connectWorker, temporalConnectConfig } from './connection.js';
+export { createNetcheckWorker, runWorker } from './main.js';
