@@ -4,11 +4,23 @@
  * Workers (through the plugin), replay workers, the client API and every CLI command build it
  * from the same configuration, so whatever one writes the others read.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
 import { loadKeyRing, type KeyRing } from './keyring.js';
 import { EncryptionCodec, KeylessCodec } from './payload-codec.js';
+
+/** A string in the failure converter module, so a prebuilt workflow bundle that includes it can be recognised. */
+export const FAILURE_CONVERTER_MARKER = 'netcheck:encoding-failure-converter/v1';
+
+/**
+ * Whether a prebuilt workflow bundle was built with netcheck's failure converter
+ * (`bundleWorkflowCode({ failureConverterPath: netcheckFailureConverterPath() })`); without it,
+ * failure messages raised in workflow code would stay readable in history.
+ */
+export function bundleEncodesFailures(codePath: string): boolean {
+  return readFileSync(codePath, 'utf8').includes(FAILURE_CONVERTER_MARKER);
+}
 
 /**
  * Path of the failure converter module (`failureConverterPath`): the compiled `.cjs` in dist/,

@@ -20,7 +20,9 @@ export {
   PayloadDecryptionError,
 } from './payload-codec.js';
 export {
+  bundleEncodesFailures,
   dataConverterFromEnv,
+  FAILURE_CONVERTER_MARKER,
   encryptingDataConverter,
   netcheckFailureConverterPath,
 } from './data-converter.js';

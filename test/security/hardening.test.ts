@@ -4,12 +4,16 @@
  * without keys saying — once — that numbers are stored in the clear.
  */
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { createVonageClient } from '../../activities/index.js';
 import { isLoopbackHost } from '../../activities/base-url.js';
 import { startCheck } from '../../client/index.js';
-import { dataConverterFromEnv, newKeyEntry } from '../../codec/index.js';
+import { bundleEncodesFailures, dataConverterFromEnv, newKeyEntry } from '../../codec/index.js';
+import { buildWorkflowBundle } from '../../scripts/build-bundle.js';
 import { ConfigurationError as ConfigError } from '../../domain/errors.js';
 import { loadConfig } from '../../worker/config.js';
 import { eventually, Running, spawnCli } from '../cli/support.js';
@@ -137,4 +141,14 @@ describe('a worker without encryption keys', () => {
       /no NETCHECK_ENCRYPTION_KEYS: phone numbers and results are stored in the clear/,
     );
   }, 240_000);
+});
+
+describe('prebuilt workflow bundles and encryption', () => {
+  it('a bundle built with --encrypt-failures carries the encrypting failure converter; a plain one does not', async () => {
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'netcheck-bundle-')), 'workflow-bundle.js');
+    await buildWorkflowBundle({ out, encryptFailures: true });
+    expect(bundleEncodesFailures(out)).toBe(true);
+    // The test run's shared bundle is built without it (an encrypted worker bundles at start instead).
+    expect(bundleEncodesFailures(inject('workflowBundlePath'))).toBe(false);
+  }, 180_000);
 });
