@@ -4,11 +4,23 @@
  * Workers (through the plugin), replay workers, the client API and every CLI command build it
  * from the same configuration, so whatever one writes the others read.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
 import { loadKeyRing, type KeyRing } from './keyring.js';
-import { EncryptionCodec } from './payload-codec.js';
+import { EncryptionCodec, KeylessCodec } from './payload-codec.js';
+
+/** A string in the failure converter module, so a prebuilt workflow bundle that includes it can be recognised. */
+export const FAILURE_CONVERTER_MARKER = 'netcheck:encoding-failure-converter/v1';
+
+/**
+ * Whether a prebuilt workflow bundle was built with netcheck's failure converter
+ * (`bundleWorkflowCode({ failureConverterPath: netcheckFailureConverterPath() })`); without it,
+ * failure messages raised in workflow code would stay readable in history.
+ */
+export function bundleEncodesFailures(codePath: string): boolean {
+  return readFileSync(codePath, 'utf8').includes(FAILURE_CONVERTER_MARKER);
+}
 
 /**
  * Path of the failure converter module (`failureConverterPath`): the compiled `.cjs` in dist/,
@@ -32,11 +44,19 @@ export function encryptingDataConverter(ring: KeyRing): DataConverter {
 }
 
 /**
- * The DataConverter from the environment (NETCHECK_ENCRYPTION_KEYS or
- * NETCHECK_ENCRYPTION_KEYS_FILE), or undefined when no key is configured. Throws a ConfigError
- * for a bad key ring.
+ * The DataConverter of a process without keys: payloads in the clear, and a clear error (not
+ * "Unknown encoding") when it meets an encrypted one.
  */
-export function dataConverterFromEnv(env: NodeJS.ProcessEnv = process.env): DataConverter | undefined {
+export function keylessDataConverter(): DataConverter {
+  return { payloadCodecs: [new KeylessCodec()] };
+}
+
+/**
+ * The DataConverter of netcheck's own clients and workers, from the environment
+ * (NETCHECK_ENCRYPTION_KEYS or NETCHECK_ENCRYPTION_KEYS_FILE): encrypting, or keyless when no key
+ * is configured. Throws a ConfigError for a bad key ring.
+ */
+export function dataConverterFromEnv(env: NodeJS.ProcessEnv = process.env): DataConverter {
   const ring = loadKeyRing(env);
-  return ring ? encryptingDataConverter(ring) : undefined;
+  return ring ? encryptingDataConverter(ring) : keylessDataConverter();
 }

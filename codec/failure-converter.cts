@@ -9,3 +9,5 @@
 const { DefaultFailureConverter } = require('@temporalio/common');
 
 exports.failureConverter = new DefaultFailureConverter({ encodeCommonAttributes: true });
+// Found in a workflow bundle built with this converter (see FAILURE_CONVERTER_MARKER).
+exports.marker = 'netcheck:encoding-failure-converter/v1';

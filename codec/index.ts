@@ -14,12 +14,15 @@ export {
   ENCRYPTED_ENCODING,
   EncryptionCodec,
   isEncryptedPayload,
+  KeylessCodec,
   METADATA_CIPHER,
   METADATA_KEY_ID,
   PayloadDecryptionError,
 } from './payload-codec.js';
 export {
+  bundleEncodesFailures,
   dataConverterFromEnv,
+  FAILURE_CONVERTER_MARKER,
   encryptingDataConverter,
   netcheckFailureConverterPath,
 } from './data-converter.js';

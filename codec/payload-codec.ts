@@ -133,3 +133,26 @@ export class EncryptionCodec implements PayloadCodec {
     return ProtoPayload.decode(plain);
   }
 }
+
+/**
+ * The codec of a process without a key ring: payloads go out as they are, and an encrypted one
+ * coming in is an error that says what is missing (instead of Temporal's "Unknown encoding").
+ */
+export class KeylessCodec implements PayloadCodec {
+  encode(payloads: Payload[]): Promise<Payload[]> {
+    return Promise.resolve(payloads);
+  }
+
+  decode(payloads: Payload[]): Promise<Payload[]> {
+    return settle(() =>
+      payloads.map((p) => {
+        if (!isEncryptedPayload(p)) return p;
+        const keyId = text(p.metadata?.[METADATA_KEY_ID]) ?? '?';
+        throw new PayloadDecryptionError(
+          `A payload is encrypted (key "${keyId}"), but this process has no key ring: set ` +
+            'NETCHECK_ENCRYPTION_KEYS or NETCHECK_ENCRYPTION_KEYS_FILE to the ring of the workers and clients that wrote it.',
+        );
+      }),
+    );
+  }
+}

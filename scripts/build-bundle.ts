@@ -14,6 +14,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { netcheckFailureConverterPath } from '../codec/data-converter.js';
 import { WORKFLOW_BUNDLE_FILE } from '../worker/bundle.js';
 import { netcheckMetricsPlugin } from '../worker/metrics.js';
 import { netcheckPlugin } from '../worker/plugin.js';
@@ -24,6 +25,8 @@ export interface BuildBundleOptions {
   workflowsPath?: string;
   /** Output file (default dist/workflow-bundle.js). */
   out?: string;
+  /** Include the encrypting failure converter (for workers with NETCHECK_ENCRYPTION_KEYS; docs/security.md). */
+  encryptFailures?: boolean;
 }
 
 export function defaultWorkflowsPath(root = projectRoot): string {
@@ -43,6 +46,7 @@ export async function buildWorkflowBundle(
   const plugin = netcheckPlugin({ applicationId: randomUUID(), privateKey, baseUrl: 'http://127.0.0.1:9' });
   const { code } = await bundleWorkflowCode({
     workflowsPath,
+    ...(options.encryptFailures ? { failureConverterPath: netcheckFailureConverterPath() } : {}),
     // The metrics workflow interceptor is baked in: a worker with a bundle cannot add it at start.
     plugins: [plugin, netcheckMetricsPlugin()],
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
@@ -56,19 +60,26 @@ export async function buildWorkflowBundle(
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   const { values } = parseArgs({
-    options: { out: { type: 'string' }, workflows: { type: 'string' }, help: { type: 'boolean' } },
+    options: {
+      out: { type: 'string' },
+      workflows: { type: 'string' },
+      'encrypt-failures': { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
   });
   if (values.help) {
     console.log(
       'Usage: npm run build:bundle [-- --out FILE] [--workflows PATH]\n' +
         '  --out FILE        where to write the bundle (default dist/workflow-bundle.js)\n' +
         '  --workflows PATH  workflow entry module (default dist/workflows/index.js, else workflows/index.ts)\n' +
+        '  --encrypt-failures  include the failure converter that encrypted workers need (docs/security.md)\n' +
         'A worker loads it from NETCHECK_WORKFLOW_BUNDLE, or from dist/workflow-bundle.js when run from dist/.',
     );
   } else {
     const result = await buildWorkflowBundle({
       ...(values.out ? { out: values.out } : {}),
       ...(values.workflows ? { workflowsPath: values.workflows } : {}),
+      ...(values['encrypt-failures'] ? { encryptFailures: true } : {}),
     });
     console.log(
       `workflow bundle: ${path.relative(process.cwd(), result.codePath) || result.codePath} ` +

@@ -8,6 +8,7 @@
  */
 import { Worker, type WorkerPlugin } from '@temporalio/worker';
 import type { HttpOptions } from '../activities/http.js';
+import { bundleEncodesFailures, keylessDataConverter } from '../codec/data-converter.js';
 import { loadConfig, type NetcheckConfig } from './config.js';
 import { connectWorker } from './connection.js';
 import { healthSettingsFromEnv, startHealthServer } from './health.js';
@@ -32,6 +33,21 @@ export interface NetcheckWorkerExtras {
   http?: HttpOptions;
 }
 
+/**
+ * The prebuilt bundle, unless payloads are encrypted and it lacks the encoding failure converter
+ * (its workflow failure messages would be stored in the clear): then the worker bundles at start.
+ */
+function bundleOptions(config: NetcheckConfig): ReturnType<typeof prebuiltBundleOptions> {
+  const prebuilt = prebuiltBundleOptions();
+  const codePath = prebuilt.workflowBundle?.codePath;
+  if (!config.encryption || !codePath || bundleEncodesFailures(codePath)) return prebuilt;
+  console.error(
+    `netcheck: the workflow bundle ${codePath} was built without the encrypting failure converter; ` +
+      'bundling the workflows at start instead (build it with `npm run build:bundle -- --encrypt-failures`).',
+  );
+  return {};
+}
+
 export async function createNetcheckWorker(
   config: NetcheckConfig = loadConfig(),
   extras: NetcheckWorkerExtras = {},
@@ -46,8 +62,10 @@ export async function createNetcheckWorker(
       netcheckPlugin({ ...config, ...(extras.http ? { http: extras.http } : {}) }),
       ...(extras.plugins ?? []),
     ],
-    ...prebuiltBundleOptions(), // NETCHECK_WORKFLOW_BUNDLE or dist/workflow-bundle.js: no bundling at start
+    ...bundleOptions(config), // NETCHECK_WORKFLOW_BUNDLE or dist/workflow-bundle.js: no bundling at start
     shutdownGraceTime: '20s', // SIGTERM drains: Vonage requests in flight finish (not cancelled and re-sent)
+    // Without keys: a clear error for encrypted payloads (the plugin encrypts when keys are set).
+    ...(config.encryption ? {} : { dataConverter: keylessDataConverter() }),
   });
 }
 

@@ -154,8 +154,20 @@ describe('the payload codec', () => {
     expect(decoded).toBe(plain);
   });
 
-  it('dataConverterFromEnv: the codec and the encoding failure converter, or nothing without a key', async () => {
-    expect(dataConverterFromEnv({})).toBeUndefined();
+  it('without a key ring, payloads stay clear and an encrypted one is a clear error (not "Unknown encoding")', async () => {
+    const keyless = loadDataConverter(dataConverterFromEnv({}));
+    expect(
+      keyless.failureConverter.errorToFailure(new Error('plain'), keyless.payloadConverter).message,
+    ).toBe('plain');
+    const [same] = await keyless.payloadCodecs[0]!.encode([plain]);
+    expect(same).toBe(plain);
+    const [encrypted] = await codec.encode([plain]);
+    await expect(keyless.payloadCodecs[0]!.decode([encrypted!])).rejects.toThrow(
+      /encrypted \(key "k2"\), but this process has no key ring: set NETCHECK_ENCRYPTION_KEYS/,
+    );
+  });
+
+  it('dataConverterFromEnv: the codec and the encoding failure converter', async () => {
     const converter = dataConverterFromEnv({ NETCHECK_ENCRYPTION_KEYS: newKeyEntry('env') });
     const loaded = loadDataConverter(converter);
     const failure = loaded.failureConverter.errorToFailure(

@@ -4,13 +4,19 @@
  * without keys saying — once — that numbers are stored in the clear.
  */
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { createVonageClient } from '../../activities/index.js';
 import { isLoopbackHost } from '../../activities/base-url.js';
-import { newKeyEntry } from '../../codec/index.js';
+import { startCheck } from '../../client/index.js';
+import { bundleEncodesFailures, dataConverterFromEnv, newKeyEntry } from '../../codec/index.js';
+import { buildWorkflowBundle } from '../../scripts/build-bundle.js';
 import { ConfigurationError as ConfigError } from '../../domain/errors.js';
 import { loadConfig } from '../../worker/config.js';
-import { Running, spawnCli } from '../cli/support.js';
+import { eventually, Running, spawnCli } from '../cli/support.js';
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -91,25 +97,58 @@ describe('the key ring in the worker configuration', () => {
 });
 
 describe('a worker without encryption keys', () => {
-  it('warns once that numbers are stored in the clear', async () => {
+  it('warns once that numbers are stored in the clear, and names what is missing when it meets an encrypted payload', async () => {
+    const taskQueue = `cleartext-${randomUUID()}`;
     const worker = new Running(
       spawnCli(['worker'], {
         TEMPORAL_ADDRESS: inject('temporalAddress'),
         VONAGE_APPLICATION_ID: inject('applicationId'),
         VONAGE_PRIVATE_KEY: inject('privateKeyPem'),
         VONAGE_API_BASE_URL: inject('simulatorUrl'),
-        NETCHECK_TASK_QUEUE: `cleartext-${randomUUID()}`,
+        NETCHECK_TASK_QUEUE: taskQueue,
       }),
     );
+    const connection = await Connection.connect({ address: inject('temporalAddress') });
     try {
       await worker.waitFor(/polling task queue/, 150_000);
+      // A client with keys starts a check on this keyless worker: its workflow task fails, saying why.
+      const client = new Client({
+        connection,
+        dataConverter: dataConverterFromEnv({ NETCHECK_ENCRYPTION_KEYS: newKeyEntry('client-only') }),
+      });
+      const handle = await startCheck(
+        client,
+        { msisdn: '+447700900777', operation: 'sim-swap' },
+        { taskQueue, subjectKey: 'hardening-test-subject-key-of-32-bytes' },
+      );
+      try {
+        const message = await eventually(async () => {
+          const { events } = await handle.fetchHistory();
+          return events?.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes
+            ?.failure?.message;
+        }, 60_000);
+        expect(message).toMatch(/encrypted \(key "client-only"\), but this process has no key ring/);
+      } finally {
+        await handle.terminate('test over');
+      }
     } finally {
       await worker.stop('SIGINT');
+      await connection.close();
     }
     const warnings = (worker.stderr + worker.stdout).match(/stored in the clear/g) ?? [];
     expect(warnings).toHaveLength(1);
     expect(worker.stderr).toMatch(
       /no NETCHECK_ENCRYPTION_KEYS: phone numbers and results are stored in the clear/,
     );
+  }, 240_000);
+});
+
+describe('prebuilt workflow bundles and encryption', () => {
+  it('a bundle built with --encrypt-failures carries the encrypting failure converter; a plain one does not', async () => {
+    const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'netcheck-bundle-')), 'workflow-bundle.js');
+    await buildWorkflowBundle({ out, encryptFailures: true });
+    expect(bundleEncodesFailures(out)).toBe(true);
+    // The test run's shared bundle is built without it (an encrypted worker bundles at start instead).
+    expect(bundleEncodesFailures(inject('workflowBundlePath'))).toBe(false);
   }, 180_000);
 });
