@@ -16,7 +16,7 @@ import { Running, runCli, sharedStackEnv, spawnCli } from '../cli/support.js';
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'netcheck-envconfig-'));
 const DEAD = '127.0.0.1:1';
 
-/** A config file whose default profile points nowhere and whose `shared` profile is the run's server. */
+/** A config file whose default profile points nowhere and whose `team` profile is the run's server. */
 function configFile(): string {
   const file = path.join(tmp, `temporal-${randomUUID()}.toml`);
   writeFileSync(
@@ -26,7 +26,7 @@ function configFile(): string {
       `address = "${DEAD}"`,
       'namespace = "default"',
       '',
-      '[profile.shared]',
+      '[profile.team]',
       `address = "${inject('temporalAddress')}"`,
       'namespace = "default"',
       '',
@@ -47,14 +47,14 @@ describe('the CLI follows the Temporal profile', () => {
   it('TEMPORAL_PROFILE picks the profile; without it the default profile is used', async () => {
     const file = configFile();
     const viaProfile = await runCli(['setup'], {
-      env: { TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'shared' },
+      env: { TEMPORAL_CONFIG_FILE: file, TEMPORAL_PROFILE: 'team' },
     });
     expect(viaProfile.stderr).toBe('');
     expect(viaProfile.code).toBe(0);
     expect(viaProfile.stdout).toContain(`namespace "default" at ${inject('temporalAddress')}`);
 
     const viaDefault = await runCli(['find', '+99012345601'], {
-      env: { TEMPORAL_CONFIG_FILE: file, NETCHECK_SUBJECT_KEY: 'envconfig-test' },
+      env: { TEMPORAL_CONFIG_FILE: file, NETCHECK_SUBJECT_KEY: 'envconfig-test-subject-key-of-32-bytes-or-more' },
     });
     expect(viaDefault.code).toBe(1);
     expect(viaDefault.stderr).toContain(`Cannot reach Temporal at ${DEAD}`);
@@ -65,7 +65,7 @@ describe('the CLI follows the Temporal profile', () => {
       env: {
         TEMPORAL_CONFIG_FILE: configFile(),
         TEMPORAL_ADDRESS: inject('temporalAddress'),
-        NETCHECK_SUBJECT_KEY: 'envconfig-test',
+        NETCHECK_SUBJECT_KEY: 'envconfig-test-subject-key-of-32-bytes-or-more',
       },
     });
     expect(found.stderr).toBe('');
@@ -77,7 +77,7 @@ describe('the CLI follows the Temporal profile', () => {
     { timeout: 120_000 },
     async () => {
       const taskQueue = `envconfig-${randomUUID()}`;
-      const env = envWithout(taskQueue, { TEMPORAL_CONFIG_FILE: configFile(), TEMPORAL_PROFILE: 'shared' });
+      const env = envWithout(taskQueue, { TEMPORAL_CONFIG_FILE: configFile(), TEMPORAL_PROFILE: 'team' });
       const msisdn = uniqueNumber();
       await addScenarios(inject('simulatorUrl'), {
         numbers: { [msisdn]: { interval: 0.2, connectivity: 'CONNECTED_SMS' } },
@@ -133,7 +133,7 @@ describe('temporalConnectConfig (client API and worker)', () => {
     const tls = connectionOptions.tls as { clientCertPair?: { crt: Uint8Array; key: Uint8Array } };
     const text = (bytes: Uint8Array | undefined) => new TextDecoder().decode(bytes);
     expect(text(tls.clientCertPair?.crt)).toContain('BEGIN CERTIFICATE');
-    expect(text(tls.clientCertPair?.key)).toContain('BEGIN PRIVATE KEY');
+    expect(text(tls.clientCertPair?.key)).toMatch(/-----BEGIN [A-Z ]*KEY-----/);
   });
 
   it('with nothing set: localhost and the default namespace', () => {
