@@ -54,7 +54,10 @@ describe('the CLI follows the Temporal profile', () => {
     expect(viaProfile.stdout).toContain(`namespace "default" at ${inject('temporalAddress')}`);
 
     const viaDefault = await runCli(['find', '+99012345601'], {
-      env: { TEMPORAL_CONFIG_FILE: file, NETCHECK_SUBJECT_KEY: 'envconfig-test-subject-key-of-32-bytes-or-more' },
+      env: {
+        TEMPORAL_CONFIG_FILE: file,
+        NETCHECK_SUBJECT_KEY: 'envconfig-test-subject-key-of-32-bytes-or-more',
+      },
     });
     expect(viaDefault.code).toBe(1);
     expect(viaDefault.stderr).toContain(`Cannot reach Temporal at ${DEAD}`);
