@@ -5,24 +5,13 @@
 import { WorkflowFailedError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { checkNumber, startCheck } from '../client/index.js';
-import {
-  addScenarios,
-  requestCount,
-  simulatorStats,
-  uniqueNumber,
-  useTestWorker,
-} from './support/harness.js';
+import { numberWith as numberOn, requestCount, simulatorStats, useTestWorker } from './support/harness.js';
 
 const ctx = useTestWorker('finish-right');
 const subjectKey = 'finish-right-subject-key';
 
-type Entry = NonNullable<Parameters<typeof addScenarios>[1]['numbers']>[string];
-
-async function numberWith(entry: Entry): Promise<string> {
-  const msisdn = uniqueNumber();
-  await addScenarios(ctx.env.simulatorUrl, { numbers: { [msisdn]: entry } });
-  return msisdn;
-}
+type Entry = Parameters<typeof numberOn>[1];
+const numberWith = (entry: Entry) => numberOn(ctx.env.simulatorUrl, entry);
 
 const historyEvents = async (handle: { fetchHistory(): Promise<{ events?: unknown[] | null }> }) =>
   ((await handle.fetchHistory()).events ?? []) as Array<{

@@ -12,24 +12,13 @@ import { errorCodeOf } from '../domain/errors.js';
 import { NetcheckApi } from '../domain/search-attributes.js';
 import type { Api, CheckRequest, CheckResult, NetworkCheckInput, Operation } from '../domain/types.js';
 import type { networkCheck } from '../workflows/network-check.js';
-import {
-  addScenarios,
-  requestCount,
-  simulatorStats,
-  uniqueNumber,
-  useTestWorker,
-} from './support/harness.js';
+import { numberWith as numberOn, requestCount, simulatorStats, useTestWorker } from './support/harness.js';
 
 const ctx = useTestWorker('identity-insights');
 const subjectKey = 'ii-subject-key';
 
-type Entry = NonNullable<Parameters<typeof addScenarios>[1]['numbers']>[string];
-
-async function numberWith(entry: Entry): Promise<string> {
-  const msisdn = uniqueNumber();
-  await addScenarios(ctx.env.simulatorUrl, { numbers: { [msisdn]: { interval: 0.2, ...entry } } });
-  return msisdn;
-}
+type Entry = Parameters<typeof numberOn>[1];
+const numberWith = (entry: Entry) => numberOn(ctx.env.simulatorUrl, { interval: 0.2, ...entry });
 
 const run = (request: CheckRequest, options: Parameters<typeof checkNumber>[2] = {}) =>
   checkNumber(ctx.env.client, request, { taskQueue: ctx.taskQueue, subjectKey, ...options });

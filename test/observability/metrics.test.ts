@@ -5,7 +5,7 @@
  * the Temporal runtime's metrics and netcheck's, with the labels of the run and plausible
  * values; the health endpoint answers; spans arrive at an OTLP/HTTP receiver.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer } from 'node:net';
@@ -14,6 +14,7 @@ import { checkNumber } from '../../client/index.js';
 import {
   addScenarios,
   connectTestEnv,
+  startWorkerProcess,
   uniqueNumber,
   uniqueTaskQueue,
   type TestEnv,
@@ -26,34 +27,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-/** The standalone worker, configured from the environment as in production. */
-async function startWorker(taskQueue: string, extraEnv: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/run.ts'], {
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      TEMPORAL_NAMESPACE: 'default',
-      VONAGE_APPLICATION_ID: inject('applicationId'),
-      VONAGE_PRIVATE_KEY: inject('privateKeyPem'),
-      VONAGE_API_BASE_URL: inject('simulatorUrl'),
-      NETCHECK_TASK_QUEUE: taskQueue,
-      ...extraEnv,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      if (output.includes('polling task queue')) resolve();
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`worker exited early (${code}):\n${output}`)));
-  });
-  return child;
 }
 
 let env: TestEnv;
@@ -85,7 +58,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => otlpReceiver.listen(0, '127.0.0.1', resolve));
   const { port: otlpPort } = otlpReceiver.address() as { port: number };
-  worker = await startWorker(taskQueue, {
+  worker = await startWorkerProcess(taskQueue, inject('simulatorUrl'), {
     NETCHECK_METRICS_PORT: String(metricsPort),
     NETCHECK_HEALTH_PORT: String(healthPort),
     // The worker paces itself, so rate-limit waits are measured.

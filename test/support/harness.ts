@@ -126,6 +126,7 @@ export function useTestWorker(prefix: string): { readonly env: TestEnv; readonly
 export async function startWorkerProcess(
   taskQueue: string,
   baseUrl = inject('simulatorUrl'),
+  extraEnv: Record<string, string> = {},
 ): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'worker/run.ts'], {
     env: {
@@ -136,6 +137,7 @@ export async function startWorkerProcess(
       VONAGE_PRIVATE_KEY: inject('privateKeyPem'),
       VONAGE_API_BASE_URL: baseUrl,
       NETCHECK_TASK_QUEUE: taskQueue,
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -150,4 +152,14 @@ export async function startWorkerProcess(
     child.on('exit', (code) => reject(new Error(`worker exited early (${code}):\n${output}`)));
   });
   return child;
+}
+
+/** A fresh number with this scenario entry on the shared simulator. */
+export async function numberWith(
+  simulatorUrl: string,
+  entry: NonNullable<ScenarioFile['numbers']>[string],
+): Promise<string> {
+  const msisdn = uniqueNumber();
+  await addScenarios(simulatorUrl, { numbers: { [msisdn]: entry } });
+  return msisdn;
 }
