@@ -32,6 +32,7 @@ import {
   type RunResult,
 } from './runs.js';
 import { FAULT_SCENARIO, faultProblems, faultRun, type FaultRunResult } from './fault.js';
+import { clusterBench } from './cluster.js';
 import { startDevServer } from './server.js';
 
 const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -93,6 +94,10 @@ async function main(): Promise<void> {
       concurrency: options.concurrency,
       log,
     };
+    if (options.cluster) {
+      await clusterBench(ctx, options, () => machine(server.binary, loadAtStart));
+      return;
+    }
 
     const latency: LatencyRunResult[] = [];
     for (const variant of options.latencyChecks > 0 ? LATENCY_VARIANTS : []) {

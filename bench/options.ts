@@ -32,8 +32,10 @@ export interface BenchOptions {
   faultModes: Exclude<Mode, 'raw'>[];
   /** Where results go; undefined = the default for this kind of run. */
   out?: string;
-  /** Name of the result files (latest, full, smoke, custom). */
+  /** Name of the result files (latest, full, smoke, custom; cluster, cluster-smoke, cluster-custom). */
   label: string;
+  /** `--cluster`: only the dev server vs PostgreSQL cluster runs of bench/cluster.ts. */
+  cluster?: boolean;
 }
 
 const HELP = `npm run bench -- [flags]
@@ -58,6 +60,10 @@ const HELP = `npm run bench -- [flags]
                     R = 20 req/s on both sides, 10 % 503, 5 % 429, interval 1 s, expires_in 20 s
   --fault-modes m,.. netcheck modes of the fault run (default standard,fast)
   --out DIR         result directory (default bench/results for default and --full runs, else a temp dir)
+  --cluster         instead: throughput with 1 and 3 workers on the dev server and on a PostgreSQL
+                    cluster (npm run cluster's topology); N = 1,000 (20 with --smoke), mode
+                    standard (--modes to change), concurrency and interval as above; needs Go and
+                    PostgreSQL (docs/production.md). Results: bench/results/cluster.{json,md}
 `;
 
 function list(raw: string | undefined, fallback: number[]): number[] {
@@ -100,6 +106,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       'fault-checks': { type: 'string' },
       'fault-modes': { type: 'string' },
       out: { type: 'string' },
+      cluster: { type: 'boolean' },
     },
   });
   if (values.help) {
@@ -125,9 +132,12 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     'fault-modes',
   ].some((k) => values[k as keyof typeof values] !== undefined);
   const options: BenchOptions = {
-    sizes: list(values.sizes, smoke ? [20] : values.full ? [1_000, 10_000, 100_000] : [1_000, 10_000]),
+    sizes: list(
+      values.sizes,
+      smoke ? [20] : values.cluster ? [1_000] : values.full ? [1_000, 10_000, 100_000] : [1_000, 10_000],
+    ),
     intervals: list(values.intervals, smoke ? [0] : [0, 1]),
-    modes: modes(values.modes, [...MODES]),
+    modes: modes(values.modes, values.cluster ? ['standard'] : [...MODES]),
     intervalModes: modes(values['interval-modes'], ['raw', 'standard', 'tuned']),
     bigModes: modes(values['big-modes'], ['raw', 'tuned']),
     bigIntervals: list(values['big-intervals'], [0]),
@@ -143,6 +153,10 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     ...(values.out !== undefined ? { out: values.out } : {}),
     label: smoke ? 'smoke' : custom ? 'custom' : values.full ? 'full' : 'latest',
   };
+  if (values.cluster) {
+    options.cluster = true;
+    options.label = `cluster${smoke ? '-smoke' : custom ? '-custom' : ''}`;
+  }
   if (!Number.isInteger(options.concurrency) || options.concurrency < 1 || options.concurrency > 1_000) {
     throw new Error('--concurrency must be a whole number from 1 to 1000');
   }
