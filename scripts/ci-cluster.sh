@@ -18,6 +18,7 @@ done_step() {
   echo "== cluster: $1 took $(($(date +%s) - step_started)) s"
 }
 all_started=$(date +%s)
+trap 'echo "== cluster: exit $? after $(($(date +%s) - all_started)) s in all"' EXIT
 
 step "PostgreSQL"
 if [ -n "${NETCHECK_PG_BIN:-}" ] || compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
@@ -52,5 +53,3 @@ done_step "Temporal Server binaries"
 step "test/deploy/cluster.test.ts (batch of ${NETCHECK_CLUSTER_TEST_SIZE:-2000})"
 NETCHECK_CLUSTER_TEST=1 npx vitest run test/deploy/cluster.test.ts
 done_step "cluster test"
-
-echo "== cluster: all steps took $(($(date +%s) - all_started)) s"
