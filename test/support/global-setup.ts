@@ -7,7 +7,7 @@
  * Test files read the coordinates with `inject(...)` (see harness.ts).
  */
 import { execFile } from 'node:child_process';
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +18,7 @@ import type { TestProject } from 'vitest/node';
 import { SEARCH_ATTRIBUTES } from '../../domain/search-attributes.js';
 import { ensureTemporalCli, projectRoot } from '../../cli/stack/temporal-cli.js';
 import { startSimulator } from '../../simulator/index.js';
+import { makeKeys } from './keys.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -69,7 +70,7 @@ export default async function setup(project: TestProject) {
     );
   }
 
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { privateKey, publicKey } = makeKeys();
   const applicationId = randomUUID();
   const simulator = await startSimulator({ applicationId, publicKey, port: 0, interval: 0.2, expiresIn: 30 });
 
