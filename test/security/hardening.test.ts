@@ -126,7 +126,7 @@ describe('a worker without encryption keys', () => {
           const { events } = await handle.fetchHistory();
           return events?.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes
             ?.failure?.message;
-        }, 60_000);
+        }, 120_000);
         expect(message).toMatch(/encrypted \(key "client-only"\), but this process has no key ring/);
       } finally {
         await handle.terminate('test over');

@@ -216,7 +216,7 @@ describe('with encryption on, nothing leaks', () => {
       return (
         [...workflowIds].filter((id) => id.startsWith(`${batchId}/`)).length >= 5 && workflowIds.has(batchId!)
       );
-    }, 30_000);
+    }, 120_000);
   }, 300_000);
 
   it('the raw histories, visibility, worker and CLI output hold no number, JWT, access token or key', async () => {

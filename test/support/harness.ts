@@ -9,6 +9,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } 
 import { afterAll, beforeAll, inject } from 'vitest';
 import { netcheckPlugin, type NetcheckPluginOptions } from '../../worker/plugin.js';
 import type { ScenarioFile } from '../../simulator/index.js';
+import { prebuiltBundleEnv } from './bundles.js';
 
 // Workers in tests log warnings and errors only (activity retries, failures); info lines would bury them.
 Runtime.install({
@@ -167,6 +168,7 @@ export async function startWorkerProcess(
       VONAGE_PRIVATE_KEY: inject('privateKeyPem'),
       VONAGE_API_BASE_URL: baseUrl,
       NETCHECK_TASK_QUEUE: taskQueue,
+      ...prebuiltBundleEnv(extraEnv),
       ...extraEnv,
     },
   });
