@@ -129,7 +129,7 @@ describe('CIBA polling', () => {
     expect(gap).toBeGreaterThanOrEqual(5_500);
     const stats = await simulatorStats(ctx.env.simulatorUrl, msisdn);
     expect(stats.violations['poll-too-early']).toBe(1); // only the deliberate first poll
-  }, 30_000);
+  }, 120_000);
 
   it('expired_token starts a new bc-authorize', async () => {
     const msisdn = await numberWith({

@@ -41,7 +41,7 @@ import {
   resultPageId,
   type CarriedState,
 } from '../domain/batch-state.js';
-import { errorCodeOf, netcheckFailure, type ErrorCode } from '../domain/errors.js';
+import { causeChain, errorCodeOf, netcheckFailure, type ErrorCode } from '../domain/errors.js';
 import { networkCheck } from './network-check.js';
 
 export { BATCH_DEFAULTS, checkId, resultPageId } from '../domain/batch-state.js';
@@ -177,15 +177,8 @@ export async function batchCheck(input: BatchInput): Promise<BatchProgress> {
   return batch.snapshot();
 }
 
+/** The innermost message of a failure chain: what actually went wrong. */
 function messageOf(err: unknown): string {
-  let current: unknown = err;
-  while (
-    current &&
-    typeof current === 'object' &&
-    'cause' in current &&
-    (current as { cause?: unknown }).cause
-  ) {
-    current = (current as { cause?: unknown }).cause;
-  }
-  return current instanceof Error ? current.message : String(err);
+  const innermost = causeChain(err).at(-1);
+  return innermost instanceof Error ? innermost.message : String(err);
 }

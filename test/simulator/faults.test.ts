@@ -6,20 +6,20 @@ import {
   APP_ID,
   camaraBody,
   expectCamaraError,
-  generateKeys,
+  makeKeys,
   pathOf,
   post,
   TestSim,
   type TestKeys,
 } from './helpers.js';
 
-const keysPromise = generateKeys();
+const testKeys = makeKeys();
 
 async function withSim<T>(
   options: Partial<SimulatorOptions> & { fakeClock?: boolean },
   fn: (t: TestSim) => Promise<T>,
 ) {
-  const t = await TestSim.start(options, await keysPromise);
+  const t = await TestSim.start(options, testKeys);
   try {
     return await fn(t);
   } finally {
@@ -104,7 +104,7 @@ describe('random faults', () => {
     }));
 
   it('timeout: the request is held until the client gives up, and close() still finishes promptly', async () => {
-    const t = await TestSim.start({ faults: { timeout: 1 } }, await keysPromise);
+    const t = await TestSim.start({ faults: { timeout: 1 } }, testKeys);
     const started = Date.now();
     expect(await hit(t.url, AbortSignal.timeout(200))).toBe('error');
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
@@ -130,17 +130,20 @@ describe('random faults', () => {
         expect(await hit(t.url)).toBe(401);
         const elapsed = Date.now() - started;
         expect(elapsed).toBeGreaterThanOrEqual(38);
-        expect(elapsed).toBeLessThan(400);
+        // Well above 90 ms only when the machine is starved; the lower bound is the behaviour.
+        expect(elapsed).toBeLessThan(2_000);
       }
-      // Admin endpoints are never delayed.
+    });
+    // Admin endpoints are never delayed: with a 5-s latency on the API, stats answer at once.
+    await withSim({ faults: { latencyMs: 5_000 } }, async (t) => {
       const started = Date.now();
       await fetch(`${t.url}/__simulator/stats`);
-      expect(Date.now() - started).toBeLessThan(38);
+      expect(Date.now() - started).toBeLessThan(2_500);
     });
   });
 
   it('refuses invalid fault and limit options', async () => {
-    const keys: TestKeys = await keysPromise;
+    const keys: TestKeys = testKeys;
     const start = (o: Partial<SimulatorOptions>) =>
       startSimulator({ applicationId: APP_ID, publicKey: keys.publicKey, ...o });
     await expect(start({ faults: { unavailable: 1.5 } })).rejects.toThrow(/unavailable/);
