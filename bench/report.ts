@@ -322,7 +322,7 @@ export function targets(report: BenchReport): string {
     const ratios = withRaw.map((x) => ({ ...x, ratio: x.r.checksPerSecond / x.raw!.checksPerSecond }));
     const best = ratios.reduce((a, b) => (b.ratio > a.ratio ? b : a));
     lines.push(
-      `| bulk mode ≥ 0.7× raw checks/s (interval ${interval} s, concurrency ${best.r.concurrency}) | ${num(best.ratio, 2)}× (${best.r.mode}, N = ${num(best.r.checks, 0)}; bulk mode is not in this build) | ${yes(best.ratio >= 0.7)} |`,
+      `| bulk mode ≥ 0.7× raw checks/s (interval ${interval} s, concurrency ${best.r.concurrency}) | ${num(best.ratio, 2)}× (${best.r.mode}, N = ${num(best.r.checks, 0)}; bulk mode is not in this build) | n/a |`,
     );
   }
   const withServer = netcheck.filter((r) => r.server);
@@ -354,7 +354,7 @@ export function targets(report: BenchReport): string {
 
   for (const h of report.history ?? []) {
     lines.push(
-      `| Temporal Cloud actions per check, bulk mode ≤ 0.2 (${h.mode}, interval ${h.intervalSeconds} s, one pending poll) | ${num(h.actionsPerCheck.total, 2)} (per-check mode; bulk mode is not in this build) | ${yes(h.actionsPerCheck.total <= 0.2)} |`,
+      `| Temporal Cloud actions per check, bulk mode ≤ 0.2 (${h.mode}, interval ${h.intervalSeconds} s, one pending poll) | ${num(h.actionsPerCheck.total, 2)} (per-check mode; bulk mode is not in this build) | n/a |`,
     );
   }
 
