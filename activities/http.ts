@@ -9,6 +9,7 @@ import { CancelledFailure, type ApplicationFailure } from '@temporalio/common';
 import { Pool } from 'undici';
 import { causeChain, netcheckFailure } from '../domain/index.js';
 import type { HttpAnswer } from './errors.js';
+import { createLeasedPacer, type LeaseSlots } from './rate-lease.js';
 
 export interface HttpOptions {
   /** TCP/TLS connect timeout (default 10 000 ms). */
@@ -26,6 +27,12 @@ export interface HttpOptions {
    * limit wait (cancellably) for their turn, so a worker never bursts past the provider's rate.
    */
   maxRequestsPerSecond?: number;
+  /**
+   * Slots leased from a limiter shared by every worker (the plugin's `rateLimit` sets this to the
+   * task queue's rateLimiter workflow): requests go only at leased slots. Takes precedence over
+   * `maxRequestsPerSecond`, which paces this client alone.
+   */
+  leaseSlots?: LeaseSlots;
   /** Told of each request's outcome and pacing wait, e.g. for metrics (worker/metrics.ts). Must not throw. */
   observer?: HttpObserver;
 }
@@ -43,7 +50,7 @@ export const HTTP_DEFAULTS = {
   bodyTimeoutMs: 20_000,
   connections: 16,
   keepAliveTimeoutMs: 4_000,
-} as const satisfies Required<Omit<HttpOptions, 'maxRequestsPerSecond' | 'observer'>>;
+} as const satisfies Required<Omit<HttpOptions, 'maxRequestsPerSecond' | 'observer' | 'leaseSlots'>>;
 
 /**
  * Paced requests keep this much more than 1 s between a request and the one `limit` places
@@ -231,8 +238,15 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
 
 export function createHttpClient(options: HttpOptions = {}): HttpClient {
   const settings = { ...HTTP_DEFAULTS, ...stripUndefined(options) };
+  const leased = options.leaseSlots
+    ? createLeasedPacer(options.leaseSlots, {
+        onLeaseError: (err) =>
+          console.error(`netcheck: rate-limit lease failed (retrying in 1 s): ${String(err).slice(0, 300)}`),
+      })
+    : undefined;
   const pacer =
-    options.maxRequestsPerSecond === undefined ? undefined : createPacer(options.maxRequestsPerSecond);
+    leased ??
+    (options.maxRequestsPerSecond === undefined ? undefined : createPacer(options.maxRequestsPerSecond));
   const pools = new Map<string, Pool>();
   const observer = options.observer;
   let closed = false;
@@ -315,6 +329,7 @@ export function createHttpClient(options: HttpOptions = {}): HttpClient {
     },
     async close() {
       closed = true;
+      leased?.close();
       const all = [...pools.values()];
       pools.clear();
       await Promise.all(all.map((pool) => pool.close()));

@@ -1,6 +1,6 @@
 /**
- * Durability: the worker process is killed while the workflow waits out `interval`; a new
- * worker finishes the same run, and the durable timer still keeps CIBA's interval.
+ * Durability: the worker process is killed while the workflow waits out `interval` (inside the
+ * heartbeating polling activity); a new worker finishes the same run and CIBA's interval holds.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
