@@ -275,13 +275,15 @@ async function main(): Promise<number> {
       });
     };
 
+    // Early enough that the flows a kill strands (a bc-authorize is retried only after its
+    // 120-s start-to-close timeout) come back while the rest of the batch still runs.
     await waitForShare(0.1);
     await killWorker(0);
-    await waitForShare(0.3);
+    await waitForShare(0.25);
     await restartSimulator();
-    await waitForShare(0.5);
+    await waitForShare(0.4);
     await restartTemporal();
-    await waitForShare(0.7);
+    await waitForShare(0.55);
     await killWorker(1);
 
     await Promise.all(measuring);
