@@ -86,7 +86,8 @@ function options(argv: string[]): Options {
     }
     return n;
   };
-  const smoke = values.smoke ?? false;
+  // `npm run chaos --smoke` (without `--`) reaches the script as npm's config, not as an argument.
+  const smoke = values.smoke ?? process.env.npm_config_smoke === 'true';
   return {
     smoke,
     checks: int('checks', values.checks, smoke ? 500 : 10_000),
