@@ -162,12 +162,16 @@ async function main(): Promise<number> {
     const items = chaosItems(opts.checks);
     const batchId = `chaos-${taskQueue}`;
     const batchStarted = Date.now();
-    await startBatch(client, items, {
+    // startBatch returns once every page is in, which for a big batch is when most of it has
+    // run (a page waits while the batch's queue is full): the disruptions do not wait for it.
+    const sending = startBatch(client, items, {
       batchId,
       taskQueue,
       subjectKey,
       concurrency: opts.concurrency,
-    });
+    }).then(() => log(`batch ${batchId}: all input sent`));
+    sending.catch(() => undefined);
+    while (!(await tryProgress(client, batchId))) await sleep(200);
     log(`batch ${batchId} started`);
 
     const badInput: Promise<BadInputCase[]> = feedBadInput({
@@ -303,6 +307,7 @@ async function main(): Promise<number> {
         log(`no record for ${Math.round((Date.now() - lastDoneAt) / 1000)} s: ${JSON.stringify(latest)}`);
       await sleep(PROGRESS_EVERY_MS * 2);
     }
+    await sending;
     const batchSeconds = (Date.now() - batchStarted) / 1000;
     log(`batch ${latest?.state ?? 'unknown'} after ${batchSeconds.toFixed(0)} s; reading its records`);
     const records: BatchRecord[] = [];
