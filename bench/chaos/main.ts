@@ -162,6 +162,7 @@ async function main(): Promise<number> {
     const items = chaosItems(opts.checks);
     const batchId = `chaos-${taskQueue}`;
     const batchStarted = Date.now();
+    let sendError: string | undefined;
     // startBatch returns once every page is in, which for a big batch is when most of it has
     // run (a page waits while the batch's queue is full): the disruptions do not wait for it.
     const sending = startBatch(client, items, {
@@ -169,8 +170,17 @@ async function main(): Promise<number> {
       taskQueue,
       subjectKey,
       concurrency: opts.concurrency,
-    }).then(() => log(`batch ${batchId}: all input sent`));
-    sending.catch(() => undefined);
+    }).then(
+      () => {
+        log(`batch ${batchId}: all input sent`);
+        return undefined;
+      },
+      (err: unknown) => {
+        sendError = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        log(`batch ${batchId}: sending the input failed: ${sendError}`);
+        return sendError;
+      },
+    );
     while (!(await tryProgress(client, batchId))) await sleep(200);
     log(`batch ${batchId} started`);
 
@@ -299,6 +309,10 @@ async function main(): Promise<number> {
     for (;;) {
       await follow();
       if (latest?.state === 'completed') break;
+      if (sendError !== undefined && latest && latest.inFlight === 0 && latest.queued === 0) {
+        log('the input was not all sent and the batch has nothing left to run');
+        break;
+      }
       if (Date.now() - settleStart > SETTLE_TIMEOUT_MS) {
         log(`the batch did not complete within ${SETTLE_TIMEOUT_MS / 60_000} min of the last disruption`);
         break;
@@ -343,6 +357,7 @@ async function main(): Promise<number> {
       simulatorStats: simulator.stats,
       disruptions,
       badInput: bad,
+      ...(sendError !== undefined ? { sendError } : {}),
     };
     const report = chaosReport(result);
     console.log(report.markdown);

@@ -41,6 +41,8 @@ export interface ChaosResult {
   simulatorStats: SimulatorStats[];
   disruptions: Disruption[];
   badInput: BadInputCase[];
+  /** startBatch failed while sending the input (the batch then never gets all its items). */
+  sendError?: string;
 }
 
 /** Client misbehaviours that break the run; the others are reported as figures. */
@@ -65,6 +67,7 @@ const seconds = (ms: number | undefined) => (ms === undefined ? 'n/a' : `${(ms /
 export function chaosReport(r: ChaosResult): { markdown: string; json: unknown; violations: string[] } {
   const f = r.records;
   const violations: string[] = [];
+  if (r.sendError !== undefined) violations.push(`startBatch failed while sending the input: ${r.sendError}`);
   if (r.state !== 'completed') violations.push(`the batch ended ${r.state}, not completed`);
   if (f.lost > 0) violations.push(`${f.lost} items without a record (lost)`);
   if (f.duplicated > 0) violations.push(`${f.duplicated} extra records (duplicated)`);
