@@ -341,33 +341,51 @@ function isTransient(err: unknown): boolean {
   return false;
 }
 
+/** What sendPage waits with; tests pass a fake clock. */
+export interface SendClock {
+  now(): number;
+  sleep(ms: number): Promise<unknown>;
+}
+
+const REAL_CLOCK: SendClock = { now: () => Date.now(), sleep: (ms) => sleep(ms) };
+
 /**
  * One page, sent again while the batch is busy (its queue is full) and, for a while, after
  * transient errors. A batch that closed or vanished ends the send with a BatchClosedError.
+ * The transient window counts unbroken failures only: a busy answer shows Temporal is up, so a
+ * blip during a long wait for room (a server restart, a slow update RPC) starts a new window.
  */
-async function sendPage(workflow: WorkflowHandle<typeof batchCheck>, page: BatchPage): Promise<void> {
-  const firstFailure = { at: 0 };
+/** @internal exported for its test */
+export async function sendPage(
+  workflow: Pick<WorkflowHandle<typeof batchCheck>, 'executeUpdate' | 'describe' | 'result' | 'workflowId'>,
+  page: BatchPage,
+  clock: SendClock = REAL_CLOCK,
+): Promise<void> {
+  let failingSince = 0;
   for (let attempt = 0; ; attempt++) {
     try {
       await workflow.executeUpdate(addPageUpdate, { args: [page] });
       return;
     } catch (err) {
       if (isBusy(err)) {
+        failingSince = 0;
         // The batch is working through its queue: wait a little longer each time, up to 2 s.
-        await sleep(Math.min(2_000, 250 * 2 ** Math.min(attempt, 3)));
+        await clock.sleep(Math.min(2_000, 250 * 2 ** Math.min(attempt, 3)));
         continue;
       }
       if (err instanceof WorkflowNotFoundError) throw await closedBatch(workflow);
       if (!isTransient(err)) throw err;
-      firstFailure.at ||= Date.now();
-      if (Date.now() - firstFailure.at > TRANSIENT_RETRY_MS) throw err;
-      await sleep(Math.min(5_000, 200 * 2 ** Math.min(attempt, 5)));
+      failingSince ||= clock.now();
+      if (clock.now() - failingSince > TRANSIENT_RETRY_MS) throw err;
+      await clock.sleep(Math.min(5_000, 200 * 2 ** Math.min(attempt, 5)));
     }
   }
 }
 
 /** Why the batch no longer takes input: its status and, when it ended badly, the reason. */
-async function closedBatch(workflow: WorkflowHandle<typeof batchCheck>): Promise<Error> {
+async function closedBatch(
+  workflow: Pick<WorkflowHandle<typeof batchCheck>, 'describe' | 'result' | 'workflowId'>,
+): Promise<Error> {
   let status: string;
   try {
     status = (await workflow.describe()).status.name;
