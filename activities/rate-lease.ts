@@ -10,14 +10,15 @@
  */
 import type { RequestPriority } from './http.js';
 
-export interface RateLease {
-  start: number;
-  gapMs: number;
-  count: number;
-}
+import type { RateLease } from '../domain/rate-limit.js';
 
-/** Asks the limiter for `count` slots (at most a second's worth is granted). */
-export type LeaseSlots = (count: number) => Promise<RateLease>;
+export type { RateLease };
+
+/**
+ * Asks the limiter for `count` slots (at most a second's worth is granted), the first at least
+ * `leadMs` ahead (this worker's recent lease round trip).
+ */
+export type LeaseSlots = (count: number, leadMs: number) => Promise<RateLease>;
 
 /** Sends go at most this long after their slot (the limiter's margin is 25 ms). */
 export const SEND_TOLERANCE_MS = 10;
@@ -40,6 +41,8 @@ export function createLeasedPacer(lease: LeaseSlots, options: LeasedPacerOptions
   /** This worker's slots, ascending. */
   const slots: number[] = [];
   let leasing = false;
+  /** Recent lease round trip (ms), smoothed. */
+  let roundTripMs = 0;
   let retryAfter = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const stats = { leases: 0, slots: 0, missed: 0, unused: 0 };
@@ -58,9 +61,12 @@ export function createLeasedPacer(lease: LeaseSlots, options: LeasedPacerOptions
     if (leasing || need <= 0 || t < retryAfter) return;
     if (slots.length > 0 && slots[slots.length - 1]! > t + HORIZON_MS) return;
     leasing = true;
-    lease(need)
+    const asked = now();
+    // Slots are asked for 1.5 round trips ahead, so they reach this worker before they are due.
+    lease(need, Math.ceil(roundTripMs * 1.5))
       .then(
         (granted) => {
+          roundTripMs = roundTripMs * 0.7 + (now() - asked) * 0.3;
           stats.leases++;
           stats.slots += granted.count;
           for (let i = 0; i < granted.count; i++) slots.push(granted.start + i * granted.gapMs);

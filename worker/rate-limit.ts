@@ -5,9 +5,15 @@
  * from a timeline in this process, with the same spacing.
  */
 import { Client, WithStartWorkflowOperation } from '@temporalio/client';
+import type { Workflow } from '@temporalio/common';
 import type { WorkerOptions } from '@temporalio/worker';
-import type { RateLease } from '../activities/rate-lease.js';
-import { leaseUpdate, RATE_MARGIN_MS, rateLimiterId } from '../workflows/rate-limiter.js';
+import {
+  LEASE_UPDATE,
+  RATE_MARGIN_MS,
+  rateLimiterId,
+  type LeaseRequest,
+  type RateLease,
+} from '../domain/rate-limit.js';
 
 export class QueueRateLimit {
   #target: { client: Client; workflowId: string; taskQueue: string } | undefined;
@@ -30,11 +36,11 @@ export class QueueRateLimit {
   }
 
   /** `count` slots, spaced (1 s + margin) / R, that no other worker of the queue holds. */
-  readonly lease = async (count: number): Promise<RateLease> => {
+  readonly lease = async (count: number, leadMs = 0): Promise<RateLease> => {
     const target = this.#target;
     if (!target) return this.#localLease(count);
-    return target.client.workflow.executeUpdateWithStart(leaseUpdate, {
-      args: [{ count, perSecond: this.perSecond }],
+    return target.client.workflow.executeUpdateWithStart<Workflow, RateLease, [LeaseRequest]>(LEASE_UPDATE, {
+      args: [{ count, perSecond: this.perSecond, leadMs }],
       startWorkflowOperation: new WithStartWorkflowOperation('rateLimiter', {
         workflowId: target.workflowId,
         taskQueue: target.taskQueue,

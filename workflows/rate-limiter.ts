@@ -20,42 +20,30 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { netcheckFailure } from '../domain/errors.js';
+import {
+  LEASE_UPDATE,
+  RATE_MARGIN_MS,
+  rateLimiterId,
+  type LeaseRequest,
+  type RateLease,
+} from '../domain/rate-limit.js';
 
-export interface LeaseRequest {
-  /** Slots wanted (at most one second's worth is granted at once). */
-  count: number;
-  /** The limit R, requests per second. */
-  perSecond: number;
-}
+export { RATE_MARGIN_MS, rateLimiterId, type LeaseRequest, type RateLease };
 
-/** `count` slots at `start`, `start + gapMs`, … (ms since the epoch). */
-export interface RateLease {
-  start: number;
-  gapMs: number;
-  count: number;
-}
+export const leaseUpdate = defineUpdate<RateLease, [LeaseRequest]>(LEASE_UPDATE);
 
-export interface RateLimiterInput {
-  /** The first free slot (carried by continue-as-new). */
-  nextFree?: number;
-}
-
-export const leaseUpdate = defineUpdate<RateLease, [LeaseRequest]>('lease');
-
-/**
- * Slots are (1 s + this) / R apart: a request may go up to the send tolerance after its slot
- * and still no 1-s window at the provider holds more than R (activities/rate-lease.ts).
- */
-export const RATE_MARGIN_MS = 25;
-/** A lease's first slot is at least this far ahead, so it reaches the worker before it is due. */
+/** A lease's first slot is at least this far ahead, so it reaches the worker before it is due… */
 const LEAD_MS = 40;
+/** …or as far ahead as the worker's lease round trip asks, up to this. */
+const MAX_LEAD_MS = 2_000;
 /** Continue as new past this many events. */
 const HISTORY_LIMIT = 2_000;
 /** With no lease for this long, the run ends. */
 const IDLE_MS = 10 * 60_000;
 
-export function rateLimiterId(taskQueue: string): string {
-  return `netcheck-rate-limiter/${taskQueue}`;
+export interface RateLimiterInput {
+  /** The first free slot (carried by continue-as-new). */
+  nextFree?: number;
 }
 
 function leaseProblem(request: LeaseRequest): string | undefined {
@@ -72,11 +60,12 @@ export async function rateLimiter(input: RateLimiterInput = {}): Promise<void> {
   let lastLease = Date.now();
   setHandler(
     leaseUpdate,
-    ({ count, perSecond }): RateLease => {
+    ({ count, perSecond, leadMs }): RateLease => {
       const now = Date.now();
       const gapMs = (1000 + RATE_MARGIN_MS) / perSecond;
       const granted = Math.min(count, Math.max(1, Math.ceil(perSecond)));
-      const start = Math.max(nextFree, now + LEAD_MS);
+      const lead = Math.min(Math.max(LEAD_MS, Number.isFinite(leadMs) ? Number(leadMs) : 0), MAX_LEAD_MS);
+      const start = Math.max(nextFree, now + lead);
       nextFree = start + granted * gapMs;
       lastLease = now;
       return { start, gapMs, count: granted };
