@@ -23,12 +23,51 @@ export function activitySignal(): AbortSignal | undefined {
 }
 
 /**
+ * A remote activity heartbeats this often while it runs (wherever it waits: the rate-limit
+ * pacer, the HTTP request, a CIBA interval), well inside the short heartbeat timeout the
+ * workflow gives it, so a worker that dies is noticed within that timeout. The SDK throttles
+ * what reaches the server (to 80 % of the heartbeat timeout).
+ */
+export const HEARTBEAT_EVERY_MS = 1_000;
+
+/** What each running activity last recorded with activityHeartbeat (the ticker repeats it). */
+const recorded = new WeakMap<Context, { details: unknown }>();
+
+/**
  * Records progress with the server (remote activities only: a local activity has no heartbeat).
- * The SDK throttles what reaches the server; a retry reads the last details back.
+ * A retry reads the last details back. Never pass a credential or a phone number: details are
+ * kept by the server and shown by the Temporal UI.
  */
 export function activityHeartbeat(details: unknown): void {
   const context = currentContext();
-  if (context && !context.info.isLocal) context.heartbeat(details);
+  if (!context || context.info.isLocal) return;
+  recorded.set(context, { details });
+  context.heartbeat(details);
+}
+
+/**
+ * Wraps an activity so that, run as a remote activity, it heartbeats every HEARTBEAT_EVERY_MS
+ * until it ends. The ticks repeat the details the activity last recorded (or the previous
+ * attempt's, until it records its own), so they never erase progress a retry needs; an
+ * activity that records nothing heartbeats without details. Local activities and direct calls
+ * (no Temporal around them) run unchanged.
+ */
+export function withHeartbeat<A extends unknown[], R>(
+  activity: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R> {
+  return async (...args: A): Promise<R> => {
+    const context = currentContext();
+    if (!context || context.info.isLocal) return activity(...args);
+    const ticker = setInterval(() => {
+      const last = recorded.get(context);
+      context.heartbeat(last ? last.details : context.info.heartbeatDetails);
+    }, HEARTBEAT_EVERY_MS);
+    try {
+      return await activity(...args);
+    } finally {
+      clearInterval(ticker);
+    }
+  };
 }
 
 /** The last heartbeat details of an earlier attempt (undefined on a first attempt or outside Temporal). */

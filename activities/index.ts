@@ -15,6 +15,7 @@ import type { NetcheckActivities as ActivityContract } from '../domain/index.js'
 import { makeAuthorize } from './authorize.js';
 import { makeCheck } from './checks.js';
 import { createVonageClient, isVonageClient, type ActivityDeps, type VonageClient } from './client.js';
+import { withHeartbeat } from './context.js';
 import { makeIdentityInsights } from './identity-insights.js';
 import { makePollToken } from './token.js';
 
@@ -36,14 +37,18 @@ export { createTokenSealer, type SealContext, type TokenSealer } from './seal.js
  */
 export function createActivities(deps: ActivityDeps | VonageClient) {
   const client = isVonageClient(deps) ? deps : createVonageClient(deps);
+  // Every activity heartbeats while it runs remotely (activities/context.ts), so a worker that
+  // dies is noticed within the workflow's short heartbeat timeout, not the start-to-close one.
   const activities = {
-    authorize: makeAuthorize(client),
-    pollToken: makePollToken(client),
-    [CAMARA_OPERATIONS['sim-swap'].activity]: makeCheck(client, 'sim-swap'),
-    [CAMARA_OPERATIONS['sim-swap-date'].activity]: makeCheck(client, 'sim-swap-date'),
-    [CAMARA_OPERATIONS['device-connectivity'].activity]: makeCheck(client, 'device-connectivity'),
-    [CAMARA_OPERATIONS['device-roaming'].activity]: makeCheck(client, 'device-roaming'),
-    identityInsights: makeIdentityInsights(client),
+    authorize: withHeartbeat(makeAuthorize(client)),
+    pollToken: withHeartbeat(makePollToken(client)),
+    [CAMARA_OPERATIONS['sim-swap'].activity]: withHeartbeat(makeCheck(client, 'sim-swap')),
+    [CAMARA_OPERATIONS['sim-swap-date'].activity]: withHeartbeat(makeCheck(client, 'sim-swap-date')),
+    [CAMARA_OPERATIONS['device-connectivity'].activity]: withHeartbeat(
+      makeCheck(client, 'device-connectivity'),
+    ),
+    [CAMARA_OPERATIONS['device-roaming'].activity]: withHeartbeat(makeCheck(client, 'device-roaming')),
+    identityInsights: withHeartbeat(makeIdentityInsights(client)),
   } satisfies ActivityContract;
   Object.defineProperty(activities, 'close', { value: () => client.close(), enumerable: false });
   return activities as typeof activities & { readonly close: () => Promise<void> };

@@ -36,12 +36,6 @@ const WAITING_STATES: Record<string, PollOutcome> = {
 const SLOW_DOWN_SECONDS = 5;
 /** Shortest wait between two polls when the provider says interval 0. */
 const MIN_REPOLL_SECONDS = 1;
-/**
- * A polling loop heartbeats this often once it has waited this long (a short check sends none):
- * the workflow gives the activity a heartbeat timeout, so a worker that dies mid-wait is noticed.
- */
-export const POLL_HEARTBEAT_MS = 5_000;
-
 /** The CIBA interval, waited inside the activity; the activity's cancellation ends it. */
 async function waitBeforePoll(ms: number): Promise<void> {
   const signal = activitySignal();
@@ -92,40 +86,32 @@ export function makePollToken(client: VonageClient) {
     const keep = requireKeepPolling(input.keepPolling);
     if (!keep) return pollOnce(input);
     // The polling loop: one activity for every poll until a final answer or the deadline.
+    // The activity heartbeats all along (withHeartbeat, activities/index.ts), repeating the
+    // progress recorded here after each poll: a retry goes on from it.
     const progress = loopDetails(activityHeartbeatDetails(), keep.intervalSeconds);
-    let ticker: ReturnType<typeof setInterval> | undefined;
-    const startTicker = () =>
-      (ticker ??= setInterval(() => activityHeartbeat({ ...progress }), POLL_HEARTBEAT_MS));
-    const firstTick = setTimeout(startTicker, POLL_HEARTBEAT_MS);
-    try {
-      // A retry goes on at the pace the attempt before it was told (it may have had a slow_down).
-      if (progress.lastPollAt !== undefined) {
-        const due = progress.lastPollAt + Math.max(progress.intervalSeconds, MIN_REPOLL_SECONDS) * 1000;
-        if (due > Date.now()) await waitBeforePoll(due - Date.now());
+    // A retry goes on at the pace the attempt before it was told (it may have had a slow_down).
+    if (progress.lastPollAt !== undefined) {
+      const due = progress.lastPollAt + Math.max(progress.intervalSeconds, MIN_REPOLL_SECONDS) * 1000;
+      if (due > Date.now()) await waitBeforePoll(due - Date.now());
+    }
+    const waitMs = requireWaitMs('pollToken', input.waitMs);
+    if (waitMs > 0 && activityAttempt() === 1) await waitBeforePoll(waitMs);
+    const once: PollTokenInput = { ...input, waitMs: 0, keepPolling: undefined };
+    for (;;) {
+      const outcome = await pollOnce(once);
+      progress.polls++;
+      progress.lastPollAt = Date.now(); // the answer's time: the request went out no later
+      if (outcome.outcome !== 'pending' && outcome.outcome !== 'slow_down') {
+        return { ...outcome, polls: progress.polls, intervalSeconds: progress.intervalSeconds };
       }
-      const waitMs = requireWaitMs('pollToken', input.waitMs);
-      if (waitMs > 0 && activityAttempt() === 1) await waitBeforePoll(waitMs);
-      const once: PollTokenInput = { ...input, waitMs: 0, keepPolling: undefined };
-      for (;;) {
-        const outcome = await pollOnce(once);
-        progress.polls++;
-        progress.lastPollAt = Date.now(); // the answer's time: the request went out no later
-        const done = { polls: progress.polls, intervalSeconds: progress.intervalSeconds };
-        if (outcome.outcome !== 'pending' && outcome.outcome !== 'slow_down') return { ...outcome, ...done };
-        if (outcome.outcome === 'slow_down') {
-          progress.intervalSeconds += SLOW_DOWN_SECONDS;
-          activityHeartbeat({ ...progress }); // a retry must not poll at the old pace
-        }
-        const waitMs = Math.max(progress.intervalSeconds, MIN_REPOLL_SECONDS) * 1000;
-        // The next poll would reach the provider after expires_in: the workflow authorizes again.
-        if (Date.now() + waitMs >= keep.deadlineMs) {
-          return { outcome: 'pending', polls: progress.polls, intervalSeconds: progress.intervalSeconds };
-        }
-        await waitBeforePoll(waitMs);
+      if (outcome.outcome === 'slow_down') progress.intervalSeconds += SLOW_DOWN_SECONDS;
+      activityHeartbeat({ ...progress }); // a retry must not poll again sooner, nor at the old pace
+      const waitMs = Math.max(progress.intervalSeconds, MIN_REPOLL_SECONDS) * 1000;
+      // The next poll would reach the provider after expires_in: the workflow authorizes again.
+      if (Date.now() + waitMs >= keep.deadlineMs) {
+        return { outcome: 'pending', polls: progress.polls, intervalSeconds: progress.intervalSeconds };
       }
-    } finally {
-      clearTimeout(firstTick);
-      if (ticker) clearInterval(ticker);
+      await waitBeforePoll(waitMs);
     }
   };
 }

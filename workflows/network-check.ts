@@ -6,10 +6,11 @@
  *                         └──── expired / past expires_in (≤ N times)┘─ token ─► CAMARA check ─► CheckResult
  *                                                                                   │ 401: re-run the auth flow once
  *
- * Every HTTP call is an activity (retried by Temporal per domain/errors.ts). The token polls of
+ * Every HTTP call is an activity (retried by Temporal per domain/errors.ts) that heartbeats while
+ * it runs, so the step of a worker that dies is retried elsewhere within seconds. The token polls of
  * one authorization are one activity (`pollToken` with `keepPolling`): it waits the CIBA interval
- * before each poll, polls again while the answer is pending, and heartbeats, so a worker that dies
- * mid-wait is noticed within the heartbeat timeout and the retry goes on with the polls made
+ * before each poll, polls again while the answer is pending, and records its progress with its
+ * heartbeats, so the retry after a worker died mid-wait goes on with the polls made
  * (runs started before the `lean-history` patch wait with a durable timer and poll in an activity
  * each). In fast mode the HTTP calls are local activities (markers in history, no task-queue hop);
  * a worker dying mid-wait costs a workflow task timeout before another worker waits again, and
@@ -79,8 +80,14 @@ const FAST_INLINE_WAIT_SECONDS = 30;
 const LEAN_HISTORY = 'lean-history';
 /** A (remote) polling activity waits up to this long before its first poll; longer waits are timers. */
 const INLINE_WAIT_SECONDS = 120;
-/** A polling activity heartbeats every 5 s once it has run that long (activities/token.ts). */
-const POLL_HEARTBEAT_TIMEOUT_MS = 20_000;
+/**
+ * Remote activities heartbeat every second while they run (withHeartbeat, activities/context.ts):
+ * a worker that dies is noticed this long after its last heartbeat and the step is retried on
+ * another worker, instead of after the step's start-to-close timeout (30 s, or 120 s for a
+ * bc-authorize). Activity options are not part of replay's determinism check, so runs already
+ * going pick this up for the steps they schedule from now on.
+ */
+const HEARTBEAT_TIMEOUT_MS = 5_000;
 /**
  * The last poll goes at least this long before `expires_in` ends (never more than a tenth of
  * the window), so it reaches the provider while the auth_req_id is still valid.
@@ -111,7 +118,6 @@ const local = proxyLocalActivities<NetcheckActivities>({
 interface StepOptions {
   summary: string;
   startToCloseTimeout?: number;
-  heartbeatTimeout?: number;
   scheduleToCloseTimeout?: number;
   retry?: RetryPolicy;
 }
@@ -152,7 +158,9 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
     const proxy = (input.fast ? local[name] : remote[name]) as unknown as {
       executeWithOptions(options: ActivityOptions, args: unknown[]): ReturnType<NetcheckActivities[K]>;
     };
-    return proxy.executeWithOptions({ ...HTTP_ACTIVITY, ...options }, args);
+    // A local activity has no heartbeat: a dead worker costs its workflow task timeout instead.
+    const heartbeat = input.fast ? {} : { heartbeatTimeout: HEARTBEAT_TIMEOUT_MS };
+    return proxy.executeWithOptions({ ...HTTP_ACTIVITY, ...heartbeat, ...options }, args);
   }
 
   // Clients set these at start (no extra history event); a bare start gets them here.
@@ -246,12 +254,9 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
                 ? `token polls from #${progress.polls + 1} for ${masked}`
                 : `token poll #${progress.polls + 1} for ${masked}`,
               // A poll that waits first gets that long on top of the usual 30 s; a polling loop
-              // may run to the deadline, and heartbeats (remote) so a dead worker is noticed.
+              // may run to the deadline (it heartbeats like every remote step).
               ...(loop
-                ? {
-                    startToCloseTimeout: remainingMs + 30_000,
-                    ...(input.fast ? {} : { heartbeatTimeout: POLL_HEARTBEAT_TIMEOUT_MS }),
-                  }
+                ? { startToCloseTimeout: remainingMs + 30_000 }
                 : waitMs > 0
                   ? { startToCloseTimeout: waitMs + 30_000 }
                   : {}),

@@ -234,12 +234,14 @@ async function main(): Promise<number> {
       log(
         `SIGKILLed ${victim.name} (pid ${victim.pid}) with ${affected.length} flows running an activity on it`,
       );
+      // Measured in the background from now, while the replacement starts (the other worker may
+      // take the flows up first); the next disruption does not wait for it.
+      const resuming = resumeTimes(client, affected, victim.identity, at);
       const replacement = await spawnWorker(`${victim.name}-r`);
       workers[index] = replacement;
       const replacedAt = Date.now();
-      // Measured in the background: the next disruption does not wait for it.
       measuring.push(
-        resumeTimes(client, affected, victim.identity, at).then((resumed) => {
+        resuming.then((resumed) => {
           disruptions.push({
             kind: 'worker SIGKILL',
             at: new Date(at).toISOString(),
