@@ -33,3 +33,18 @@ export const activityLog = {
     currentContext()?.log.warn(message, attributes);
   },
 };
+
+/** Records progress with Temporal (throttled by the SDK); a no-op outside Temporal. */
+export function activityHeartbeat(details: unknown): void {
+  currentContext()?.heartbeat(details);
+}
+
+/** The details of the last attempt's last heartbeat the server recorded (undefined on attempt 1 or outside Temporal). */
+export function activityHeartbeatDetails(): unknown {
+  return currentContext()?.info.heartbeatDetails as unknown;
+}
+
+/** True when the activity was cancelled because its workflow asked for it (not a timeout or a shutdown). */
+export function activityCancelRequested(): boolean {
+  return currentContext()?.cancellationDetails?.cancelRequested === true;
+}

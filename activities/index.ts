@@ -12,7 +12,9 @@
  */
 import { CAMARA_OPERATIONS } from '../domain/index.js';
 import type { NetcheckActivities as ActivityContract } from '../domain/index.js';
+import type { BulkActivities } from '../domain/bulk.js';
 import { makeAuthorize } from './authorize.js';
+import { makeBulkChunk } from './bulk.js';
 import { makeCheck } from './checks.js';
 import { createVonageClient, isVonageClient, type ActivityDeps, type VonageClient } from './client.js';
 import { makeIdentityInsights } from './identity-insights.js';
@@ -36,7 +38,7 @@ export { createTokenSealer, type SealContext, type TokenSealer } from './seal.js
  */
 export function createActivities(deps: ActivityDeps | VonageClient) {
   const client = isVonageClient(deps) ? deps : createVonageClient(deps);
-  const activities = {
+  const steps = {
     authorize: makeAuthorize(client),
     pollToken: makePollToken(client),
     [CAMARA_OPERATIONS['sim-swap'].activity]: makeCheck(client, 'sim-swap'),
@@ -45,6 +47,9 @@ export function createActivities(deps: ActivityDeps | VonageClient) {
     [CAMARA_OPERATIONS['device-roaming'].activity]: makeCheck(client, 'device-roaming'),
     identityInsights: makeIdentityInsights(client),
   } satisfies ActivityContract;
+  // Bulk mode: chunks of whole flows made of the same steps, in process (activities/bulk.ts).
+  const activities = { ...steps, bulkChunk: makeBulkChunk(steps) } satisfies ActivityContract &
+    BulkActivities;
   Object.defineProperty(activities, 'close', { value: () => client.close(), enumerable: false });
   return activities as typeof activities & { readonly close: () => Promise<void> };
 }

@@ -38,7 +38,14 @@ async function waitBeforePoll(ms: number): Promise<void> {
 }
 
 export function makePollToken(client: VonageClient) {
-  return async function pollToken(input: PollTokenInput): Promise<PollOutcome> {
+  /**
+   * `options.retry`: this poll repeats one whose answer was lost (default: a retried activity
+   * attempt). Bulk mode retries inside one attempt and says so itself.
+   */
+  return async function pollToken(
+    input: PollTokenInput,
+    options: { retry?: boolean } = {},
+  ): Promise<PollOutcome> {
     requireObject('pollToken', input);
     const authReqId = requireNonEmpty('pollToken', 'authReqId', input.authReqId);
     const correlationId = requireCorrelationId('pollToken', input.correlationId);
@@ -75,7 +82,7 @@ export function makePollToken(client: VonageClient) {
       const state = code === undefined ? undefined : WAITING_STATES[code];
       if (state) return { ...state };
       // A retry that finds its auth_req_id redeemed: the lost earlier attempt got the token.
-      if (code === 'invalid_grant' && activityAttempt() > 1) {
+      if (code === 'invalid_grant' && (options.retry ?? activityAttempt() > 1)) {
         activityLog.warn('auth_req_id already redeemed by an earlier attempt; a new authorization follows', {
           msisdn: maskMsisdn(msisdn),
           correlationId,
