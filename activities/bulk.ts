@@ -41,13 +41,15 @@ import type {
 } from '../domain/types.js';
 import { validateCheckRequest, type ValidCheck } from '../domain/validate.js';
 import {
+  activityAttempt,
   activityCancelRequested,
   activityHeartbeat,
   activityHeartbeatDetails,
   activityLog,
   activitySignal,
+  withRequestPacer,
 } from './context.js';
-import { createPacer, type RequestPriority } from './http.js';
+import { createPacer, PACING_MARGIN_MS } from './http.js';
 
 /** The single-request activity functions a chunk's flows are made of (createActivities's). */
 export interface BulkSteps {
@@ -129,26 +131,40 @@ export function makeBulkChunk(steps: BulkSteps) {
     if (problem) throw netcheckFailure('INVALID_INPUT', `Invalid bulk chunk input: ${problem}`);
     const { checks } = input;
     const signal = activitySignal();
-    const pacer = input.ratePerSecond === undefined ? undefined : createPacer(input.ratePerSecond);
+    const pacer =
+      input.ratePerSecond === undefined
+        ? undefined
+        : createPacer(input.ratePerSecond, Date.now, { untilAnswered: true });
     const maxAuthorizations = input.maxAuthorizations ?? DEFAULT_MAX_AUTHORIZATIONS;
 
     const recorded = recordedOutcomes(activityHeartbeatDetails(), checks.length);
     const outcomes: BulkOutcome[] = [...recorded.values()];
     const todo = checks.map((_, at) => at).filter((at) => !recorded.has(at));
+    // The slot's previous chunk (or this chunk's previous attempt) may have sent requests within
+    // the last window: the first request here waits a whole window, so the slot never exceeds its share.
+    const warmUp =
+      pacer && (input.slotUsed || activityAttempt() > 1)
+        ? sleep(
+            Math.max(1000, 1000 / input.ratePerSecond!) + PACING_MARGIN_MS,
+            undefined,
+            signal ? { signal } : {},
+          )
+        : undefined;
+    warmUp?.catch(() => undefined); // awaited (and its abort seen) by the first request
     const beat = () => activityHeartbeat({ outcomes } satisfies BulkChunkProgress);
     beat();
     const ticker = setInterval(beat, HEARTBEAT_EVERY_MS);
 
-    /** One request, retried as the policy says; paced (every attempt is a request). */
-    async function attempt<T>(
-      priority: RequestPriority,
-      retry: Retry,
-      send: (retried: boolean) => Promise<T>,
-    ) {
+    /**
+     * One request, retried as the policy says; every attempt is paced (the HTTP client serves
+     * started flows' polls and calls before new bc-authorize requests).
+     */
+    async function attempt<T>(retry: Retry, send: (retried: boolean) => Promise<T>): Promise<T> {
       for (let n = 1; ; n++) {
         try {
-          if (pacer) await pacer.take(signal, priority);
-          return await send(n > 1);
+          if (warmUp) await warmUp;
+          // Paced where the request is sent (after the JWT is minted), by the HTTP client.
+          return await (pacer ? withRequestPacer(pacer, () => send(n > 1)) : send(n > 1));
         } catch (err) {
           if (signal?.aborted || !isRetryable(err) || n >= retry.maxAttempts) throw err;
           const backoff = Math.min(retry.initialMs * 2 ** (n - 1), retry.maxIntervalMs);
@@ -177,7 +193,7 @@ export function makeBulkChunk(steps: BulkSteps) {
       async function obtainToken(authorizationsLeft: number): Promise<string> {
         for (let left = authorizationsLeft; left > 0; left--) {
           // Under the rate limit a bc-authorize waits behind started flows: time, not attempts.
-          const auth = await attempt('low', { ...stepRetry(), maxAttempts: Infinity }, () =>
+          const auth = await attempt({ ...stepRetry(), maxAttempts: Infinity }, () =>
             steps.authorize({ msisdn: valid.msisdn, operation, purpose: valid.purpose, correlationId }),
           );
           count.authorizations++;
@@ -197,7 +213,6 @@ export function makeBulkChunk(steps: BulkSteps) {
             let outcome: PollOutcome;
             try {
               outcome = await attempt(
-                'high',
                 {
                   initialMs: Math.max(1000, interval * 1000),
                   maxIntervalMs: Math.max(5_000, interval * 1000),
@@ -240,7 +255,7 @@ export function makeBulkChunk(steps: BulkSteps) {
       }
 
       const callApi = (sealedToken: string) =>
-        attempt('high', stepRetry(), () =>
+        attempt(stepRetry(), () =>
           camaraCalls[operation]({
             sealedToken,
             msisdn: valid.msisdn,
@@ -259,7 +274,7 @@ export function makeBulkChunk(steps: BulkSteps) {
       });
       try {
         if (valid.api === 'identity-insights') {
-          const answer = await attempt('normal', stepRetry(), () =>
+          const answer = await attempt(stepRetry(), () =>
             steps.identityInsights({
               msisdn: valid.msisdn,
               operation: valid.operation,

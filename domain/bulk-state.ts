@@ -14,6 +14,8 @@ import type { CheckError } from './types.js';
 /** A chunk activity that has been started and has not ended. */
 export interface RunningChunk {
   number: number;
+  /** Which of the `atOnce` slots it runs in: the slot sets its share of the rate. */
+  slot: number;
   checks: QueuedCheck[];
   summary: string;
 }
@@ -30,15 +32,22 @@ const FINISHED_SHOWN = 5;
 export class BulkChunks {
   readonly running = new Map<number, RunningChunk>();
   private readonly finishedLines: string[] = [];
+  /** Rate slots a chunk of this run has used (a new run's first chunks wait a window too: see launch). */
+  private readonly usedSlots = new Set<number>();
 
   constructor(private readonly batch: BatchState) {
     batch.progress.bulk = true;
     batch.progress.chunks ??= 0;
   }
 
-  /** Chunk activities at once: chunkConcurrency, never more than the checks allowed in flight. */
+  /**
+   * Chunk activities at once: chunkConcurrency, never more than the checks allowed in flight,
+   * nor more than rateLimit (each chunk sends at least one request per second when it may).
+   */
   get atOnce(): number {
-    return Math.min(this.batch.options.chunkConcurrency, this.batch.options.concurrency);
+    const o = this.batch.options;
+    const byRate = o.rateLimit === undefined ? Infinity : Math.max(1, Math.floor(o.rateLimit));
+    return Math.min(o.chunkConcurrency, o.concurrency, byRate);
   }
 
   /** Flows each chunk runs at once: the batch's concurrency shared by the chunks. */
@@ -47,12 +56,18 @@ export class BulkChunks {
   }
 
   /**
-   * Each chunk's requests per second: rateLimit / atOnce, whether or not the others run, so
-   * the chunks together never exceed rateLimit whichever workers run them.
+   * The requests per second of the chunk in `slot`: rateLimit shared by the `atOnce` slots in
+   * whole requests (the pacer counts whole requests per 1-s window), the remainder to the first
+   * slots, so the slots' shares add up to rateLimit (its whole part) whether or not every slot
+   * runs and whichever workers run them. Under 1 req/s, one slot gets all of it.
    */
-  get ratePerChunk(): number | undefined {
+  ratePerChunk(slot: number): number | undefined {
     const rate = this.batch.options.rateLimit;
-    return rate === undefined ? undefined : rate / this.atOnce;
+    if (rate === undefined) return undefined;
+    const k = this.atOnce;
+    if (rate < 1) return rate;
+    const whole = Math.floor(rate);
+    return Math.floor(whole / k) + (slot < whole % k ? 1 : 0);
   }
 
   /**
@@ -86,16 +101,24 @@ export class BulkChunks {
     const checks = b.takeChunk(b.options.chunkSize);
     const number = b.progress.chunks ?? 0;
     b.progress.chunks = number + 1;
-    const chunk: RunningChunk = { number, checks, summary: chunkSummary(number, checks) };
+    const taken = new Set([...this.running.values()].map((c) => c.slot));
+    let slot = 0;
+    while (taken.has(slot)) slot++;
+    const chunk: RunningChunk = { number, slot, checks, summary: chunkSummary(number, checks) };
     this.running.set(number, chunk);
     const o = b.options;
-    const rate = this.ratePerChunk;
+    const slotUsedBefore = this.usedSlots.has(slot);
+    this.usedSlots.add(slot);
+    const rate = this.ratePerChunk(slot);
     const input: BulkChunkInput = {
       batchId: b.batchId,
       chunk: number,
       checks: checks.map(({ index, request }) => ({ index, request })),
       concurrency: this.flowsPerChunk,
-      ...(rate !== undefined ? { ratePerSecond: rate } : {}),
+      // A run that continued as new does not know which slots its last chunks used: all count as used.
+      ...(rate !== undefined
+        ? { ratePerSecond: rate, ...(slotUsedBefore || b.progress.runs > 1 ? { slotUsed: true } : {}) }
+        : {}),
       ...(o.skipFirstWait !== undefined ? { skipFirstWait: o.skipFirstWait } : {}),
       ...(o.maxAuthorizations !== undefined ? { maxAuthorizations: o.maxAuthorizations } : {}),
     };

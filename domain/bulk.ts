@@ -27,6 +27,11 @@ export interface BulkChunkInput {
   concurrency: number;
   /** Requests per second this activity may send (its share of the batch's rateLimit); none = unpaced. */
   ratePerSecond?: number;
+  /**
+   * The rate slot was used by an earlier chunk, whose last requests may lie within the last
+   * second: the first request waits one pacing window, so the slot never holds more than its share.
+   */
+  slotUsed?: boolean;
   skipFirstWait?: boolean;
   maxAuthorizations?: number;
 }

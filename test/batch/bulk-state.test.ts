@@ -64,7 +64,7 @@ describe('BulkChunks', () => {
     });
     expect(chunks.atOnce).toBe(2);
     expect(chunks.flowsPerChunk).toBe(4); // floor(9 / 2)
-    expect(chunks.ratePerChunk).toBe(15); // 30 / 2: the chunks together never exceed 30
+    expect([chunks.ratePerChunk(0), chunks.ratePerChunk(1)]).toEqual([15, 15]); // together never over 30
     const first = chunks.launch();
     expect(first.input).toMatchObject({ batchId: 'b', chunk: 0, concurrency: 4, ratePerSecond: 15 });
     expect(first.input.checks).toHaveLength(10);
@@ -84,7 +84,30 @@ describe('BulkChunks', () => {
     const { chunks } = bulkBatch([item(0)], { chunkConcurrency: 8, concurrency: 3 });
     expect(chunks.atOnce).toBe(3);
     expect(chunks.flowsPerChunk).toBe(1);
-    expect(chunks.ratePerChunk).toBeUndefined();
+    expect(chunks.ratePerChunk(0)).toBeUndefined();
+  });
+
+  it('shares the rate in whole requests per second that add up to it, and runs no more chunks than it', () => {
+    const shares = (rateLimit: number, chunkConcurrency: number) => {
+      const { chunks } = bulkBatch([item(0)], { rateLimit, chunkConcurrency });
+      return Array.from({ length: chunks.atOnce }, (_, slot) => chunks.ratePerChunk(slot));
+    };
+    expect(shares(8, 3)).toEqual([3, 3, 2]);
+    expect(shares(30, 4)).toEqual([8, 8, 7, 7]);
+    expect(shares(100.5, 4)).toEqual([25, 25, 25, 25]);
+    expect(shares(2, 4)).toEqual([1, 1]); // one request per second per chunk at least: two chunks
+    expect(shares(0.5, 4)).toEqual([0.5]);
+  });
+
+  it('a new chunk takes the slot (and the rate share) a finished one left', () => {
+    const items = Array.from({ length: 9 }, (_, i) => item(i));
+    const { chunks } = bulkBatch(items, { chunkSize: 3, chunkConcurrency: 2, rateLimit: 5 });
+    const a = chunks.launch();
+    const b = chunks.launch();
+    expect([a.chunk.slot, a.input.ratePerSecond, b.chunk.slot, b.input.ratePerSecond]).toEqual([0, 3, 1, 2]);
+    chunks.finished(a.chunk.number, { outcomes: [] });
+    const c = chunks.launch();
+    expect([c.chunk.slot, c.input.ratePerSecond]).toEqual([0, 3]);
   });
 
   it('waits for a full chunk while input arrives, unless nothing runs', () => {
@@ -113,7 +136,7 @@ describe('BulkChunks', () => {
     ];
     launched.forEach(({ chunk }, i) => chunks.finished(chunk.number, ends[i]!));
     chunks.finished(launched[0]!.chunk.number, ends[0]!); // a second end of the same chunk is ignored
-    const records = batch.pending as StoredRecord[];
+    const records = batch.pending;
     expect(records).toHaveLength(12);
     expect(new Set(records.map((r) => r.index)).size).toBe(12);
     const byIndex = (i: number) => records.find((r) => r.index === i)!;
