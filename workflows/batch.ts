@@ -17,6 +17,10 @@
  *   stores its records and continues as new, carrying only counters and the queue.
  * - Child ids are `<batchId>/<index>/<operation>`: a replayed page never starts a check twice.
  * - Cancelling the batch cancels the checks in flight; every queued check is recorded as cancelled.
+ * - Bulk mode (option `bulk`, docs/bulk.md): instead of children, chunks of checks go to
+ *   `bulkChunk` activities (activities/bulk.ts) that run the flows in process and heartbeat
+ *   their outcomes; domain/bulk-state.ts cuts the chunks and records their outcomes. Runs
+ *   started before bulk mode existed never set the option, so their path is unchanged (no patch).
  */
 import {
   ActivityCancellationType,
