@@ -116,6 +116,10 @@ function normalizePath(path: unknown): string {
 function checkHttpOptions(http: HttpOptions | undefined): void {
   for (const [name, value] of Object.entries(http ?? {})) {
     if (value === undefined || name === 'observer') continue;
+    if (name === 'leaseSlots') {
+      if (typeof value !== 'function') throw configError('http.leaseSlots must be a function');
+      continue;
+    }
     const ok = typeof value === 'number' && Number.isFinite(value) && value > 0;
     if (!ok || (name === 'connections' && !Number.isInteger(value))) {
       throw configError(`http.${name} must be a positive number (got ${JSON.stringify(value)})`);

@@ -24,6 +24,20 @@ export function activitySignal(): AbortSignal | undefined {
   return currentContext()?.cancellationSignal;
 }
 
+/**
+ * Records progress with the server (remote activities only: a local activity has no heartbeat).
+ * The SDK throttles what reaches the server; a retry reads the last details back.
+ */
+export function activityHeartbeat(details: unknown): void {
+  const context = currentContext();
+  if (context && !context.info.isLocal) context.heartbeat(details);
+}
+
+/** The last heartbeat details of an earlier attempt (undefined on a first attempt or outside Temporal). */
+export function activityHeartbeatDetails(): unknown {
+  return currentContext()?.info.heartbeatDetails as unknown;
+}
+
 type LogAttributes = Record<string, string | number | boolean | undefined>;
 
 /** Logs through the activity logger inside Temporal; silent outside. Never pass credentials. */
@@ -35,16 +49,6 @@ export const activityLog = {
     currentContext()?.log.warn(message, attributes);
   },
 };
-
-/** Records progress with Temporal (throttled by the SDK); a no-op outside Temporal. */
-export function activityHeartbeat(details: unknown): void {
-  currentContext()?.heartbeat(details);
-}
-
-/** The details of the last attempt's last heartbeat the server recorded (undefined on attempt 1 or outside Temporal). */
-export function activityHeartbeatDetails(): unknown {
-  return currentContext()?.info.heartbeatDetails as unknown;
-}
 
 /** True when the activity was cancelled because its workflow asked for it (not a timeout or a shutdown). */
 export function activityCancelRequested(): boolean {

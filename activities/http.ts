@@ -10,6 +10,7 @@ import { Pool } from 'undici';
 import { causeChain, netcheckFailure } from '../domain/index.js';
 import type { RequestPacer } from './context.js';
 import type { HttpAnswer } from './errors.js';
+import { createLeasedPacer, type LeaseSlots } from './rate-lease.js';
 
 export interface HttpOptions {
   /** TCP/TLS connect timeout (default 10 000 ms). */
@@ -27,6 +28,12 @@ export interface HttpOptions {
    * limit wait (cancellably) for their turn, so a worker never bursts past the provider's rate.
    */
   maxRequestsPerSecond?: number;
+  /**
+   * Slots leased from a limiter shared by every worker (the plugin's `rateLimit` sets this to the
+   * task queue's rateLimiter workflow): requests go only at leased slots. Takes precedence over
+   * `maxRequestsPerSecond`, which paces this client alone.
+   */
+  leaseSlots?: LeaseSlots;
   /** Told of each request's outcome and pacing wait, e.g. for metrics (worker/metrics.ts). Must not throw. */
   observer?: HttpObserver;
 }
@@ -44,7 +51,7 @@ export const HTTP_DEFAULTS = {
   bodyTimeoutMs: 20_000,
   connections: 16,
   keepAliveTimeoutMs: 4_000,
-} as const satisfies Required<Omit<HttpOptions, 'maxRequestsPerSecond' | 'observer'>>;
+} as const satisfies Required<Omit<HttpOptions, 'maxRequestsPerSecond' | 'observer' | 'leaseSlots'>>;
 
 /**
  * Paced requests keep this much more than 1 s between a request and the one `limit` places
@@ -267,8 +274,15 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
 
 export function createHttpClient(options: HttpOptions = {}): HttpClient {
   const settings = { ...HTTP_DEFAULTS, ...stripUndefined(options) };
+  const leased = options.leaseSlots
+    ? createLeasedPacer(options.leaseSlots, {
+        onLeaseError: (err) =>
+          console.error(`netcheck: rate-limit lease failed (retrying in 1 s): ${String(err).slice(0, 300)}`),
+      })
+    : undefined;
   const pacer =
-    options.maxRequestsPerSecond === undefined ? undefined : createPacer(options.maxRequestsPerSecond);
+    leased ??
+    (options.maxRequestsPerSecond === undefined ? undefined : createPacer(options.maxRequestsPerSecond));
   const pools = new Map<string, Pool>();
   const observer = options.observer;
   let closed = false;
@@ -308,7 +322,9 @@ export function createHttpClient(options: HttpOptions = {}): HttpClient {
     }
     if (signal?.aborted) throw cancellationFailure(signal, path);
     const releases: Array<() => void> = [];
-    for (const turn of [pacer, options.pacer]) {
+    // The request's own pacer (a bulk chunk's share) first: the worker's pacer is the last gate,
+    // so a leased slot is used at its time, not after another wait.
+    for (const turn of [options.pacer, pacer]) {
       if (!turn) continue;
       const queuedAt = performance.now();
       try {
@@ -357,6 +373,7 @@ export function createHttpClient(options: HttpOptions = {}): HttpClient {
     },
     async close() {
       closed = true;
+      leased?.close();
       const all = [...pools.values()];
       pools.clear();
       await Promise.all(all.map((pool) => pool.close()));

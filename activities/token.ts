@@ -1,7 +1,13 @@
 /** `pollToken`: POST {base}/oauth2/token with the CIBA grant; waiting states are values. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { maskMsisdn, type PollOutcome, type PollTokenInput } from '../domain/index.js';
-import { activityAttempt, activityLog, activitySignal } from './context.js';
+import { maskMsisdn, netcheckFailure, type PollOutcome, type PollTokenInput } from '../domain/index.js';
+import {
+  activityAttempt,
+  activityHeartbeat,
+  activityHeartbeatDetails,
+  activityLog,
+  activitySignal,
+} from './context.js';
 import type { VonageClient } from './client.js';
 import { classifyHttpError, numberVariants, parseProviderError, protocolError } from './errors.js';
 import { cancellationFailure } from './http.js';
@@ -26,7 +32,17 @@ const WAITING_STATES: Record<string, PollOutcome> = {
   expired_token: { outcome: 'expired' },
 };
 
-/** The CIBA interval, waited inside the (local) activity; the activity's cancellation ends it. */
+/** CIBA's slow_down penalty (OpenID CIBA Core §11). */
+const SLOW_DOWN_SECONDS = 5;
+/** Shortest wait between two polls when the provider says interval 0. */
+const MIN_REPOLL_SECONDS = 1;
+/**
+ * A polling loop heartbeats this often once it has waited this long (a short check sends none):
+ * the workflow gives the activity a heartbeat timeout, so a worker that dies mid-wait is noticed.
+ */
+export const POLL_HEARTBEAT_MS = 5_000;
+
+/** The CIBA interval, waited inside the activity; the activity's cancellation ends it. */
 async function waitBeforePoll(ms: number): Promise<void> {
   const signal = activitySignal();
   try {
@@ -37,12 +53,92 @@ async function waitBeforePoll(ms: number): Promise<void> {
   }
 }
 
+/** What a polling loop heartbeats: enough for a retry to go on where the attempt stopped. */
+interface PollLoopDetails {
+  polls: number;
+  intervalSeconds: number;
+  /** When the last poll was sent (ms since the epoch). */
+  lastPollAt?: number;
+}
+
+function loopDetails(value: unknown, intervalSeconds: number): PollLoopDetails {
+  const d = value as Partial<PollLoopDetails> | undefined;
+  const ok = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+  return {
+    polls: ok(d?.polls) ? d.polls : 0,
+    // A retry never polls faster than the attempt before it was told to (slow_down only adds).
+    intervalSeconds: ok(d?.intervalSeconds) ? Math.max(d.intervalSeconds, intervalSeconds) : intervalSeconds,
+    ...(ok(d?.lastPollAt) ? { lastPollAt: d.lastPollAt } : {}),
+  };
+}
+
+function requireKeepPolling(value: unknown): PollTokenInput['keepPolling'] {
+  if (value === undefined || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  const fine = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+  if (typeof value !== 'object' || !fine(v.deadlineMs) || !fine(v.intervalSeconds)) {
+    throw netcheckFailure(
+      'INVALID_INPUT',
+      'pollToken: keepPolling must be { deadlineMs, intervalSeconds } with numbers ≥ 0',
+    );
+  }
+  return { deadlineMs: v.deadlineMs as number, intervalSeconds: v.intervalSeconds as number };
+}
+
 export function makePollToken(client: VonageClient) {
+  const pollOnce = makePollOnce(client);
   /**
    * `options.retry`: this poll repeats one whose answer was lost (default: a retried activity
    * attempt). Bulk mode retries inside one attempt and says so itself.
    */
   return async function pollToken(
+    input: PollTokenInput,
+    options: { retry?: boolean } = {},
+  ): Promise<PollOutcome> {
+    requireObject('pollToken', input);
+    const keep = requireKeepPolling(input.keepPolling);
+    if (!keep) return pollOnce(input, options);
+    // The polling loop: one activity for every poll until a final answer or the deadline.
+    const progress = loopDetails(activityHeartbeatDetails(), keep.intervalSeconds);
+    let ticker: ReturnType<typeof setInterval> | undefined;
+    const startTicker = () =>
+      (ticker ??= setInterval(() => activityHeartbeat({ ...progress }), POLL_HEARTBEAT_MS));
+    const firstTick = setTimeout(startTicker, POLL_HEARTBEAT_MS);
+    try {
+      // A retry goes on at the pace the attempt before it was told (it may have had a slow_down).
+      if (progress.lastPollAt !== undefined) {
+        const due = progress.lastPollAt + Math.max(progress.intervalSeconds, MIN_REPOLL_SECONDS) * 1000;
+        if (due > Date.now()) await waitBeforePoll(due - Date.now());
+      }
+      const waitMs = requireWaitMs('pollToken', input.waitMs);
+      if (waitMs > 0 && activityAttempt() === 1) await waitBeforePoll(waitMs);
+      const once: PollTokenInput = { ...input, waitMs: 0, keepPolling: undefined };
+      for (;;) {
+        const outcome = await pollOnce(once);
+        progress.polls++;
+        progress.lastPollAt = Date.now(); // the answer's time: the request went out no later
+        const done = { polls: progress.polls, intervalSeconds: progress.intervalSeconds };
+        if (outcome.outcome !== 'pending' && outcome.outcome !== 'slow_down') return { ...outcome, ...done };
+        if (outcome.outcome === 'slow_down') {
+          progress.intervalSeconds += SLOW_DOWN_SECONDS;
+          activityHeartbeat({ ...progress }); // a retry must not poll at the old pace
+        }
+        const waitMs = Math.max(progress.intervalSeconds, MIN_REPOLL_SECONDS) * 1000;
+        // The next poll would reach the provider after expires_in: the workflow authorizes again.
+        if (Date.now() + waitMs >= keep.deadlineMs) {
+          return { outcome: 'pending', polls: progress.polls, intervalSeconds: progress.intervalSeconds };
+        }
+        await waitBeforePoll(waitMs);
+      }
+    } finally {
+      clearTimeout(firstTick);
+      if (ticker) clearInterval(ticker);
+    }
+  };
+}
+
+function makePollOnce(client: VonageClient) {
+  return async function pollOnce(
     input: PollTokenInput,
     options: { retry?: boolean } = {},
   ): Promise<PollOutcome> {

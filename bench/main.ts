@@ -4,7 +4,8 @@
  *   dev server (SQLite + WAL, headless) ─┐
  *   simulator (fresh per run, 50 ms)  ───┼─► raw flow (child process)   ─► checks/s, latency, CPU, RSS
  *   workflow bundle (built once)     ────┘   netcheck worker (child)    ─► + events/check, server CPU
- *                                            rate-limit runs            ─► sustained req/s vs R
+ *                                            history runs (pending poll)─► events and Cloud actions/check
+ *                                            rate-limit runs (1 | 3 wkr)─► utilization, 1-s windows vs R
  *                                            fault run (R, 503s, 429s)  ─► all ok? re-authorizations, utilization
  *
  * Prints Markdown tables and writes JSON, Markdown and an SVG chart to the result directory.
@@ -24,14 +25,17 @@ import {
   latencyRun,
   MODE_SETTINGS,
   netcheckRun,
+  historyRun,
   rateLimitRun,
   rawRun,
+  type HistoryRunResult,
   type BenchContext,
   type LatencyRunResult,
   type RateRunResult,
   type RunResult,
 } from './runs.js';
 import { FAULT_SCENARIO, faultProblems, faultRun, type FaultRunResult } from './fault.js';
+import { clusterBench } from './cluster.js';
 import { startDevServer } from './server.js';
 
 const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -93,6 +97,10 @@ async function main(): Promise<void> {
       concurrency: options.concurrency,
       log,
     };
+    if (options.cluster) {
+      await clusterBench(ctx, options, () => machine(server.binary, loadAtStart));
+      return;
+    }
 
     const latency: LatencyRunResult[] = [];
     for (const variant of options.latencyChecks > 0 ? LATENCY_VARIANTS : []) {
@@ -117,14 +125,41 @@ async function main(): Promise<void> {
       );
       runs.push(run);
     }
+    const history: HistoryRunResult[] = [];
+    for (const interval of options.historyChecks > 0 ? [0, 1] : []) {
+      for (const mode of ['standard', 'fast'] as const) {
+        log(
+          `history: ${mode}, ${options.historyChecks} checks, interval ${interval} s, one pending poll each`,
+        );
+        const result = await historyRun(ctx, mode, interval, options.historyChecks);
+        log(
+          `  ${result.eventsPerCheck.mean} events/check (max ${result.eventsPerCheck.max}), ${result.actionsPerCheck.total} actions/check`,
+        );
+        history.push(result);
+      }
+    }
+
     const rate: RateRunResult[] = [];
-    for (const mode of options.rate > 0 ? options.rateModes : []) {
-      log(
-        `rate-limit run: ${mode}, R = ${options.rate} req/s, ${options.rateChecks} checks, concurrency ${options.rateConcurrency}`,
-      );
-      const result = await rateLimitRun(ctx, mode, options.rate, options.rateChecks, options.rateConcurrency);
-      log(`  sustained ${result.sustainedPerSecond} req/s, max in any 1 s ${result.maxInAnyWindow1s}`);
-      rate.push(result);
+    for (const limit of options.rates) {
+      for (const workers of options.rateWorkers) {
+        for (const mode of options.rateModes) {
+          log(
+            `rate-limit run: ${mode}, R = ${limit} req/s, ${workers} worker(s), ${options.rateChecks} checks, concurrency ${options.rateConcurrency}`,
+          );
+          const result = await rateLimitRun(
+            ctx,
+            mode,
+            limit,
+            options.rateChecks,
+            options.rateConcurrency,
+            workers,
+          );
+          log(
+            `  utilization ${Math.round(result.utilization * 1000) / 10} %, max in any 1 s ${result.maxInAnyWindow1s} (${result.maxInAnyWindow1sAtReceipt} at receipt), ${result.refused429} 429s`,
+          );
+          rate.push(result);
+        }
+      }
     }
 
     const fault: FaultRunResult[] = [];
@@ -154,6 +189,7 @@ async function main(): Promise<void> {
       runs,
       latency,
       rate,
+      history,
       fault,
       faultScenario: FAULT_SCENARIO,
       modes: MODE_SETTINGS,
@@ -179,6 +215,9 @@ async function main(): Promise<void> {
         ),
       ...latency.filter((l) => l.ok !== l.checks).map((l) => `latency ${l.variant}: ${l.ok}/${l.checks} ok`),
       ...rate.filter((r) => r.ok !== r.checks).map((r) => `rate ${r.mode}: ${r.ok}/${r.checks} ok`),
+      ...history
+        .filter((h) => h.ok !== h.checks)
+        .map((h) => `history ${h.mode} interval ${h.intervalSeconds}: ${h.ok}/${h.checks} ok`),
       ...fault.flatMap(faultProblems),
     ];
     if (problems.length > 0) {

@@ -21,9 +21,13 @@ export interface BenchOptions {
   concurrency: number;
   /** Simulator latency per request, ms. */
   latencyMs: number;
-  /** Rate-limit run: R req/s (0 = skip) and its number of checks. */
-  rate: number;
+  /** Rate-limit runs: each R in req/s (empty = skip) and the checks of each run. */
+  rates: number[];
   rateChecks: number;
+  /** Worker processes of the rate-limit runs (each count runs every mode and R). */
+  rateWorkers: number[];
+  /** History runs (one authorization_pending poll per check, intervals 0 and 1 s): checks per run (0 = skip). */
+  historyChecks: number;
   rateModes: Exclude<Mode, 'raw'>[];
   /** Batch concurrency of the rate-limit runs: enough to keep R busy, not so much that checks queue for seconds. */
   rateConcurrency: number;
@@ -32,8 +36,10 @@ export interface BenchOptions {
   faultModes: Exclude<Mode, 'raw'>[];
   /** Where results go; undefined = the default for this kind of run. */
   out?: string;
-  /** Name of the result files (latest, full, smoke, custom). */
+  /** Name of the result files (latest, full, smoke, custom; cluster, cluster-smoke, cluster-custom). */
   label: string;
+  /** `--cluster`: only the dev server vs PostgreSQL cluster runs of bench/cluster.ts. */
+  cluster?: boolean;
 }
 
 const HELP = `npm run bench -- [flags]
@@ -50,14 +56,21 @@ const HELP = `npm run bench -- [flags]
   --latency-checks K  single checks one at a time per variant (default 40; 0 = skip)
   --concurrency C   checks in flight, raw and netcheck alike (default 100)
   --latency-ms L    simulator latency per request (default 50)
-  --rate R          rate-limit runs at R req/s (0 = skip; default 30)
-  --rate-checks N   checks in each rate-limit run (default 300)
-  --rate-modes m,.. netcheck modes of the rate-limit run (default standard,tuned)
-  --rate-concurrency C  batch concurrency of the rate-limit runs (default 20)
+  --rate R,...      rate-limit runs at each R req/s (0 = skip; default 30,100)
+  --rate-checks N   checks in each rate-limit run (default 1,000; 10,000 with --full; 20 with --smoke)
+  --rate-modes m,.. netcheck modes of the rate-limit runs (default standard,fast,tuned; --smoke standard,fast)
+  --rate-workers k,.. worker processes of the rate-limit runs (default 1,3; --smoke 3)
+  --rate-concurrency C  batch concurrency of the rate-limit runs (default 100)
+  --history-checks N  checks per history run: one authorization_pending poll each, intervals 0 and 1 s,
+                    standard and fast: events and Temporal Cloud actions per check (0 = skip; default 20)
   --fault-checks N  valid numbers in the fault run's batch, + 5 invalid ones (0 = skip; default 300):
                     R = 20 req/s on both sides, 10 % 503, 5 % 429, interval 1 s, expires_in 20 s
   --fault-modes m,.. netcheck modes of the fault run (default standard,fast)
   --out DIR         result directory (default bench/results for default and --full runs, else a temp dir)
+  --cluster         instead: throughput with 1 and 3 workers on the dev server and on a PostgreSQL
+                    cluster (npm run cluster's topology); N = 1,000 (20 with --smoke), mode
+                    standard (--modes to change), concurrency and interval as above; needs Go and
+                    PostgreSQL (docs/production.md). Results: bench/results/cluster.{json,md}
 `;
 
 function list(raw: string | undefined, fallback: number[]): number[] {
@@ -97,9 +110,12 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       'rate-checks': { type: 'string' },
       'rate-modes': { type: 'string' },
       'rate-concurrency': { type: 'string' },
+      'rate-workers': { type: 'string' },
+      'history-checks': { type: 'string' },
       'fault-checks': { type: 'string' },
       'fault-modes': { type: 'string' },
       out: { type: 'string' },
+      cluster: { type: 'boolean' },
     },
   });
   if (values.help) {
@@ -121,28 +137,47 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     'rate-checks',
     'rate-modes',
     'rate-concurrency',
+    'rate-workers',
+    'history-checks',
     'fault-checks',
     'fault-modes',
   ].some((k) => values[k as keyof typeof values] !== undefined);
   const options: BenchOptions = {
-    sizes: list(values.sizes, smoke ? [20] : values.full ? [1_000, 10_000, 100_000] : [1_000, 10_000]),
+    sizes: list(
+      values.sizes,
+      smoke ? [20] : values.cluster ? [1_000] : values.full ? [1_000, 10_000, 100_000] : [1_000, 10_000],
+    ),
     intervals: list(values.intervals, smoke ? [0] : [0, 1]),
-    modes: modes(values.modes, [...MODES]),
+    modes: modes(
+      values.modes,
+      values.cluster ? ['standard'] : smoke ? ['raw', 'standard', 'fast'] : [...MODES],
+    ),
     intervalModes: modes(values['interval-modes'], ['raw', 'standard', 'tuned']),
     bigModes: modes(values['big-modes'], ['raw', 'tuned']),
     bigIntervals: list(values['big-intervals'], [0]),
     latencyChecks: list(values['latency-checks'], [smoke ? 3 : 40])[0]!,
     concurrency: list(values.concurrency, [smoke ? 20 : 100])[0]!,
     latencyMs: list(values['latency-ms'], [50])[0]!,
-    rate: list(values.rate, [smoke ? 20 : 30])[0]!,
-    rateChecks: list(values['rate-checks'], [smoke ? 20 : 300])[0]!,
-    rateModes: modes(values['rate-modes'], ['standard', 'tuned']).filter((m) => m !== 'raw'),
-    rateConcurrency: list(values['rate-concurrency'], [20])[0]!,
+    rates: list(values.rate, [30, 100]).filter((r) => r > 0),
+    rateChecks: list(values['rate-checks'], [smoke ? 20 : values.full ? 10_000 : 1_000])[0]!,
+    rateModes: modes(
+      values['rate-modes'],
+      smoke ? ['standard', 'fast'] : ['standard', 'fast', 'tuned'],
+    ).filter((m) => m !== 'raw'),
+    rateConcurrency: list(values['rate-concurrency'], [smoke ? 20 : 100])[0]!,
+    rateWorkers: list(values['rate-workers'], smoke ? [3] : [1, 3]).filter((k) => k >= 1),
+    historyChecks: list(values['history-checks'], [smoke ? 5 : 20])[0]!,
     faultChecks: list(values['fault-checks'], [smoke ? 25 : 300])[0]!,
-    faultModes: modes(values['fault-modes'], ['standard', 'fast']).filter((m) => m !== 'raw'),
+    faultModes: modes(values['fault-modes'], smoke ? ['fast'] : ['standard', 'fast']).filter(
+      (m) => m !== 'raw',
+    ),
     ...(values.out !== undefined ? { out: values.out } : {}),
     label: smoke ? 'smoke' : custom ? 'custom' : values.full ? 'full' : 'latest',
   };
+  if (values.cluster) {
+    options.cluster = true;
+    options.label = `cluster${smoke ? '-smoke' : custom ? '-custom' : ''}`;
+  }
   if (!Number.isInteger(options.concurrency) || options.concurrency < 1 || options.concurrency > 1_000) {
     throw new Error('--concurrency must be a whole number from 1 to 1000');
   }

@@ -14,6 +14,8 @@ import type { HttpOptions } from '../activities/index.js';
 import type { SimulatorStats } from '../simulator/index.js';
 import type { SimulatorReply, SimulatorRequest } from './simulator-process.js';
 import type { ChildMessage, ParentMessage, VonageSettings, WorkerTuning } from './child.js';
+import { checkId } from '../workflows/batch.js';
+import { countActions, sumActions, type ActionCount } from './actions.js';
 import { runNetcheck } from './netcheck.js';
 import type { Mode } from './options.js';
 import { cpuBetween, sampleProc, type ProcSample } from './proc.js';
@@ -101,6 +103,8 @@ export type LatencyVariant = (typeof LATENCY_VARIANTS)[number];
 export interface RateRunResult {
   mode: Exclude<Mode, 'raw'>;
   limit: number;
+  /** Worker processes on the task queue, sharing the limit. */
+  workers: number;
   concurrency: number;
   checks: number;
   ok: number;
@@ -109,7 +113,10 @@ export interface RateRunResult {
   sustainedPerSecond: number;
   /** The same over the whole run, first request to last. */
   averagePerSecond: number;
+  /** Requests the simulator admitted ÷ (R × the seconds from the first request to the last). */
   utilization: number;
+  /** Requests the simulator admitted (all but its limiter's 429s). */
+  admitted: number;
   /** From the simulator's stats: it times a request once its body is read, late when its event loop is busy. */
   maxInAnyWindow1s: number;
   /** The same, from the request log's receipt times (when the request's headers arrived). */
@@ -204,7 +211,10 @@ function simulatorReply<K extends SimulatorReply['kind']>(
 export async function simulatorFor(
   ctx: BenchContext,
   interval: number,
-  extra: Pick<SimulatorRequestOptions, 'rateLimit' | 'requestLog' | 'expiresIn' | 'faults'> = {},
+  extra: Pick<
+    SimulatorRequestOptions,
+    'rateLimit' | 'requestLog' | 'expiresIn' | 'faults' | 'pendingPolls'
+  > = {},
 ): Promise<SimulatorHandle> {
   const child = fork(SIMULATOR, [], {
     execArgv: ['--import', 'tsx'],
@@ -493,12 +503,16 @@ export async function rateLimitRun(
   limit: number,
   checks: number,
   concurrency: number,
+  workerCount = 1,
 ): Promise<RateRunResult> {
   const run = runCounter++;
   const requestLog = path.join(ctx.tmpDir, `requests-${run}.jsonl`);
   const sim = await simulatorFor(ctx, 0, { rateLimit: limit, requestLog });
   const taskQueue = `bench-rate-${run}-${Date.now()}`;
-  const worker = await startWorker(ctx, sim, taskQueue, MODE_SETTINGS[mode], limit);
+  const workers = await Promise.all(
+    Array.from({ length: workerCount }, () => startWorker(ctx, sim, taskQueue, MODE_SETTINGS[mode], limit)),
+  );
+  const worker = { stop: () => Promise.all(workers.map((w) => w.stop())) };
   let result;
   try {
     result = await runNetcheck(ctx.client, {
@@ -534,13 +548,16 @@ export async function rateLimitRun(
   return {
     mode,
     limit,
+    workers: workerCount,
     concurrency,
     checks,
     ok: result.summary.byOutcome.ok,
     wallSeconds: round((result.finishedAt - result.startedAt) / 1000, 2),
     sustainedPerSecond: round(sustained, 1),
     averagePerSecond: round(average, 1),
-    utilization: round(sustained / limit, 3),
+    // The issue's definition: admitted ÷ (R × span), not a median of per-second counts.
+    utilization: round(accepted.length / (limit * Math.max(0.001, (last - first) / 1000)), 3),
+    admitted: accepted.length,
     maxInAnyWindow1s: stats.maxRequestsInAnyWindow1s,
     maxInAnyWindow1sAtReceipt: maxInWindow(times, 1000),
     refused429: entries.length - accepted.length,
@@ -549,4 +566,104 @@ export async function rateLimitRun(
       summarize(entries.filter((e) => e.status === 200).map((e) => Math.max(0, e.latencyMs - ctx.latencyMs))),
     ),
   };
+}
+
+/** History and cost of checks with one authorization_pending poll each (events, Temporal Cloud actions). */
+export interface HistoryRunResult {
+  mode: Exclude<Mode, 'raw'>;
+  intervalSeconds: number;
+  checks: number;
+  ok: number;
+  eventsPerCheck: { mean: number; max: number };
+  /** Billable actions per check: the check's own history, and its share of the batch's. */
+  actionsPerCheck: { check: number; batchShare: number; total: number };
+  /** Actions per check by kind (checks and batch together). */
+  actionsByKind: Record<string, number>;
+  sampleHistory: string[];
+}
+
+function eventType(event: object): string {
+  const key = Object.entries(event).find(([k, v]) => k.endsWith('EventAttributes') && v)?.[0];
+  return key ? key.replace(/EventAttributes$/, '') : 'unknown';
+}
+
+/** Every run of a workflow (continue-as-new chain), newest first. */
+async function historiesOfChain(client: Client, workflowId: string) {
+  const out = [];
+  let runId: string | undefined;
+  for (let i = 0; i < 1_000; i++) {
+    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+    out.push(history.events ?? []);
+    runId =
+      history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? undefined;
+    if (!runId) break;
+  }
+  return out;
+}
+
+export async function historyRun(
+  ctx: BenchContext,
+  mode: Exclude<Mode, 'raw'>,
+  interval: number,
+  checks: number,
+): Promise<HistoryRunResult> {
+  const run = runCounter++;
+  const settings = MODE_SETTINGS[mode];
+  const sim = await simulatorFor(ctx, interval, { pendingPolls: 1 });
+  const taskQueue = `bench-history-${run}-${Date.now()}`;
+  const worker = await startWorker(ctx, sim, taskQueue, settings);
+  try {
+    const result = await runNetcheck(ctx.client, {
+      batchId: taskQueue,
+      taskQueue,
+      count: checks,
+      run,
+      concurrency: ctx.concurrency,
+      fast: settings.fast,
+    });
+    const counts: ActionCount[] = [];
+    const lengths: number[] = [];
+    let sample: string[] = [];
+    for (let i = 0; i < checks; i++) {
+      const history = await ctx.client.workflow.getHandle(checkId(taskQueue, i, 'sim-swap')).fetchHistory();
+      const events = history.events ?? [];
+      lengths.push(events.length);
+      counts.push(countActions(events));
+      if (i === 0) sample = events.map(eventType);
+    }
+    const batchCounts = (await historiesOfChain(ctx.client, taskQueue)).map((events) => {
+      const own = countActions(events);
+      // Result pages are child workflows: each start is an action (check children count in their own histories).
+      const pages = events.filter(
+        (e) =>
+          e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name === 'batchResultPage',
+      ).length;
+      return { total: own.total + pages, byKind: { ...own.byKind, 'result-page workflows': pages } };
+    });
+    const check = sumActions(counts);
+    const batch = sumActions(batchCounts);
+    const all = sumActions([check, batch]);
+    return {
+      mode,
+      intervalSeconds: interval,
+      checks,
+      ok: result.summary.byOutcome.ok,
+      eventsPerCheck: {
+        mean: round(lengths.reduce((a, b) => a + b, 0) / (lengths.length || 1), 1),
+        max: Math.max(...lengths),
+      },
+      actionsPerCheck: {
+        check: round(check.total / checks, 2),
+        batchShare: round(batch.total / checks, 2),
+        total: round(all.total / checks, 2),
+      },
+      actionsByKind: Object.fromEntries(
+        Object.entries(all.byKind).map(([k, n]) => [k, round(n / checks, 2)]),
+      ),
+      sampleHistory: sample,
+    };
+  } finally {
+    await worker.stop();
+    await sim.close();
+  }
 }

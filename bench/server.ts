@@ -19,9 +19,11 @@ export interface DevServer {
   pid: number;
   dbFile: string;
   stop(): Promise<void>;
+  /** SIGKILL, no shutdown (the chaos run's server crash); resolves once it has exited. */
+  kill(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -36,9 +38,11 @@ export async function startDevServer(
   log: (line: string) => void,
   /** More `start-dev` flags, e.g. `--dynamic-config-value` or `--sqlite-pragma` (diagnostics). */
   extraArgs: string[] = [],
+  /** Listen here (a restart on the same database keeps its address); default a free port. */
+  fixedPort?: number,
 ): Promise<DevServer> {
   const binary = await ensureTemporalCli(log);
-  const port = await freePort();
+  const port = fixedPort ?? (await freePort());
   const dbFile = path.join(dir, 'temporal.db');
   const args = [
     'server',
@@ -89,6 +93,11 @@ export async function startDevServer(
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       await exited;
       clearTimeout(timer);
+    },
+    async kill() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }

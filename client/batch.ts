@@ -6,6 +6,7 @@
  *   for await (const record of batch.results()) pipeline.write(record);
  *   const summary = await batch.result();
  */
+import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   WorkflowExecutionAlreadyStartedError,
@@ -41,7 +42,7 @@ import {
   PageBuilder,
   resultPageId,
 } from '../domain/batch-state.js';
-import { errorCodeOf } from '../domain/errors.js';
+import { errorCodeOf, UsageError } from '../domain/errors.js';
 import { isE164 } from '../domain/msisdn.js';
 import { defaultPurpose, isApi, isOperation, isPurpose, type Api } from '../domain/operations.js';
 import type { CheckResult } from '../domain/types.js';
@@ -99,6 +100,83 @@ export class BatchClosedError extends Error {
   }
 }
 
+/**
+ * The batch id is taken by a batch started with other input: its first page of items (with the
+ * api and purpose defaults applied) differs from this call's. Nothing was sent to it.
+ */
+export class BatchConflictError extends UsageError {
+  constructor(readonly batchId: string) {
+    super(
+      `batch ${batchId} already exists with other input (its first items differ from these): nothing was sent to it. ` +
+        `Start this input under another batch id, or read that batch with \`netcheck results ${batchId}\`.`,
+    );
+  }
+}
+
+/**
+ * Memo key of the input fingerprint: an HMAC (keyed with the subject key, so it reveals nothing
+ * of the numbers) of the first page of items. Batches started before it existed have none and
+ * are not checked.
+ */
+export const INPUT_FINGERPRINT_MEMO = 'netcheckInput';
+
+/** JSON with object keys sorted, so two equal items always give the same text. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+function inputFingerprint(head: BatchItem[], key: string | Uint8Array): string {
+  return createHmac('sha256', key)
+    .update(`netcheck-batch-input:v1:${canonical(head)}`)
+    .digest('base64url')
+    .slice(0, 32);
+}
+
+/** Takes up to `n` items off the input, and the whole input again (those items first). */
+async function peek(
+  items: Iterable<BatchItem> | AsyncIterable<BatchItem>,
+  n: number,
+): Promise<{ head: BatchItem[]; all: AsyncIterable<BatchItem> }> {
+  const iterator = Symbol.asyncIterator in items ? items[Symbol.asyncIterator]() : items[Symbol.iterator]();
+  const head: BatchItem[] = [];
+  let done = false;
+  while (head.length < n) {
+    const next = await iterator.next();
+    if (next.done) {
+      done = true;
+      break;
+    }
+    head.push(next.value);
+  }
+  async function* all(): AsyncIterable<BatchItem> {
+    yield* head;
+    if (done) return;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+  return { head, all: all() };
+}
+
+/** Throws BatchConflictError when the batch was started with another input fingerprint. */
+async function ensureSameInput(
+  workflow: WorkflowHandle<typeof batchCheck>,
+  fingerprint: string,
+): Promise<void> {
+  const { memo } = await workflow.describe();
+  const theirs = memo?.[INPUT_FINGERPRINT_MEMO];
+  if (typeof theirs === 'string' && theirs !== fingerprint) throw new BatchConflictError(workflow.workflowId);
+}
+
 const BATCH_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
 /** How long a page is resent after transient errors (Temporal unavailable, an RPC timeout). */
 const TRANSIENT_RETRY_MS = 120_000;
@@ -140,6 +218,12 @@ export async function startBatch(
     ...(purpose !== undefined ? { purpose } : {}),
   };
   const key = resolveSubjectKey(subjectKey);
+  // The first page identifies the input: the same batch id with other input is refused.
+  const input = await peek(items, pageSize);
+  const fingerprint = inputFingerprint(
+    input.head.map((item) => withDefaults(item, defaults)),
+    key,
+  );
   let workflow: WorkflowHandle<typeof batchCheck>;
   try {
     workflow = await client.workflow.start(batchCheck, {
@@ -149,6 +233,7 @@ export async function startBatch(
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       typedSearchAttributes: [{ key: NetcheckBatchId, value: batchId }],
+      memo: { [INPUT_FINGERPRINT_MEMO]: fingerprint },
       staticSummary: `netcheck batch ${batchId}`,
       staticDetails: [
         `**Batch:** ${batchId}`,
@@ -166,14 +251,17 @@ export async function startBatch(
       ].join('\n\n'),
     });
   } catch (err) {
-    // The batch ran before and is closed: attach to it, send nothing.
+    // The batch ran before and is closed: attach to it (if it had this input), send nothing.
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    await ensureSameInput(client.workflow.getHandle<typeof batchCheck>(batchId), fingerprint);
     return getBatch(client, batchId);
   }
+  // A running batch of this id (USE_EXISTING attached to it) must have had this input.
+  await ensureSameInput(workflow, fingerprint);
   const handle = getBatch(client, batchId);
   const progress = await handle.progress();
   if (!progress.inputComplete) {
-    await sendPages(workflow, items, {
+    await sendPages(workflow, input.all, {
       pageSize,
       from: progress.pagesReceived,
       key,
@@ -260,33 +348,51 @@ function isTransient(err: unknown): boolean {
   return false;
 }
 
+/** What sendPage waits with; tests pass a fake clock. */
+export interface SendClock {
+  now(): number;
+  sleep(ms: number): Promise<unknown>;
+}
+
+const REAL_CLOCK: SendClock = { now: () => Date.now(), sleep: (ms) => sleep(ms) };
+
 /**
  * One page, sent again while the batch is busy (its queue is full) and, for a while, after
  * transient errors. A batch that closed or vanished ends the send with a BatchClosedError.
+ * The transient window counts unbroken failures only: a busy answer shows Temporal is up, so a
+ * blip during a long wait for room (a server restart, a slow update RPC) starts a new window.
  */
-async function sendPage(workflow: WorkflowHandle<typeof batchCheck>, page: BatchPage): Promise<void> {
-  const firstFailure = { at: 0 };
+/** @internal exported for its test */
+export async function sendPage(
+  workflow: Pick<WorkflowHandle<typeof batchCheck>, 'executeUpdate' | 'describe' | 'result' | 'workflowId'>,
+  page: BatchPage,
+  clock: SendClock = REAL_CLOCK,
+): Promise<void> {
+  let failingSince = 0;
   for (let attempt = 0; ; attempt++) {
     try {
       await workflow.executeUpdate(addPageUpdate, { args: [page] });
       return;
     } catch (err) {
       if (isBusy(err)) {
+        failingSince = 0;
         // The batch is working through its queue: wait a little longer each time, up to 2 s.
-        await sleep(Math.min(2_000, 250 * 2 ** Math.min(attempt, 3)));
+        await clock.sleep(Math.min(2_000, 250 * 2 ** Math.min(attempt, 3)));
         continue;
       }
       if (err instanceof WorkflowNotFoundError) throw await closedBatch(workflow);
       if (!isTransient(err)) throw err;
-      firstFailure.at ||= Date.now();
-      if (Date.now() - firstFailure.at > TRANSIENT_RETRY_MS) throw err;
-      await sleep(Math.min(5_000, 200 * 2 ** Math.min(attempt, 5)));
+      failingSince ||= clock.now();
+      if (clock.now() - failingSince > TRANSIENT_RETRY_MS) throw err;
+      await clock.sleep(Math.min(5_000, 200 * 2 ** Math.min(attempt, 5)));
     }
   }
 }
 
 /** Why the batch no longer takes input: its status and, when it ended badly, the reason. */
-async function closedBatch(workflow: WorkflowHandle<typeof batchCheck>): Promise<Error> {
+async function closedBatch(
+  workflow: Pick<WorkflowHandle<typeof batchCheck>, 'describe' | 'result' | 'workflowId'>,
+): Promise<Error> {
   let status: string;
   try {
     status = (await workflow.describe()).status.name;

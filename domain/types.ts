@@ -209,6 +209,21 @@ export interface PollTokenInput {
    * back off by at least the interval.
    */
   waitMs?: number;
+  /**
+   * Keep polling in this one activity while the answer is `authorization_pending` or
+   * `slow_down`, waiting the interval in between (slow_down adds 5 s), until a final answer or
+   * until the next poll would go at or after `deadlineMs` (ms since the epoch; then the outcome is
+   * `pending`). One activity for the whole wait instead of a timer and an activity per poll:
+   * fewer history events and workflow tasks. Retries carry on from the heartbeat (polls made,
+   * the interval after slow_down).
+   */
+  keepPolling?: { deadlineMs: number; intervalSeconds: number };
+}
+
+/** How many polls a `keepPolling` call made (earlier attempts included) and the interval it ended with. */
+export interface PollProgress {
+  polls?: number;
+  intervalSeconds?: number;
 }
 
 /**
@@ -217,7 +232,7 @@ export interface PollTokenInput {
  * is sealed: only a worker holding the Vonage private key can open it, so history never has it
  * in the clear.
  */
-export type PollOutcome =
+export type PollOutcome = (
   | { outcome: 'pending' }
   | { outcome: 'slow_down' }
   | { outcome: 'expired' }
@@ -226,7 +241,9 @@ export type PollOutcome =
    * and its answer was lost (a worker crash, a timeout). That token is gone; authorize again.
    */
   | { outcome: 'redeemed' }
-  | { outcome: 'token'; sealedToken: string; expiresIn?: number };
+  | { outcome: 'token'; sealedToken: string; expiresIn?: number }
+) &
+  PollProgress;
 
 export interface CheckCallInput {
   sealedToken: string;

@@ -51,6 +51,8 @@ interface AuthRequest {
   denied: boolean;
   tokenExpiresIn: number;
   state: 'pending' | 'redeemed' | 'denied';
+  /** Token polls answered so far (slow_down injection looks at the first on-time one). */
+  polls?: number;
 }
 
 export interface IssuedToken {
@@ -69,6 +71,14 @@ export interface CibaDeps {
   omitInterval: boolean;
   /** True when the application has no Network Application linked: bc-authorize refuses everyone. */
   noNetworkApplication: () => boolean;
+  /** Whether a flow's first on-time poll gets an injected slow_down (default never). */
+  slowDownFirstPoll?: () => boolean;
+}
+
+/** The CIBA state a restarted simulator goes on with (SimulatorOptions.stateFile). */
+export interface CibaState {
+  authRequests: [string, AuthRequest][];
+  tokens: [string, IssuedToken][];
 }
 
 /** Vonage's detail of the 403 a number not on the Playground allowlist gets (exact text). */
@@ -142,6 +152,17 @@ export class CibaServer {
 
   token(accessToken: string): IssuedToken | undefined {
     return this.tokens.get(accessToken);
+  }
+
+  /** Every auth_req_id and access token still kept, for a restart (SimulatorOptions.stateFile). */
+  exportState(): CibaState {
+    return { authRequests: [...this.authRequests.entries()], tokens: [...this.tokens.entries()] };
+  }
+
+  importState(state: CibaState): void {
+    const now = this.deps.now();
+    for (const [id, auth] of state.authRequests) this.authRequests.set(id, auth, now);
+    for (const [token, issued] of state.tokens) this.tokens.set(token, issued, now);
   }
 
   private async authenticate(req: OAuthRequest): Promise<Reply | undefined> {
@@ -255,6 +276,16 @@ export class CibaServer {
         'slow_down',
         `polled before the interval; the interval is now ${auth.intervalMs / 1000} s`,
       );
+    }
+    const first = (auth.polls ?? 0) === 0;
+    auth.polls = (auth.polls ?? 0) + 1;
+    if (first && this.deps.slowDownFirstPoll?.()) {
+      // The provider asks for a longer interval although the poll was on time: not a violation.
+      auth.intervalMs += SLOW_DOWN_STEP_SECONDS * 1000;
+      return {
+        ...oauthError('slow_down', `the interval is now ${auth.intervalMs / 1000} s`),
+        fault: 'slow-down',
+      };
     }
     if (auth.pendingLeft > 0) {
       auth.pendingLeft--;

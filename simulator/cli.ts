@@ -38,10 +38,16 @@ export const USAGE = `Usage: npm run simulator -- [options]
   --unavailable <share>      share of 503 answers (0-1)
   --too-many-requests <share> share of 429 answers (0-1)
   --retry-after <s>          Retry-After of 429 answers (default 1)
-  --timeout <share>          share of requests left unanswered
+  --timeout <share>          share of requests left unanswered (a hang)
+  --hang-ms <n>              how long such a request hangs before its connection is
+                             destroyed (default: until the client gives up)
   --drop <share>             share of connections dropped
+  --reset <share>            share of connections reset (TCP RST)
+  --slow-down <share>        share of CIBA flows whose first on-time poll gets slow_down
   --rate-limit <n>           global requests per second
-  --request-log <file>       JSON-lines request log
+  --request-log <file>       JSON-lines request log (appended to)
+  --state-file <file>        keep the CIBA state (auth_req_ids, access tokens) across a
+                             restart: read at start, written on close
   --help                     this text`;
 
 const OPTIONS = {
@@ -65,6 +71,10 @@ const OPTIONS = {
   'retry-after': { type: 'string' },
   timeout: { type: 'string' },
   drop: { type: 'string' },
+  reset: { type: 'string' },
+  'hang-ms': { type: 'string' },
+  'slow-down': { type: 'string' },
+  'state-file': { type: 'string' },
   'rate-limit': { type: 'string' },
   'request-log': { type: 'string' },
   help: { type: 'boolean' },
@@ -152,6 +162,9 @@ export async function runSimulatorCli(argv: string[], io: CliIo = {}): Promise<S
     ['too-many-requests', 'tooManyRequests'],
     ['timeout', 'timeout'],
     ['drop', 'drop'],
+    ['reset', 'reset'],
+    ['hang-ms', 'hangMs'],
+    ['slow-down', 'slowDown'],
     ['retry-after', 'retryAfterSeconds'],
   ] as const) {
     const value = num(flag, values[flag]);
@@ -191,6 +204,7 @@ export async function runSimulatorCli(argv: string[], io: CliIo = {}): Promise<S
     ...numeric,
     ...(scenarios ? { scenarios } : {}),
     ...(values['request-log'] !== undefined ? { requestLog: values['request-log'] } : {}),
+    ...(values['state-file'] !== undefined ? { stateFile: values['state-file'] } : {}),
   };
 
   const simulator = await startSimulator(options);

@@ -20,4 +20,8 @@ export class ExpiringMap<V extends { expiresAt: number }> {
   get(key: string): V | undefined {
     return this.map.get(key);
   }
+
+  entries(): IterableIterator<[string, V]> {
+    return this.map.entries();
+  }
 }

@@ -10,6 +10,8 @@ export interface Reply {
   /** Sent as given instead of `body`, with no Content-Type unless `headers` set one. */
   raw?: string;
   headers?: Record<string, string>;
+  /** The injected fault that shaped this answer (for the request log), if any. */
+  fault?: string;
 }
 
 export const MAX_BODY_BYTES = 64 * 1024;

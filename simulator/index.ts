@@ -2,8 +2,9 @@
  * Vonage-compatible HTTP simulator: OAuth CIBA (bc-authorize, token) and the CAMARA SIM Swap
  * and Device Status endpoints, with scenarios, injected faults, a rate limit and stats.
  */
+import { readFile, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
-import { CibaServer } from './ciba.js';
+import { CibaServer, type CibaState } from './ciba.js';
 import { FaultInjector } from './faults.js';
 import { IdentityInsightsServer } from './identity-insights.js';
 import { toPublicKey } from './jwt.js';
@@ -101,7 +102,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     numericStrings: options.numericStrings ?? false,
     omitInterval: options.omitInterval ?? false,
     noNetworkApplication: () => scenarios.noNetworkApplication ?? options.noNetworkApplication ?? false,
+    slowDownFirstPoll: () => faults.slowDownFirstPoll(),
   });
+  if (options.stateFile !== undefined) {
+    const saved = await readState(options.stateFile);
+    if (saved) ciba.importState(saved);
+  }
   const insights = new IdentityInsightsServer({
     applicationId: options.applicationId,
     publicKey,
@@ -141,6 +147,27 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     stats: (msisdn) => stats.snapshot(msisdn),
     reset: () => stats.reset(),
     addScenarios: (s) => scenarios.add(parseScenarioFile(s)),
-    close: () => (closed ??= server.close()),
+    close: () =>
+      (closed ??= server.close().then(async () => {
+        if (options.stateFile !== undefined) {
+          await writeFile(options.stateFile, JSON.stringify(ciba.exportState()), { mode: 0o600 });
+        }
+      })),
   };
+}
+
+/** The CIBA state a previous simulator left in its state file, if there is one. */
+async function readState(path: string): Promise<CibaState | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const state = JSON.parse(text) as Partial<CibaState>;
+  if (!Array.isArray(state.authRequests) || !Array.isArray(state.tokens)) {
+    throw new Error(`${path} is not a simulator state file (authRequests and tokens expected)`);
+  }
+  return state as CibaState;
 }

@@ -263,9 +263,11 @@ export class SimulatorServer {
           'too-many-requests',
         );
       case 'timeout':
-        return this.hold(ex, undefined, 'timeout');
+        return this.hold(ex, faults.hangMs, 'timeout');
       case 'drop':
         return this.drop(ex, 'drop');
+      case 'reset':
+        return this.reset(ex);
       case undefined:
         break;
     }
@@ -296,7 +298,7 @@ export class SimulatorServer {
       });
     }
     if (this.closing) return;
-    return this.send(ex, reply);
+    return this.send(ex, reply, reply.fault);
   }
 
   private scripted(ex: Exchange, fault: Fault): void {
@@ -321,6 +323,14 @@ export class SimulatorServer {
   private drop(ex: Exchange, fault: string): void {
     this.finish(ex, 'drop', fault);
     ex.res.socket?.destroy();
+  }
+
+  /** Resets the connection (TCP RST): the client sees ECONNRESET, not an orderly close. */
+  private reset(ex: Exchange): void {
+    this.finish(ex, 'reset', 'reset');
+    const socket = ex.res.socket;
+    if (socket && typeof socket.resetAndDestroy === 'function') socket.resetAndDestroy();
+    else socket?.destroy();
   }
 
   private finish(ex: Exchange, status: number | string, fault?: string): void {

@@ -15,10 +15,20 @@ export interface FaultOptions {
   tooManyRequests?: number;
   /** `Retry-After` seconds of the random 429s and of the rate limit (default 1). */
   retryAfterSeconds?: number;
-  /** Share (0–1) of requests held without an answer until the client gives up. */
+  /** Share (0–1) of requests held without an answer (a hang) until the client gives up, or `hangMs`. */
   timeout?: number;
-  /** Share (0–1) of requests whose connection is destroyed without an answer. */
+  /** How long a `timeout` request hangs before its connection is destroyed; default until the client gives up. */
+  hangMs?: number;
+  /** Share (0–1) of requests whose connection is destroyed without an answer (FIN). */
   drop?: number;
+  /** Share (0–1) of requests whose connection is reset (TCP RST, the client sees ECONNRESET). */
+  reset?: number;
+  /**
+   * Share (0–1) of CIBA flows whose first on-time token poll is answered `slow_down` (the
+   * provider asking for a longer interval; the flow's interval grows by 5 s, no violation).
+   * Drawn from a PRNG of its own, so the other faults' sequence does not change.
+   */
+  slowDown?: number;
 }
 
 export interface SimulatorOptions {
@@ -60,8 +70,15 @@ export interface SimulatorOptions {
   faults?: FaultOptions;
   /** Requests per second, global (sliding 1-s window); undefined = none. */
   rateLimit?: number;
-  /** JSON-lines request log path. */
+  /** JSON-lines request log path (appended to). */
   requestLog?: string;
+  /**
+   * File that keeps the CIBA state (auth_req_ids and issued access tokens) across a restart:
+   * read at start when it exists, written on close (mode 0600; it holds the simulator's own
+   * test tokens). A restarted simulator then goes on with the flows the old one started, as a
+   * real provider would.
+   */
+  stateFile?: string;
   /** Clock in ms since the epoch, for tests; default Date.now. */
   now?: () => number;
 }

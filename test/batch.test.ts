@@ -7,7 +7,7 @@
 import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { BatchClosedError, getBatch, startBatch } from '../client/batch.js';
+import { BatchClosedError, BatchConflictError, getBatch, startBatch } from '../client/batch.js';
 import type { BatchItem, BatchPageItem, BatchRecord } from '../domain/batch.js';
 import { BATCH_BUSY } from '../domain/batch-state.js';
 import { NetcheckApi } from '../domain/search-attributes.js';
@@ -138,6 +138,41 @@ describe('batchCheck', () => {
     for (const n of numbers) {
       expect(requestCount(await simulatorStats(ctx.env.simulatorUrl, n), 'bc-authorize')).toBe(1);
     }
+  });
+
+  it('the same batch id with other input is refused, while running, after continue-as-new and once closed', async () => {
+    const numbers = [uniqueNumber(), uniqueNumber(), uniqueNumber()];
+    await addScenarios(ctx.env.simulatorUrl, {
+      numbers: Object.fromEntries(
+        numbers.map((n) => [n, { interval: 1, connectivity: 'CONNECTED_DATA' as const }]),
+      ),
+    });
+    const items = numbers.map((msisdn) => ({ msisdn, operations: ['device-connectivity' as const] }));
+    const other = [{ msisdn: uniqueNumber(), operations: ['device-connectivity' as const] }];
+    const batchId = `conflict-${Date.now()}`;
+    const options = { batchId, taskQueue: ctx.taskQueue, subjectKey, continueAsNewAfter: 1 };
+    const handle = await startBatch(ctx.env.client, items, options);
+    const refused = async () => {
+      const err = await startBatch(ctx.env.client, other, options).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BatchConflictError);
+      expect((err as BatchConflictError).code).toBe('USAGE');
+      expect((err as Error).message).toMatch(/already exists with other input/);
+    };
+    await refused(); // running
+    while ((await handle.progress()).runs < 2 && (await handle.progress()).state !== 'completed') {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await refused(); // a later run of the batch (continue-as-new keeps the fingerprint)
+    const final = await handle.result();
+    expect(final.total).toBe(3);
+    expect(final.runs).toBeGreaterThan(1);
+    await refused(); // closed
+    // The same input still attaches, and nothing of the other input was ever checked.
+    const again = await startBatch(ctx.env.client, items, options);
+    expect(await collect(again.results({ pollIntervalMs: 200 }))).toHaveLength(3);
+    expect(requestCount(await simulatorStats(ctx.env.simulatorUrl, other[0]!.msisdn), 'bc-authorize')).toBe(
+      0,
+    );
   });
 
   it('with dedupe off, a repeated number is checked each time', async () => {

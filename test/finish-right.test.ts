@@ -45,7 +45,7 @@ describe('expiry', () => {
     const stats = await simulatorStats(ctx.env.simulatorUrl, msisdn);
     expect(requestCount(stats, 'bc-authorize')).toBe(2);
     expect(stats.violations['poll-too-early']).toBe(0);
-  }, 30_000);
+  }, 120_000);
 
   it('… and ends EXPIRED when the budget is used up', async () => {
     const msisdn = await numberWith({
@@ -61,7 +61,7 @@ describe('expiry', () => {
     expect(result.status).toBe('failed');
     expect(result.error?.code).toBe('AUTHORIZATION_EXPIRED');
     expect(result.authorizations).toBe(1);
-  }, 30_000);
+  }, 120_000);
 
   it('the authorization budget counts every bc-authorize of the run, also after a 401', async () => {
     const msisdn = await numberWith({ interval: 0.2, faults: [{ endpoint: 'camara', status: 401 }] });
@@ -83,7 +83,7 @@ describe('expiry', () => {
     );
     expect(ok.status).toBe('ok');
     expect(ok.authorizations).toBe(2);
-  }, 30_000);
+  }, 120_000);
 
   it('retries of bc-authorize do not eat the expires_in window: it counts from the answer', async () => {
     // bc-authorize fails twice (1 s + 2 s of backoff), then the 3-s window starts at its answer.
@@ -99,7 +99,7 @@ describe('expiry', () => {
     expect(result.status).toBe('ok');
     expect(result.authorizations).toBe(1);
     expect(result.polls).toBe(1);
-  }, 30_000);
+  }, 120_000);
 });
 
 describe('fast mode honours any interval the provider gives', () => {
@@ -117,7 +117,7 @@ describe('fast mode honours any interval the provider gives', () => {
     expect(events.filter((e) => e.timerStartedEventAttributes).length).toBe(1);
     const stats = await simulatorStats(ctx.env.simulatorUrl, msisdn);
     expect(stats.violations['poll-too-early']).toBe(0);
-  }, 90_000);
+  }, 120_000);
 });
 
 describe('every activity has an end', () => {
@@ -131,7 +131,7 @@ describe('every activity has an end', () => {
       const timeout = event.activityTaskScheduledEventAttributes!.scheduleToCloseTimeout;
       expect(Number(timeout?.seconds ?? 0)).toBeGreaterThan(0);
     }
-  }, 30_000);
+  }, 120_000);
 });
 
 describe('errors by meaning, end to end', () => {
@@ -148,14 +148,14 @@ describe('errors by meaning, end to end', () => {
       JSON.stringify((err as WorkflowFailedError).cause?.cause ?? {}) + String((err as Error).cause);
     expect(text).toMatch(/CONFIGURATION/);
     expect(text).toContain('/camara/sim-swap/v040/check');
-  }, 30_000);
+  }, 120_000);
 
   it('an unknown number is still UNKNOWN_NUMBER', async () => {
     const msisdn = await numberWith({ interval: 0.2, unknown: true });
     const result = await checkNumber(ctx.env.client, { msisdn, operation: 'sim-swap' }, options());
     expect(result.status).toBe('failed');
     expect(result.error?.code).toBe('UNKNOWN_NUMBER');
-  }, 30_000);
+  }, 120_000);
 
   it('a 403 allowlist block at bc-authorize is NOT_ALLOWED for that number, not a run failure', async () => {
     const msisdn = await numberWith({
@@ -173,7 +173,7 @@ describe('errors by meaning, end to end', () => {
     expect(result.status).toBe('failed');
     expect(result.error?.code).toBe('NOT_ALLOWED');
     expect(result.error?.message).not.toContain(msisdn.slice(1));
-  }, 30_000);
+  }, 120_000);
 
   it('501 is final: one request, no retries', async () => {
     const msisdn = await numberWith({
@@ -184,5 +184,5 @@ describe('errors by meaning, end to end', () => {
     expect(result.error?.code).toBe('NOT_SUPPORTED');
     const stats = await simulatorStats(ctx.env.simulatorUrl, msisdn);
     expect(requestCount(stats, 'device-connectivity')).toBe(1);
-  }, 30_000);
+  }, 120_000);
 });

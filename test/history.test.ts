@@ -118,6 +118,23 @@ describe('recorded histories replay against the current workflow code', () => {
         { pendingPolls: 1, connectivity: 'CONNECTED_DATA' },
         { fast: true },
       ],
+      // Since the lean-history patch: the polls of an authorization are one activity.
+      [
+        'lean-connectivity-pending',
+        { msisdn: uniqueNumber(), operation: 'device-connectivity' },
+        { pendingPolls: 2, connectivity: 'CONNECTED_DATA' },
+      ],
+      [
+        'lean-fast-pending',
+        { msisdn: uniqueNumber(), operation: 'sim-swap', maxAge: 48 },
+        { pendingPolls: 1, lastSimChangeHoursAgo: 5 },
+        { fast: true },
+      ],
+      [
+        'lean-roaming-expired-reauthorized',
+        { msisdn: uniqueNumber(), operation: 'device-roaming' },
+        { roaming: { roaming: false }, faults: [{ endpoint: 'token', status: 400, error: 'expired_token' }] },
+      ],
     ];
     // Existing fixtures are history from older code: keep them, add only the missing ones.
     const missing = (name: string) => !existsSync(path.join(fixturesDir, `${name}.json`));

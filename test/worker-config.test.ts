@@ -1,17 +1,13 @@
 /** Worker configuration: one validation step, every problem named, a bad key fails at start. */
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError, loadConfig } from '../worker/config.js';
+import { makeKeys, makeEcKey } from './support/keys.js';
 
-const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 })
-  .privateKey.export({ type: 'pkcs8', format: 'pem' })
-  .toString();
-const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' })
-  .privateKey.export({ type: 'pkcs8', format: 'pem' })
-  .toString();
+const rsa = makeKeys().privateKeyPem;
+const ec = makeEcKey().export({ type: 'pkcs8', format: 'pem' }).toString();
 const appId = '9f6a4a1e-0000-4000-8000-000000000001';
 
 function problemsOf(env: NodeJS.ProcessEnv): readonly string[] {

@@ -1,6 +1,6 @@
 /**
- * Durability: the worker process is killed while the workflow waits out `interval`; a new
- * worker finishes the same run, and the durable timer still keeps CIBA's interval.
+ * Durability: the worker process is killed while the workflow waits out `interval` (inside the
+ * heartbeating polling activity); a new worker finishes the same run and CIBA's interval holds.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -59,7 +59,7 @@ it('a new worker finishes a run whose worker was killed during the interval wait
     history.events?.map((e) => e.workflowTaskStartedEventAttributes?.identity).filter(Boolean),
   );
   expect(workerIdentities.size).toBeGreaterThanOrEqual(2);
-}, 60_000);
+}, 120_000);
 
 it('SIGTERM shuts the standalone worker down gracefully (exit 0)', async () => {
   const child = await startWorkerProcess(uniqueTaskQueue('sigterm'));
@@ -67,7 +67,7 @@ it('SIGTERM shuts the standalone worker down gracefully (exit 0)', async () => {
   const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
   expect(signal).toBeNull();
   expect(code).toBe(0);
-}, 30_000);
+}, 120_000);
 
 it('a worker with a bad key stops at start with exit code 2 and says what to fix', async () => {
   const child = spawn(process.execPath, ['--import', 'tsx', 'worker/run.ts'], {
@@ -84,4 +84,4 @@ it('a worker with a bad key stops at start with exit code 2 and says what to fix
   const [code] = (await once(child, 'exit')) as [number | null];
   expect(code).toBe(2);
   expect(stderr).toMatch(/VONAGE_PRIVATE_KEY is not a PEM private key/);
-}, 30_000);
+}, 120_000);

@@ -23,6 +23,7 @@ import { ConfigurationError, errorCodeOf } from '../domain/errors.js';
 import { encryptingDataConverter } from '../codec/data-converter.js';
 import type { KeyRing } from '../codec/keyring.js';
 import type { VonageConfig } from './config.js';
+import { QueueRateLimit } from './rate-limit.js';
 
 /** The workflow entry module, as source (tests, tsx) or compiled (dist/). */
 export function netcheckWorkflowsPath(): string {
@@ -39,12 +40,12 @@ export interface NetcheckPluginOptions extends VonageConfig {
   /** HTTP pool settings for the Vonage origin. */
   http?: ActivityDeps['http'];
   /**
-   * Requests per second to Vonage, for every worker of the task queue together: each activity
-   * attempt is one HTTP request, and Temporal's server enforces this rate on the queue's activity
-   * tasks. Every worker of the queue should set the same value. The workers of this plugin
-   * instance also pace their own requests to this rate (`http.maxRequestsPerSecond`, unless
-   * set): the server's limiter lets short bursts through, and local activities (fast mode)
-   * bypass it.
+   * Requests per second to Vonage, for every worker of the task queue together, activities and
+   * local activities (fast mode) alike: each request goes at a slot leased from the queue's
+   * `rateLimiter` workflow (one per task queue, started by the first lease), so no 1-s window
+   * holds more than this many requests. Every worker of the queue should set the same value, and
+   * their clocks should agree (NTP) to well within 10 ms. `http.maxRequestsPerSecond`, when set,
+   * paces this plugin's workers alone instead.
    */
   rateLimit?: number;
   /** Payload encryption key ring (NETCHECK_ENCRYPTION_KEYS): the worker and replay workers encrypt with it. */
@@ -117,11 +118,13 @@ function withNetcheckWorkflows<T extends Pick<WorkerOptions, 'workflowsPath' | '
 }
 
 export class NetcheckPlugin extends SimplePlugin {
-  readonly #rateLimit: number | undefined;
+  readonly #queueLimit: QueueRateLimit | undefined;
 
   /** Throws a ConfigurationError when the options are wrong (no worker is needed to find out). */
   constructor(options: NetcheckPluginOptions) {
     const rateLimit = checkedRateLimit(options.rateLimit);
+    const ownPacing = options.http?.maxRequestsPerSecond !== undefined;
+    const queueLimit = rateLimit !== undefined && !ownPacing ? new QueueRateLimit(rateLimit) : undefined;
     let lease: VonageLease;
     try {
       lease = new VonageLease(() =>
@@ -132,7 +135,7 @@ export class NetcheckPlugin extends SimplePlugin {
           ...(options.identityInsightsPath !== undefined
             ? { identityInsightsPath: options.identityInsightsPath }
             : {}),
-          http: { ...options.http, maxRequestsPerSecond: options.http?.maxRequestsPerSecond ?? rateLimit },
+          http: { ...options.http, ...(queueLimit ? { leaseSlots: queueLimit.lease } : {}) },
         }),
       );
     } catch (err) {
@@ -146,18 +149,18 @@ export class NetcheckPlugin extends SimplePlugin {
       // Payload encryption for the worker and replay workers (NETCHECK_ENCRYPTION_KEYS).
       ...(options.encryption ? { dataConverter: encryptingDataConverter(options.encryption) } : {}),
     });
-    this.#rateLimit = rateLimit;
+    this.#queueLimit = queueLimit;
   }
 
   override configureWorker(options: WorkerOptions): WorkerOptions {
     const configured = withNetcheckWorkflows(super.configureWorker(options));
+    this.#queueLimit?.bind(configured);
     return {
       ...configured,
       // (Duration's string form is typed by a package eslint cannot see: name the type here.)
       stickyQueueScheduleToStartTimeout:
         (configured.stickyQueueScheduleToStartTimeout as number | string | undefined) ??
         STICKY_SCHEDULE_TO_START_MS,
-      maxTaskQueueActivitiesPerSecond: configured.maxTaskQueueActivitiesPerSecond ?? this.#rateLimit,
     };
   }
 

@@ -244,15 +244,8 @@ function hasTimeout(err: unknown): boolean {
   return causeChain(err).some((link) => link instanceof TimeoutFailure);
 }
 
+/** The innermost message of a failure chain: what actually went wrong. */
 function messageOf(err: unknown): string {
-  let current: unknown = err;
-  while (
-    current &&
-    typeof current === 'object' &&
-    'cause' in current &&
-    (current as { cause?: unknown }).cause
-  ) {
-    current = (current as { cause?: unknown }).cause;
-  }
-  return current instanceof Error ? current.message : String(err);
+  const innermost = causeChain(err).at(-1);
+  return innermost instanceof Error ? innermost.message : String(err);
 }

@@ -5,3 +5,4 @@
 export { networkCheck } from './network-check.js';
 export { batchCheck, batchResultPage, addPageUpdate, batchProgressQuery } from './batch.js';
 export { statusQuery } from './queries.js';
+export { rateLimiter, leaseUpdate } from './rate-limiter.js';

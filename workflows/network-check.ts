@@ -6,11 +6,14 @@
  *                         └──── expired / past expires_in (≤ N times)┘─ token ─► CAMARA check ─► CheckResult
  *                                                                                   │ 401: re-run the auth flow once
  *
- * Every HTTP call is an activity (retried by Temporal per domain/errors.ts); every wait is a
- * durable timer, so a worker can die mid-wait and another finishes the run on time. In fast mode
- * the HTTP calls are local activities and the poll waits the interval itself (no timer: 5 fewer
- * history events and one workflow task less per wait); a worker dying mid-wait costs a workflow
- * task timeout before another worker waits again. The access token only crosses history sealed;
+ * Every HTTP call is an activity (retried by Temporal per domain/errors.ts). The token polls of
+ * one authorization are one activity (`pollToken` with `keepPolling`): it waits the CIBA interval
+ * before each poll, polls again while the answer is pending, and heartbeats, so a worker that dies
+ * mid-wait is noticed within the heartbeat timeout and the retry goes on with the polls made
+ * (runs started before the `lean-history` patch wait with a durable timer and poll in an activity
+ * each). In fast mode the HTTP calls are local activities (markers in history, no task-queue hop);
+ * a worker dying mid-wait costs a workflow task timeout before another worker waits again, and
+ * CIBA intervals above 30 s are durable timers. The access token only crosses history sealed;
  * the application JWT never does.
  */
 import {
@@ -69,6 +72,16 @@ const FAST_LONG_WAIT_TIMER = 'fast-long-wait-timer';
 /** Fast mode waits up to this long inside the poll's local activity; longer CIBA intervals get a timer. */
 const FAST_INLINE_WAIT_SECONDS = 30;
 /**
+ * Patch id: the polls of an authorization are one activity that waits and polls again itself
+ * (history per check: 4 activities and 2 timers became 3 activities), and it implies every
+ * patch before it, so a new run records one patch marker, not one per patch.
+ */
+const LEAN_HISTORY = 'lean-history';
+/** A (remote) polling activity waits up to this long before its first poll; longer waits are timers. */
+const INLINE_WAIT_SECONDS = 120;
+/** A polling activity heartbeats every 5 s once it has run that long (activities/token.ts). */
+const POLL_HEARTBEAT_TIMEOUT_MS = 20_000;
+/**
  * The last poll goes at least this long before `expires_in` ends (never more than a tenth of
  * the window), so it reaches the provider while the auth_req_id is still valid.
  */
@@ -98,6 +111,7 @@ const local = proxyLocalActivities<NetcheckActivities>({
 interface StepOptions {
   summary: string;
   startToCloseTimeout?: number;
+  heartbeatTimeout?: number;
   scheduleToCloseTimeout?: number;
   retry?: RetryPolicy;
 }
@@ -204,10 +218,11 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
           show('waiting', { nextPollAt: iso(pollAt) });
           // A timer costs 5 history events and a workflow task; in fast mode the poll waits itself,
           // unless the provider asks for a wait too long to hold a local activity for.
-          const inline =
-            input.fast &&
-            patched(FAST_WAIT_IN_POLL) &&
-            !(waitSeconds > FAST_INLINE_WAIT_SECONDS && patched(FAST_LONG_WAIT_TIMER));
+          const inline = lean
+            ? waitSeconds <= (input.fast ? FAST_INLINE_WAIT_SECONDS : INLINE_WAIT_SECONDS)
+            : input.fast &&
+              patched(FAST_WAIT_IN_POLL) &&
+              !(waitSeconds > FAST_INLINE_WAIT_SECONDS && patched(FAST_LONG_WAIT_TIMER));
           if (inline) waitMs = waitSeconds * 1000;
           else {
             await sleep(waitSeconds * 1000, {
@@ -218,14 +233,28 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
         const remainingMs = deadline - Date.now();
         if (remainingMs <= 0) break polling;
         if (waitMs === 0) show('polling');
+        // One activity polls until a final answer or the deadline; a local one only while the
+        // waits stay short (a long local activity holds the workflow task).
+        const loop =
+          lean && !(input.fast && Math.max(interval, MIN_REPOLL_SECONDS) > FAST_INLINE_WAIT_SECONDS);
         let outcome: PollOutcome;
         try {
           outcome = await step(
             'pollToken',
             {
-              summary: `token poll #${progress.polls + 1} for ${masked}`,
-              // A poll that waits first gets that long on top of the usual 30 s.
-              ...(waitMs > 0 ? { startToCloseTimeout: waitMs + 30_000 } : {}),
+              summary: loop
+                ? `token polls from #${progress.polls + 1} for ${masked}`
+                : `token poll #${progress.polls + 1} for ${masked}`,
+              // A poll that waits first gets that long on top of the usual 30 s; a polling loop
+              // may run to the deadline, and heartbeats (remote) so a dead worker is noticed.
+              ...(loop
+                ? {
+                    startToCloseTimeout: remainingMs + 30_000,
+                    ...(input.fast ? {} : { heartbeatTimeout: POLL_HEARTBEAT_TIMEOUT_MS }),
+                  }
+                : waitMs > 0
+                  ? { startToCloseTimeout: waitMs + 30_000 }
+                  : {}),
               // Retries stop at the expires_in deadline and never come faster than `interval`.
               scheduleToCloseTimeout: remainingMs,
               retry: {
@@ -243,6 +272,7 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
                 operation: camaraOperation,
                 msisdn: check.msisdn,
                 ...(waitMs > 0 ? { waitMs } : {}),
+                ...(loop ? { keepPolling: { deadlineMs: deadline, intervalSeconds: interval } } : {}),
               },
             ],
           );
@@ -252,14 +282,18 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
           if (!isCancellation(err) && ranOutOfWindow(err)) break polling;
           throw err;
         }
-        progress.polls++;
+        progress.polls += outcome.polls ?? 1;
+        if (outcome.intervalSeconds !== undefined && outcome.intervalSeconds !== interval) {
+          interval = outcome.intervalSeconds; // a polling loop met slow_down
+          progress.intervalSeconds = interval;
+        }
         switch (outcome.outcome) {
           case 'token':
             timestamps.tokenIssued = iso();
             return outcome.sealedToken;
           case 'pending':
             // interval 0 allows an immediate first poll, not a busy loop: re-poll after ≥ 1 s.
-            waitSeconds = patched('pending-repoll-floor') ? Math.max(interval, MIN_REPOLL_SECONDS) : interval;
+            waitSeconds = since('pending-repoll-floor') ? Math.max(interval, MIN_REPOLL_SECONDS) : interval;
             break;
           case 'slow_down':
             interval += SLOW_DOWN_SECONDS;
@@ -342,6 +376,11 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
     return result;
   };
 
+  // One patch marker for a new run's CAMARA road; runs recorded before it go on as they were.
+  const lean = check.api !== 'identity-insights' && patched(LEAN_HISTORY);
+  /** A patch that `lean-history` implies: asked of the history only for runs without it. */
+  const since = (patchId: string) => lean || patched(patchId);
+
   try {
     if (check.api === 'identity-insights') {
       const answer = await runInsights();
@@ -355,7 +394,7 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
       // A 401 from the CAMARA API: the token is no longer valid. Re-run the auth flow, once,
       // with what is left of the run's authorization budget.
       if (errorCodeOf(err) !== 'UNAUTHENTICATED') throw err;
-      const left = patched(RUN_WIDE_BUDGET) ? maxAuthorizations - progress.authorizations : maxAuthorizations;
+      const left = since(RUN_WIDE_BUDGET) ? maxAuthorizations - progress.authorizations : maxAuthorizations;
       if (left <= 0) throw err;
       data = await runCheck(await obtainToken(left));
     }

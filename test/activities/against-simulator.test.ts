@@ -3,7 +3,7 @@
  * flow (authorize → pollToken until a token → check) for each operation, with the simulator's
  * own checks of our wire behaviour (JWT, `+` encoding, token used for its number and scope).
  */
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities, createVonageClient, type NetcheckActivities } from '../../activities/index.js';
 import {
@@ -15,8 +15,9 @@ import {
 } from '../../domain/index.js';
 import { startSimulator, type Simulator } from '../../simulator/index.js';
 import { failureOf } from './helpers.js';
+import { makeKeys } from '../support/keys.js';
 
-const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const { privateKey, publicKey } = makeKeys();
 const applicationId = randomUUID();
 
 const KNOWN = '+447700900101';

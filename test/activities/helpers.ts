@@ -2,12 +2,13 @@
  * Test support for the activity tests: a tiny scripted `node:http` server (records every
  * request, answers with whatever the test queued), RSA keys, and failure inspection helpers.
  */
-import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { createActivities, type NetcheckActivities } from '../../activities/index.js';
+import { makeKeys, type TestKeys } from '../support/keys.js';
 
 export interface RecordedRequest {
   method: string;
@@ -119,20 +120,7 @@ export async function startScriptedServer(): Promise<ScriptedServer> {
   };
 }
 
-export interface TestKeys {
-  privateKey: KeyObject;
-  publicKey: KeyObject;
-  privateKeyPem: string;
-}
-
-export function makeKeys(): TestKeys {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return {
-    privateKey,
-    publicKey,
-    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-  };
-}
+export { makeKeys, type TestKeys };
 
 /** Awaits a promise that must reject with an ApplicationFailure, and returns that failure. */
 export async function failureOf(promise: Promise<unknown>): Promise<ApplicationFailure> {

@@ -4,7 +4,7 @@
  * simulator never gives. Failures are checked for their code, their retryability and that they
  * carry neither the application JWT nor the phone number.
  */
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -26,7 +26,7 @@ import {
   type ScriptedServer,
 } from './helpers.js';
 
-const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const { privateKey, publicKey } = makeKeys();
 const applicationId = randomUUID();
 const PURPOSE = 'FraudPreventionAndDetection';
 const HOUR = 3_600_000;
@@ -326,7 +326,7 @@ describe('HTTP-level answers, as on the CAMARA road', () => {
     await failing(call(FORBIDDEN, 'carrier'), 'CONFIGURATION', FORBIDDEN);
     const stranger = createActivities({
       applicationId,
-      privateKey: generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey,
+      privateKey: makeKeys().privateKey,
       baseUrl: sim.url,
     });
     try {

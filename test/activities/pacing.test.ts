@@ -23,7 +23,8 @@ describe('createPacer (http.maxRequestsPerSecond)', () => {
     expect(maxInWindow(starts, 1000)).toBeLessThanOrEqual(5);
     // 12 requests at 5 per window: the last two start in the third window.
     expect(Math.max(...starts) - t0).toBeGreaterThanOrEqual(2 * (1000 + PACING_MARGIN_MS) - 5);
-    expect(Math.max(...starts) - t0).toBeLessThan(2 * (1000 + PACING_MARGIN_MS) + 300);
+    // …and not a whole window later (the bound is loose: a loaded machine runs timers late).
+    expect(Math.max(...starts) - t0).toBeLessThan(3 * 1000);
   });
 
   it('spaces requests 1/limit s apart below 1 request per second', async () => {
@@ -33,7 +34,7 @@ describe('createPacer (http.maxRequestsPerSecond)', () => {
     const first = Date.now() - t0;
     await pacer.take();
     const second = Date.now() - t0;
-    expect(first).toBeLessThan(50);
+    expect(first).toBeLessThan(1000);
     expect(second).toBeGreaterThanOrEqual(2000 + PACING_MARGIN_MS - 5);
   }, 10_000);
 

@@ -199,3 +199,67 @@ describe('pollToken: a retry that finds its auth_req_id redeemed', () => {
     expect(failure).toMatchObject({ type: 'INVALID_GRANT', nonRetryable: true });
   });
 });
+
+describe('pollToken with keepPolling: one activity for every poll of an authorization', () => {
+  const token = { access_token: ACCESS_TOKEN, token_type: 'Bearer', expires_in: 3600 };
+
+  it('polls again after authorization_pending, at least the interval (≥ 1 s) apart, until the token', async () => {
+    scripted.server.reply(
+      { status: 400, body: { error: 'authorization_pending' } },
+      { status: 400, body: { error: 'authorization_pending' } },
+      { body: token },
+    );
+    const started = Date.now();
+    const outcome = await scripted.acts.pollToken({
+      ...input,
+      keepPolling: { deadlineMs: Date.now() + 60_000, intervalSeconds: 0 },
+    });
+    expect(outcome).toMatchObject({ outcome: 'token', polls: 3, intervalSeconds: 0 });
+    expect(scripted.server.requests).toHaveLength(3);
+    // Two waits of the 1-s floor between three polls.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
+  });
+
+  it('hands back pending, without polling, when the next poll would come after the deadline', async () => {
+    scripted.server.reply({ status: 400, body: { error: 'authorization_pending' } });
+    const outcome = await scripted.acts.pollToken({
+      ...input,
+      keepPolling: { deadlineMs: Date.now() + 500, intervalSeconds: 1 },
+    });
+    expect(outcome).toEqual({ outcome: 'pending', polls: 1, intervalSeconds: 1 });
+    expect(scripted.server.requests).toHaveLength(1);
+  });
+
+  it('slow_down adds 5 s to the interval it reports (and stops before the deadline)', async () => {
+    scripted.server.reply({ status: 400, body: { error: 'slow_down' } });
+    const outcome = await scripted.acts.pollToken({
+      ...input,
+      keepPolling: { deadlineMs: Date.now() + 3_000, intervalSeconds: 1 },
+    });
+    expect(outcome).toEqual({ outcome: 'pending', polls: 1, intervalSeconds: 6 });
+  });
+
+  it('a retry goes on from the heartbeat: polls counted, the slowed-down pace kept', async () => {
+    scripted.server.reply({ body: token });
+    const retry = new MockActivityEnvironment({
+      attempt: 2,
+      heartbeatDetails: { polls: 2, intervalSeconds: 6, lastPollAt: Date.now() - 5_500 },
+    });
+    const started = Date.now();
+    const outcome = await retry.run(scripted.acts.pollToken, {
+      ...input,
+      keepPolling: { deadlineMs: Date.now() + 60_000, intervalSeconds: 1 },
+    });
+    expect(outcome).toMatchObject({ outcome: 'token', polls: 3, intervalSeconds: 6 });
+    // The last poll was 5.5 s ago at a 6-s interval: the retry waited the rest.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+  });
+
+  it('refuses a malformed keepPolling', async () => {
+    const failure = await failureOf(
+      scripted.acts.pollToken({ ...input, keepPolling: { deadlineMs: -1, intervalSeconds: 1 } }),
+    );
+    expect(failure).toMatchObject({ type: 'INVALID_INPUT', nonRetryable: true });
+    expect(scripted.server.requests).toHaveLength(0);
+  });
+});

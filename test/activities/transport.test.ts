@@ -1,4 +1,4 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CancelledFailure, type LogLevel, type LogMetadata, type Logger } from '@temporalio/common';
@@ -14,6 +14,7 @@ import {
   startScriptedServer,
   type ScriptedServer,
 } from './helpers.js';
+import { makeEcKey } from '../support/keys.js';
 
 const keys = makeKeys();
 const applicationId = randomUUID();
@@ -192,7 +193,7 @@ describe('configuration', () => {
     ['empty application id', { applicationId: '' }],
     ['a public key', { privateKey: keys.publicKey }],
     ['a missing key', { privateKey: undefined }],
-    ['an EC key', { privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey }],
+    ['an EC key', { privateKey: makeEcKey() }],
     ['a bad base URL', { baseUrl: 'api-eu.vonage.com' }],
     ['a non-http base URL', { baseUrl: 'ftp://api-eu.vonage.com' }],
     ['a base URL with credentials', { baseUrl: 'https://user:pw@api-eu.vonage.com' }],

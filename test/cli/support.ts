@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { inject } from 'vitest';
 import { projectRoot } from '../../cli/stack/temporal-cli.js';
+import { prebuiltBundleEnv } from '../support/bundles.js';
 
 export interface CliRun {
   code: number | null;
@@ -48,7 +49,14 @@ function baseEnv(): NodeJS.ProcessEnv {
 export function spawnCli(args: string[], env: Record<string, string | undefined> = {}): ChildProcess {
   return spawn(process.execPath, [...CLI, ...args], {
     cwd: projectRoot,
-    env: { ...baseEnv(), ...env },
+    // `dev` and `demo` make encryption keys of their own: their workers get the encrypting bundle.
+    env: {
+      ...baseEnv(),
+      ...prebuiltBundleEnv(
+        ['dev', 'demo'].includes(args[0] ?? '') ? { NETCHECK_ENCRYPTION_KEYS: 'own' } : env,
+      ),
+      ...env,
+    },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
 }
@@ -64,7 +72,7 @@ export function runCli(
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdin!.end(options.input ?? '');
-  const timeoutMs = options.timeoutMs ?? 45_000;
+  const timeoutMs = options.timeoutMs ?? 100_000;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');

@@ -34,7 +34,7 @@ beforeAll(async () => {
     } catch {
       return false;
     }
-  }, 30_000);
+  }, 120_000);
 });
 
 afterAll(async () => {

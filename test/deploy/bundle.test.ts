@@ -6,7 +6,7 @@
  * does, against the dev server and the simulator; and SIGTERM drains it: a Vonage request in
  * flight completes before the process exits 0, so nothing is sent twice.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +25,7 @@ import {
   requestCount,
   simulatorStats,
   uniqueNumber,
+  spawnWorker,
   uniqueTaskQueue,
   type TestEnv,
 } from '../support/harness.js';
@@ -135,7 +136,7 @@ describe('the image build: compiled code, prebuilt bundle, production dependenci
 
   /** `netcheck worker` from the image layout, configured like the compose service. */
   async function startImageWorker(taskQueue: string, extraEnv: Record<string, string>) {
-    const child = spawn(process.execPath, [path.join(image, 'dist', 'cli', 'main.js'), 'worker'], {
+    const worker = await spawnWorker([path.join(image, 'dist', 'cli', 'main.js'), 'worker'], {
       cwd: image,
       env: {
         PATH: process.env.PATH,
@@ -149,21 +150,9 @@ describe('the image build: compiled code, prebuilt bundle, production dependenci
         NETCHECK_TASK_QUEUE: taskQueue,
         ...extraEnv,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    children.push(child);
-    let output = '';
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    await new Promise<void>((resolve, reject) => {
-      const onData = (d: Buffer) => {
-        output += d.toString();
-        if (output.includes('polling task queue')) resolve();
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      void exited.then((code) => reject(new Error(`worker exited early (${code}):\n${output}`)));
-    });
-    return { child, exited, output: () => output };
+    children.push(worker.child);
+    return worker;
   }
 
   it(

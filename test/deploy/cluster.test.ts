@@ -33,7 +33,10 @@ if (!enabled) {
   );
 }
 
-const ITEMS = 2_000;
+/** NETCHECK_CLUSTER_TEST_SIZE: numbers in the batch (default 2,000, what issue #14 names; at least 100). */
+const ITEMS = Math.max(100, Number(process.env.NETCHECK_CLUSTER_TEST_SIZE ?? 2_000) || 2_000);
+/** Checks per batch run before continue-as-new: several runs within the batch, across the failures. */
+const CONTINUE_AS_NEW_AFTER = Math.min(500, Math.ceil(ITEMS / 4));
 const WORKERS = 3;
 /** Vonage requests per second for the whole task queue (each check makes three). */
 const RATE = 20;
@@ -41,6 +44,31 @@ const minutes = (n: number) => n * 60_000;
 
 /** +990 numbers follow the simulator's Virtual Operator rules: those ending in 99 are unknown to SIM Swap. */
 const numberOf = (index: number) => `+9903${String(index).padStart(7, '0')}`;
+
+/** Receipt times (ms) from the simulator's request log, once it holds `expected` lines (it is written as requests end). */
+async function requestTimes(file: string, expected: number): Promise<number[]> {
+  let times: number[] = [];
+  for (let attempt = 0; attempt < 50; attempt++) {
+    times = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => Date.parse((JSON.parse(line) as { time: string }).time));
+    if (times.length >= expected) break;
+    await sleep(200);
+  }
+  return times;
+}
+
+/** The most requests within any 1-s span (t − 1 s, t], and the t where it is reached first. */
+function busiestWindow(times: number[]): { count: number; end: number } {
+  const sorted = [...times].sort((a, b) => a - b);
+  let best = { count: 0, end: NaN };
+  for (let head = 0, i = 0; i < sorted.length; i++) {
+    while (sorted[head]! <= sorted[i]! - 1000) head++;
+    if (i - head + 1 > best.count) best = { count: i - head + 1, end: sorted[i]! };
+  }
+  return best;
+}
 
 describe.skipIf(!enabled)('netcheck on a Temporal cluster (PostgreSQL, four services, three workers)', () => {
   let cluster: Cluster;
@@ -56,7 +84,7 @@ describe.skipIf(!enabled)('netcheck on a Temporal cluster (PostgreSQL, four serv
       rateLimit: RATE,
       taskQueue: 'netcheck-cluster-test',
       frontendPort: 0,
-      simulatorArgs: ['--interval', '1'],
+      simulatorArgs: ['--interval', '1', '--request-log', path.join(stateDir, 'requests.jsonl')],
       log: (line) => console.log(`[cluster] ${line}`),
     });
     timings.clusterStartSeconds = (Date.now() - t0) / 1000;
@@ -86,7 +114,7 @@ describe.skipIf(!enabled)('netcheck on a Temporal cluster (PostgreSQL, four serv
         subjectKey: 'netcheck-cluster-test-subject-key',
         concurrency: 200,
         // Several runs (continue-as-new) within one batch, across the failures below.
-        continueAsNewAfter: 500,
+        continueAsNewAfter: CONTINUE_AS_NEW_AFTER,
       });
 
       // Right after a worker dies, a query can time out ("query timed out before a worker could
@@ -154,7 +182,7 @@ describe.skipIf(!enabled)('netcheck on a Temporal cluster (PostgreSQL, four serv
       expect(summary.state).toBe('completed');
       expect(summary.total).toBe(ITEMS);
       expect(summary.done).toBe(ITEMS);
-      expect(summary.runs).toBeGreaterThanOrEqual(ITEMS / 500);
+      expect(summary.runs).toBeGreaterThanOrEqual(ITEMS / CONTINUE_AS_NEW_AFTER);
 
       // Exactly one record per item, each with the outcome its number calls for.
       expect(records).toHaveLength(ITEMS);
@@ -176,12 +204,19 @@ describe.skipIf(!enabled)('netcheck on a Temporal cluster (PostgreSQL, four serv
         }
       }
 
-      // The rate held across all workers, and across the failures.
+      // The rate held across all workers, and across the failures. Two clocks: the simulator's
+      // stats time a request once its body is read (late when its event loop is busy, which can
+      // bunch arrivals into a false peak); the request log has the time its headers arrived.
       const stats = await cluster.simulatorStats();
+      const receipts = await requestTimes(path.join(stateDir, 'requests.jsonl'), stats.total);
+      const peak = busiestWindow(receipts);
       timings.maxRequestsInAnyWindow1s = stats.maxRequestsInAnyWindow1s;
+      timings.maxRequestsInAnyWindow1sAtReceipt = peak.count;
+      timings.busiestWindowEndsAtSeconds = (peak.end - t0) / 1000;
       timings.vonageRequests = stats.total;
-      expect(stats.maxRequestsInAnyWindow1s).toBeLessThanOrEqual(RATE);
-      expect(stats.maxRequestsInAnyWindow1s).toBeGreaterThan(0);
+      expect(receipts).toHaveLength(stats.total);
+      expect(peak.count).toBeLessThanOrEqual(RATE);
+      expect(peak.count).toBeGreaterThan(0);
       expect(stats.violations['poll-too-early']).toBe(0);
     },
     minutes(40),

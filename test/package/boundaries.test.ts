@@ -25,7 +25,7 @@ async function loadedBy(modulePath: string): Promise<{ exports: number; temporal
   const { stdout } = await promisify(execFile)(
     process.execPath,
     ['--import', 'tsx', '--input-type=module', '-e', PROBE, path.join(root, modulePath)],
-    { cwd: root, timeout: 60_000 },
+    { cwd: root, timeout: 120_000 },
   );
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as { exports: number; temporal: string[] };
 }

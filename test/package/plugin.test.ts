@@ -3,7 +3,6 @@
  * after the other), replay workers that get netcheck's workflows from it, and options checked
  * when it is built.
  */
-import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { temporal } from '@temporalio/proto';
@@ -19,6 +18,7 @@ import {
   uniqueTaskQueue,
   type TestEnv,
 } from '../support/harness.js';
+import { makeEcKey } from '../support/keys.js';
 
 let env: TestEnv;
 beforeAll(async () => {
@@ -104,11 +104,7 @@ describe('replay workers', () => {
 describe('options are checked when the plugin is built', () => {
   it.each([
     ['a rate limit of 0', { rateLimit: 0 }, /rateLimit must be a positive number/],
-    [
-      'an EC key',
-      { privateKey: generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey },
-      /RSA private key/,
-    ],
+    ['an EC key', { privateKey: makeEcKey() }, /RSA private key/],
     ['a base URL that is not http(s)', { baseUrl: 'ftp://vonage.example' }, /must be http\(s\)/],
   ])('%s is a ConfigurationError', (_name, override, message) => {
     let thrown: unknown;

@@ -4,7 +4,7 @@
  * library (temporalConnectConfig), the worker and every CLI command. The CLI runs as a
  * subprocess with nothing but a config file pointing it at the run's dev server.
  */
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { describe, expect, inject, it } from 'vitest';
 import { temporalConnectConfig } from '../../common/index.js';
 import { addScenarios, uniqueNumber } from '../support/harness.js';
 import { Running, runCli, sharedStackEnv, spawnCli } from '../cli/support.js';
+import { makeEcKey } from '../support/keys.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'netcheck-envconfig-'));
 const DEAD = '127.0.0.1:1';
@@ -118,7 +119,7 @@ describe('temporalConnectConfig (client API and worker)', () => {
   });
 
   it('mTLS: the client certificate and key files become the TLS client pair', () => {
-    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const privateKey = makeEcKey();
     const keyFile = path.join(tmp, 'client.key');
     const certFile = path.join(tmp, 'client.pem');
     writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));

@@ -3,7 +3,7 @@
  * a warning), the key ring validated with the rest of the worker configuration, and a worker
  * without keys saying — once — that numbers are stored in the clear.
  */
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,9 +17,9 @@ import { buildWorkflowBundle } from '../../scripts/build-bundle.js';
 import { ConfigurationError as ConfigError } from '../../domain/errors.js';
 import { loadConfig } from '../../worker/config.js';
 import { eventually, Running, spawnCli } from '../cli/support.js';
+import { makeKeys } from '../support/keys.js';
 
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const { privateKey, privateKeyPem: pem } = makeKeys();
 const base = { VONAGE_APPLICATION_ID: randomUUID(), VONAGE_PRIVATE_KEY: pem };
 
 function problems(env: NodeJS.ProcessEnv): string[] {
@@ -126,7 +126,7 @@ describe('a worker without encryption keys', () => {
           const { events } = await handle.fetchHistory();
           return events?.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes
             ?.failure?.message;
-        }, 60_000);
+        }, 120_000);
         expect(message).toMatch(/encrypted \(key "client-only"\), but this process has no key ring/);
       } finally {
         await handle.terminate('test over');

@@ -7,7 +7,7 @@
  * and the CLI's result files. None holds a tested number in any spelling, a JWT, an access token
  * or the private key. With the codec, the same histories decode to the real values.
  */
-import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -35,6 +35,7 @@ import {
   withDecodedBase64,
   type RecordingProxy,
 } from './support.js';
+import { makeKeys } from '../support/keys.js';
 
 const taskQueue = `no-leak-${randomUUID()}`;
 const subjectKey = randomBytes(32).toString('hex');
@@ -54,8 +55,7 @@ const N = {
 };
 const ALL_NUMBERS = Object.values(N);
 
-const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const { publicKey, privateKeyPem } = makeKeys();
 const pemLines = privateKeyPem.split('\n').filter((l) => l && !l.startsWith('-----'));
 const applicationId = randomUUID();
 
@@ -216,7 +216,7 @@ describe('with encryption on, nothing leaks', () => {
       return (
         [...workflowIds].filter((id) => id.startsWith(`${batchId}/`)).length >= 5 && workflowIds.has(batchId!)
       );
-    }, 30_000);
+    }, 120_000);
   }, 300_000);
 
   it('the raw histories, visibility, worker and CLI output hold no number, JWT, access token or key', async () => {

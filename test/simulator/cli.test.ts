@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSimulatorCli } from '../../simulator/cli.js';
 import type { Simulator } from '../../simulator/index.js';
-import { generateKeys, mintJwt, post, scopeFor } from './helpers.js';
+import { makeKeys, mintJwt, post, scopeFor } from './helpers.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -75,7 +75,7 @@ describe('runSimulatorCli', () => {
   });
 
   it('uses a given public key and app id, with the answer and fault options', async () => {
-    const keys = await generateKeys();
+    const keys = makeKeys();
     const pubPath = path.join(dir, 'pub.pem');
     await writeFile(pubPath, keys.publicKey.export({ type: 'spki', format: 'pem' }));
     const scenarios = path.join(dir, 'scenarios.json');
@@ -106,7 +106,7 @@ describe('runSimulatorCli', () => {
   });
 
   it('--no-network-application: every bc-authorize answers 400 with the app id', async () => {
-    const keys = await generateKeys();
+    const keys = makeKeys();
     const pubPath = path.join(dir, 'pub-nna.pem');
     await writeFile(pubPath, keys.publicKey.export({ type: 'spki', format: 'pem' }));
     const { sim } = await run([

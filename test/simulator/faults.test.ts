@@ -1,4 +1,7 @@
 /** Seeded random faults, latency, the global rate limit and the 1-s window statistic. */
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startSimulator, type SimulatorOptions } from '../../simulator/index.js';
 import { SlidingWindowMax } from '../../simulator/stats.js';
@@ -6,20 +9,21 @@ import {
   APP_ID,
   camaraBody,
   expectCamaraError,
-  generateKeys,
+  expectOAuthError,
+  makeKeys,
   pathOf,
   post,
   TestSim,
   type TestKeys,
 } from './helpers.js';
 
-const keysPromise = generateKeys();
+const testKeys = makeKeys();
 
 async function withSim<T>(
   options: Partial<SimulatorOptions> & { fakeClock?: boolean },
   fn: (t: TestSim) => Promise<T>,
 ) {
-  const t = await TestSim.start(options, await keysPromise);
+  const t = await TestSim.start(options, testKeys);
   try {
     return await fn(t);
   } finally {
@@ -104,7 +108,7 @@ describe('random faults', () => {
     }));
 
   it('timeout: the request is held until the client gives up, and close() still finishes promptly', async () => {
-    const t = await TestSim.start({ faults: { timeout: 1 } }, await keysPromise);
+    const t = await TestSim.start({ faults: { timeout: 1 } }, testKeys);
     const started = Date.now();
     expect(await hit(t.url, AbortSignal.timeout(200))).toBe('error');
     expect(Date.now() - started).toBeGreaterThanOrEqual(190);
@@ -116,6 +120,70 @@ describe('random faults', () => {
     await t.close();
     expect(Date.now() - closing).toBeLessThan(1000);
     expect(await pending).toBe('error');
+  });
+
+  it('reset: the connection is reset (ECONNRESET), logged as reset', () =>
+    withSim({ faults: { reset: 1 } }, async (t) => {
+      const err = await fetch(`${t.url}/oauth2/token`, { method: 'POST' }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(((err as Error).cause as NodeJS.ErrnoException).code).toBe('ECONNRESET');
+      expect(t.sim.stats().requests.token).toEqual({ reset: 1 });
+    }));
+
+  it('hangMs: a hung request is cut after that long, not held forever', () =>
+    withSim({ faults: { timeout: 1, hangMs: 300 } }, async (t) => {
+      const started = Date.now();
+      expect(await hit(t.url, AbortSignal.timeout(5_000))).toBe('error');
+      const waited = Date.now() - started;
+      expect(waited).toBeGreaterThanOrEqual(290);
+      expect(waited).toBeLessThan(4_000); // the simulator cut it, not the client's 5 s
+    }));
+
+  it("slowDown: a flow's first on-time poll gets slow_down (+5 s), counted as no violation", () =>
+    withSim({ fakeClock: true, interval: 1, faults: { slowDown: 1 } }, async (t) => {
+      const msisdn = '+447700900001';
+      const id = await t.authorize(msisdn, 'sim-swap');
+      t.advance(1000);
+      const first = await t.poll(id);
+      expectOAuthError(first, 'slow_down');
+      expect(first.json.error_description).toMatch(/6 s/);
+      t.advance(6000);
+      expect((await t.poll(id)).status).toBe(200); // only the first poll is slowed down
+      expect(t.sim.stats(msisdn).violations['poll-too-early']).toBe(0);
+    }));
+
+  it("slowDown leaves the other faults' sequence as it was", async () => {
+    const statuses = async (faults: SimulatorOptions['faults']) =>
+      withSim({ faults }, (t) => sequence(t.url, 40));
+    const base = { seed: 3, unavailable: 0.3, drop: 0.2 };
+    expect(await statuses({ ...base, slowDown: 0.5 })).toEqual(await statuses(base));
+  });
+
+  it('stateFile: a restarted simulator goes on with the flows and tokens the old one issued', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sim-state-'));
+    const stateFile = join(dir, 'state.json');
+    try {
+      const keys = testKeys;
+      const a = await TestSim.start({ stateFile }, keys);
+      const pendingId = await a.authorize('+99012345601', 'sim-swap');
+      const token = await a.accessToken('+99012345602', 'device-roaming');
+      await a.close();
+      expect((await stat(stateFile)).mode & 0o777).toBe(0o600);
+      const b = await TestSim.start({ stateFile }, keys);
+      try {
+        expect((await b.poll(pendingId)).status).toBe(200); // the auth_req_id survived
+        const res = await b.camara('device-roaming', camaraBody('device-roaming', '+99012345602'), token);
+        expect(res.status).toBe(200); // so did the access token, still bound to its number
+        const other = await b.camara('device-roaming', camaraBody('device-roaming', '+99012345603'), token);
+        expect(other.status).not.toBe(200);
+      } finally {
+        await b.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('latency: fixed and ranged delays', async () => {
@@ -130,17 +198,20 @@ describe('random faults', () => {
         expect(await hit(t.url)).toBe(401);
         const elapsed = Date.now() - started;
         expect(elapsed).toBeGreaterThanOrEqual(38);
-        expect(elapsed).toBeLessThan(400);
+        // Well above 90 ms only when the machine is starved; the lower bound is the behaviour.
+        expect(elapsed).toBeLessThan(2_000);
       }
-      // Admin endpoints are never delayed.
+    });
+    // Admin endpoints are never delayed: with a 5-s latency on the API, stats answer at once.
+    await withSim({ faults: { latencyMs: 5_000 } }, async (t) => {
       const started = Date.now();
       await fetch(`${t.url}/__simulator/stats`);
-      expect(Date.now() - started).toBeLessThan(38);
+      expect(Date.now() - started).toBeLessThan(2_500);
     });
   });
 
   it('refuses invalid fault and limit options', async () => {
-    const keys: TestKeys = await keysPromise;
+    const keys: TestKeys = testKeys;
     const start = (o: Partial<SimulatorOptions>) =>
       startSimulator({ applicationId: APP_ID, publicKey: keys.publicKey, ...o });
     await expect(start({ faults: { unavailable: 1.5 } })).rejects.toThrow(/unavailable/);

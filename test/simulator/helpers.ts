@@ -5,9 +5,10 @@
  * against the upstream specs by camara-conformance.test.ts). Paths and scopes come from the
  * simulator's own table (simulator/wire.ts), never from the client's.
  */
-import { generateKeyPair, randomUUID, type KeyObject } from 'node:crypto';
+import { randomUUID, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { expect } from 'vitest';
+import { makeKeys, type TestKeys } from '../support/keys.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../simulator/index.js';
 import { CAMARA_OPERATIONS, cibaScope, type CamaraOperation } from '../../simulator/wire.js';
 import {
@@ -33,18 +34,7 @@ export function pathOf(operation: Operation): string {
 export const APP_ID = '5f1d1c7e-7d0b-4a3c-9a8e-2f6c1b9d0e11';
 export const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
 
-export interface TestKeys {
-  privateKey: KeyObject;
-  publicKey: KeyObject;
-}
-
-export async function generateKeys(): Promise<TestKeys> {
-  return new Promise((resolve, reject) =>
-    generateKeyPair('rsa', { modulusLength: 2048 }, (err, publicKey, privateKey) =>
-      err ? reject(err) : resolve({ publicKey, privateKey }),
-    ),
-  );
-}
+export { makeKeys, type TestKeys };
 
 /** A controllable ms clock for the simulator's `now` option. */
 export class FakeClock {
@@ -153,7 +143,7 @@ export class TestSim {
     options: Partial<SimulatorOptions> & { fakeClock?: boolean } = {},
     keys?: TestKeys,
   ): Promise<TestSim> {
-    const k = keys ?? (await generateKeys());
+    const k = keys ?? makeKeys();
     const { fakeClock, ...rest } = options;
     const clock = fakeClock ? new FakeClock() : undefined;
     const sim = await startSimulator({

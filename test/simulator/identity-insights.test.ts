@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskMsisdn } from '../../domain/msisdn.js';
 import { CAMARA_OPERATIONS, type CamaraOperation } from '../../domain/operations.js';
 import { IDENTITY_INSIGHTS_PATHS } from '../../simulator/identity-insights.js';
-import { camaraBody, expectProblem401, generateKeys, post, TestSim, type HttpResult } from './helpers.js';
+import { camaraBody, expectProblem401, makeKeys, post, TestSim, type HttpResult } from './helpers.js';
 
 const HOUR = 3_600_000;
 const PURPOSE = 'FraudPreventionAndDetection';
@@ -377,7 +377,7 @@ describe('scenario overrides of insight answers', () => {
 });
 
 describe('faults, rate limit, stats and the request log', () => {
-  const keys = generateKeys();
+  const keys = makeKeys();
 
   it('scripted faults for identity-insights hit only that endpoint; stats are kept under identity-insights', async () => {
     const msisdn = '+447700900601';
@@ -388,7 +388,7 @@ describe('faults, rate limit, stats and the request log', () => {
           numbers: { [msisdn]: { faults: [{ endpoint: 'identity-insights', status: 503, retryAfter: 2 }] } },
         },
       },
-      await keys,
+      keys,
     );
     try {
       const jwt = await sim.jwt();
@@ -421,10 +421,7 @@ describe('faults, rate limit, stats and the request log', () => {
   });
 
   it('the global rate limit and random faults apply to Identity Insights too', async () => {
-    const sim = await TestSim.start(
-      { interval: 0, rateLimit: 1, faults: { retryAfterSeconds: 1 } },
-      await keys,
-    );
+    const sim = await TestSim.start({ interval: 0, rateLimit: 1, faults: { retryAfterSeconds: 1 } }, keys);
     try {
       const send = async () =>
         post(`${sim.url}${SDK_PATH}`, {
@@ -439,7 +436,7 @@ describe('faults, rate limit, stats and the request log', () => {
     } finally {
       await sim.close();
     }
-    const faulty = await TestSim.start({ interval: 0, faults: { unavailable: 1 } }, await keys);
+    const faulty = await TestSim.start({ interval: 0, faults: { unavailable: 1 } }, keys);
     try {
       const res = await post(`${faulty.url}${SDK_PATH}`, { json: {}, headers: {} });
       expect(res.status).toBe(503);
@@ -452,7 +449,7 @@ describe('faults, rate limit, stats and the request log', () => {
     const dir = await mkdtemp(path.join(tmpdir(), 'netcheck-ii-log-'));
     const logPath = path.join(dir, 'requests.jsonl');
     const msisdn = '+447700900603';
-    const sim = await TestSim.start({ interval: 0, requestLog: logPath }, await keys);
+    const sim = await TestSim.start({ interval: 0, requestLog: logPath }, keys);
     const jwt = await sim.jwt();
     try {
       const res = await post(`${sim.url}${SDK_PATH}`, {

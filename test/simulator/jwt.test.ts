@@ -1,6 +1,6 @@
 /** Application-JWT checks on both OAuth endpoints (RS256, application_id, iat/exp, 24 h cap). */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectProblem401, generateKeys, mintJwt, scopeFor, TestSim } from './helpers.js';
+import { expectProblem401, makeKeys, mintJwt, scopeFor, TestSim } from './helpers.js';
 
 const MSISDN = '+447700900101';
 const form = { login_hint: `tel:${MSISDN}`, scope: scopeFor('sim-swap') };
@@ -26,7 +26,7 @@ describe('application JWT', () => {
   });
 
   it('rejects a JWT signed by another key', async () => {
-    const other = await generateKeys();
+    const other = makeKeys();
     expectProblem401(await t.bcAuthorize(form, {}, await mintJwt(other.privateKey, t.now())), /signature/);
   });
 

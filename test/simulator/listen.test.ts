@@ -8,12 +8,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSimulatorCli } from '../../simulator/cli.js';
 import { isLoopbackHost, startSimulator } from '../../simulator/index.js';
-import { APP_ID, generateKeys, type TestKeys } from './helpers.js';
+import { APP_ID, makeKeys, type TestKeys } from './helpers.js';
 
 let keys: TestKeys;
 let dir: string;
 beforeAll(async () => {
-  keys = await generateKeys();
+  keys = makeKeys();
   dir = await mkdtemp(path.join(tmpdir(), 'netcheck-listen-'));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));

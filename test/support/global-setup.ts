@@ -3,11 +3,13 @@
  * - a real Temporal dev server (the pinned CLI, headless, in-memory SQLite) with netcheck's
  *   search attributes registered;
  * - one Vonage-compatible simulator, trusting a test application key generated now;
- * - one bundle of the workflow code, written to a temp file.
+ * - one bundle of the workflow code, written to a temp file, for in-process test workers;
+ * - the production bundles (`npm run build:bundle`, plain and --encrypt-failures), which
+ *   worker processes the tests spawn load instead of each running webpack at start.
  * Test files read the coordinates with `inject(...)` (see harness.ts).
  */
 import { execFile } from 'node:child_process';
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,6 +20,8 @@ import type { TestProject } from 'vitest/node';
 import { SEARCH_ATTRIBUTES } from '../../domain/search-attributes.js';
 import { ensureTemporalCli, projectRoot } from '../../cli/stack/temporal-cli.js';
 import { startSimulator } from '../../simulator/index.js';
+import { buildWorkflowBundle } from '../../scripts/build-bundle.js';
+import { makeKeys } from './keys.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -28,6 +32,8 @@ declare module 'vitest' {
     privateKeyPem: string;
     publicKeyPem: string;
     workflowBundlePath: string;
+    workerBundlePath: string;
+    encryptedWorkerBundlePath: string;
   }
 }
 
@@ -69,7 +75,7 @@ export default async function setup(project: TestProject) {
     );
   }
 
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { privateKey, publicKey } = makeKeys();
   const applicationId = randomUUID();
   const simulator = await startSimulator({ applicationId, publicKey, port: 0, interval: 0.2, expiresIn: 30 });
 
@@ -80,6 +86,10 @@ export default async function setup(project: TestProject) {
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
   });
   writeFileSync(workflowBundlePath, code);
+  const workerBundlePath = path.join(tmp, 'worker-bundle.js');
+  const encryptedWorkerBundlePath = path.join(tmp, 'worker-bundle-encrypted.js');
+  await buildWorkflowBundle({ out: workerBundlePath });
+  await buildWorkflowBundle({ out: encryptedWorkerBundlePath, encryptFailures: true });
 
   project.provide('temporalAddress', env.address);
   project.provide('temporalCliPath', temporalCli);
@@ -88,6 +98,8 @@ export default async function setup(project: TestProject) {
   project.provide('privateKeyPem', privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
   project.provide('publicKeyPem', publicKey.export({ type: 'spki', format: 'pem' }).toString());
   project.provide('workflowBundlePath', workflowBundlePath);
+  project.provide('workerBundlePath', workerBundlePath);
+  project.provide('encryptedWorkerBundlePath', encryptedWorkerBundlePath);
 
   return async () => {
     await simulator.close();

@@ -9,6 +9,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } 
 import { afterAll, beforeAll, inject } from 'vitest';
 import { netcheckPlugin, type NetcheckPluginOptions } from '../../worker/plugin.js';
 import type { ScenarioFile } from '../../simulator/index.js';
+import { prebuiltBundleEnv } from './bundles.js';
 
 // Workers in tests log warnings and errors only (activity retries, failures); info lines would bury them.
 Runtime.install({
@@ -122,13 +123,43 @@ export function useTestWorker(prefix: string): { readonly env: TestEnv; readonly
   return ctx;
 }
 
+/** A worker process that has said it is polling, with its exit and everything it printed. */
+export interface WorkerProcess {
+  child: ChildProcess;
+  exited: Promise<number | null>;
+  output: () => string;
+}
+
+/**
+ * Spawns a worker command and resolves once it prints "polling task queue"; rejects with its
+ * output if it exits first.
+ */
+export async function spawnWorker(
+  args: string[],
+  options: { env: NodeJS.ProcessEnv; cwd?: string },
+): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const onData = (d: Buffer) => {
+      output += d.toString();
+      if (output.includes('polling task queue')) resolve();
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    void exited.then((code) => reject(new Error(`worker exited early (${code}):\n${output}`)));
+  });
+  return { child, exited, output: () => output };
+}
+
 /** The standalone worker (`npm run worker`) as a real child process, configured from the environment. */
 export async function startWorkerProcess(
   taskQueue: string,
   baseUrl = inject('simulatorUrl'),
   extraEnv: Record<string, string> = {},
 ): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/run.ts'], {
+  const { child } = await spawnWorker(['--import', 'tsx', 'worker/run.ts'], {
     env: {
       ...process.env,
       TEMPORAL_ADDRESS: inject('temporalAddress'),
@@ -137,19 +168,9 @@ export async function startWorkerProcess(
       VONAGE_PRIVATE_KEY: inject('privateKeyPem'),
       VONAGE_API_BASE_URL: baseUrl,
       NETCHECK_TASK_QUEUE: taskQueue,
+      ...prebuiltBundleEnv(extraEnv),
       ...extraEnv,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const onData = (d: Buffer) => {
-      output += d.toString();
-      if (output.includes('polling task queue')) resolve();
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code) => reject(new Error(`worker exited early (${code}):\n${output}`)));
   });
   return child;
 }

@@ -1,0 +1,17 @@
+/**
+ * Worker processes spawned by the tests load the run's prebuilt production bundle (built once in
+ * global-setup.ts, as `npm run build:bundle` builds it) instead of each running webpack at start.
+ */
+import { inject } from 'vitest';
+
+/**
+ * NETCHECK_WORKFLOW_BUNDLE for a worker process with this environment: the encrypting bundle
+ * when it has encryption keys, the plain one otherwise; nothing when the env names a bundle.
+ */
+export function prebuiltBundleEnv(env: Record<string, string | undefined>): Record<string, string> {
+  if ('NETCHECK_WORKFLOW_BUNDLE' in env) return {};
+  const encrypted = Boolean(env.NETCHECK_ENCRYPTION_KEYS || env.NETCHECK_ENCRYPTION_KEYS_FILE);
+  return {
+    NETCHECK_WORKFLOW_BUNDLE: inject(encrypted ? 'encryptedWorkerBundlePath' : 'workerBundlePath'),
+  };
+}
