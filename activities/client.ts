@@ -6,7 +6,7 @@
 import { KeyObject } from 'node:crypto';
 import { netcheckFailure } from '../domain/index.js';
 import { insecureBaseUrlProblem, warnIfInsecure } from './base-url.js';
-import { activitySignal } from './context.js';
+import { activitySignal, requestPacer } from './context.js';
 import type { Endpoint, EndpointKind } from './errors.js';
 import { createHttpClient, type HttpClient, type HttpOptions, type HttpResponse } from './http.js';
 import { createAppJwtMinter, type AppJwtMinter } from './jwt.js';
@@ -157,6 +157,7 @@ export function createVonageClient(deps: ActivityDeps): VonageClient {
       const answer = await http.postForm(urlOf(path), form, {
         headers: { authorization: `Bearer ${jwt}`, 'x-correlator': correlationId },
         signal: activitySignal(),
+        pacer: requestPacer(),
         // A bc-authorize opens a new flow: under the rate limit, started flows' polls go first.
         priority: kind === 'bc-authorize' ? 'low' : 'high',
       });
@@ -167,6 +168,7 @@ export function createVonageClient(deps: ActivityDeps): VonageClient {
       const answer = await http.postJson(urlOf(path), json, {
         headers: { authorization: `Bearer ${jwt}`, 'x-correlator': correlationId },
         signal: activitySignal(),
+        pacer: requestPacer(),
       });
       return { endpoint: { kind, path }, answer, secrets: [jwt] };
     },
@@ -174,6 +176,7 @@ export function createVonageClient(deps: ActivityDeps): VonageClient {
       const answer = await http.postJson(urlOf(path), json, {
         headers: { authorization: `Bearer ${accessToken}`, 'x-correlator': correlationId },
         signal: activitySignal(),
+        pacer: requestPacer(),
         priority: 'high',
       });
       return { endpoint: { kind: 'camara', path }, answer, secrets: [accessToken] };

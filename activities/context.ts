@@ -2,7 +2,9 @@
  * The activity Context, when there is one. The activity functions are also called directly
  * (benchmarks, tests) with no Temporal worker around them, so nothing here requires a Context.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Context } from '@temporalio/activity';
+import type { RequestPriority } from './http.js';
 
 function currentContext(): Context | undefined {
   try {
@@ -86,3 +88,26 @@ export const activityLog = {
     currentContext()?.log.warn(message, attributes);
   },
 };
+
+/** True when the activity was cancelled because its workflow asked for it (not a timeout or a shutdown). */
+export function activityCancelRequested(): boolean {
+  return currentContext()?.cancellationDetails?.cancelRequested === true;
+}
+
+/** A pacer of requests on top of the worker's own (bulk mode: a chunk's share of the batch's rate). */
+export interface RequestPacer {
+  /** Resolves when the request may go; to a release function when the pacer wants to hear of its answer. */
+  take(signal?: AbortSignal, priority?: RequestPriority): Promise<(() => void) | undefined>;
+}
+
+const pacing = new AsyncLocalStorage<RequestPacer>();
+
+/** Runs `fn` with every Vonage request it makes paced by `pacer` too (at send time, in the HTTP client). */
+export function withRequestPacer<T>(pacer: RequestPacer, fn: () => Promise<T>): Promise<T> {
+  return pacing.run(pacer, fn);
+}
+
+/** The pacer set by withRequestPacer around the current call, if any. */
+export function requestPacer(): RequestPacer | undefined {
+  return pacing.getStore();
+}

@@ -8,6 +8,7 @@
 import { CancelledFailure, type ApplicationFailure } from '@temporalio/common';
 import { Pool } from 'undici';
 import { causeChain, netcheckFailure } from '../domain/index.js';
+import type { RequestPacer } from './context.js';
 import type { HttpAnswer } from './errors.js';
 import { createLeasedPacer, type LeaseSlots } from './rate-lease.js';
 
@@ -78,18 +79,32 @@ const PRIORITY_ORDER: readonly RequestPriority[] = ['high', 'normal', 'low'];
  * windows into one. Waiting requests are served by priority, then in call order; an abort gives
  * the turn up.
  */
-export function createPacer(perSecond: number, now: () => number = Date.now) {
+export function createPacer(
+  perSecond: number,
+  now: () => number = Date.now,
+  options: {
+    /**
+     * Count each request as sent when its answer arrives (take() then resolves to a release
+     * function the caller calls on the answer or the error; until then the request counts as
+     * sent in the future). The provider sees a request at or before its answer, so windows hold
+     * at receipt however late a granted request left (a new connection, a busy event loop).
+     */
+    untilAnswered?: boolean;
+  } = {},
+) {
   if (!(perSecond > 0) || !Number.isFinite(perSecond)) {
     throw new RangeError(`maxRequestsPerSecond must be a positive number (got ${perSecond})`);
   }
   const n = Math.max(1, Math.floor(perSecond));
   const windowMs = Math.max(1000, 1000 / perSecond) + PACING_MARGIN_MS;
   const gapMs = windowMs / n;
-  /** Actual start times of the last n requests, oldest first. */
+  /** Actual start times of the last n requests, oldest first (Infinity: granted, not answered yet). */
   const recent: number[] = [];
   let lastStart = -Infinity;
+  /** The entries behind `recent` (so a release can update its own). */
+  const entries: Array<{ at: number }> = [];
   interface Waiter {
-    grant(): void;
+    grant(release: (() => void) | undefined): void;
   }
   const queues: Record<RequestPriority, Waiter[]> = { high: [], normal: [], low: [] };
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -103,23 +118,42 @@ export function createPacer(perSecond: number, now: () => number = Date.now) {
       const priority = PRIORITY_ORDER.find((p) => queues[p].length > 0);
       if (!priority) return;
       const wait = nextAllowed() - now();
+      if (wait === Infinity) return; // waits for an answer: its release pumps again
       if (wait > 0) {
         timer = setTimeout(pump, wait);
         return;
       }
       const started = now();
       lastStart = started;
-      recent.push(started);
-      if (recent.length > n) recent.shift();
-      queues[priority].shift()!.grant();
+      const entry = { at: options.untilAnswered ? Infinity : started };
+      entries.push(entry);
+      recent.push(entry.at);
+      if (recent.length > n) {
+        recent.shift();
+        entries.shift();
+      }
+      const release = options.untilAnswered
+        ? () => {
+            if (entry.at !== Infinity) return;
+            entry.at = now();
+            const at = entries.indexOf(entry);
+            if (at >= 0) recent[at] = entry.at;
+            if (timer === undefined) pump();
+            else {
+              clearTimeout(timer);
+              pump();
+            }
+          }
+        : undefined;
+      queues[priority].shift()!.grant(release);
     }
   }
 
   return {
     /** Resolves when the caller may send; rejects with the signal's reason when aborted first. */
-    take(signal?: AbortSignal, priority: RequestPriority = 'normal'): Promise<void> {
+    take(signal?: AbortSignal, priority: RequestPriority = 'normal'): Promise<(() => void) | undefined> {
       if (signal?.aborted) return Promise.reject(signal.reason as Error);
-      return new Promise<void>((resolve, reject) => {
+      return new Promise<(() => void) | undefined>((resolve, reject) => {
         const onAbort = () => {
           const queue = queues[priority];
           const at = queue.indexOf(waiter);
@@ -127,9 +161,9 @@ export function createPacer(perSecond: number, now: () => number = Date.now) {
           reject(signal!.reason as Error);
         };
         const waiter: Waiter = {
-          grant() {
+          grant(release) {
             signal?.removeEventListener('abort', onAbort);
-            resolve();
+            resolve(release);
           },
         };
         signal?.addEventListener('abort', onAbort, { once: true });
@@ -154,6 +188,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Turn order under the rate limit (default `normal`). */
   priority?: RequestPriority;
+  /** A pacer of this request's own, taken after the client's (bulk mode: the chunk's share of the rate). */
+  pacer?: RequestPacer;
 }
 
 export interface HttpClient {
@@ -285,12 +321,18 @@ export function createHttpClient(options: HttpOptions = {}): HttpClient {
       );
     }
     if (signal?.aborted) throw cancellationFailure(signal, path);
-    if (pacer) {
+    const releases: Array<() => void> = [];
+    // The request's own pacer (a bulk chunk's share) first: the worker's pacer is the last gate,
+    // so a leased slot is used at its time, not after another wait.
+    for (const turn of [options.pacer, pacer]) {
+      if (!turn) continue;
       const queuedAt = performance.now();
       try {
-        await pacer.take(signal, options.priority);
+        const release = await turn.take(signal, options.priority);
+        if (release) releases.push(release);
         observer?.onRateLimitWait?.(performance.now() - queuedAt);
       } catch (err) {
+        for (const release of releases) release();
         if (signal?.aborted) throw cancellationFailure(signal, path);
         throw err;
       }
@@ -317,6 +359,8 @@ export function createHttpClient(options: HttpOptions = {}): HttpClient {
       if (signal?.aborted) throw cancellationFailure(signal, path);
       observer?.onResponse?.(path, 'error', performance.now() - sentAt);
       throw transportFailure(err, path);
+    } finally {
+      for (const release of releases) release();
     }
   }
 

@@ -12,7 +12,9 @@
  */
 import { CAMARA_OPERATIONS } from '../domain/index.js';
 import type { NetcheckActivities as ActivityContract } from '../domain/index.js';
+import type { BulkActivities } from '../domain/bulk.js';
 import { makeAuthorize } from './authorize.js';
+import { makeBulkChunk } from './bulk.js';
 import { makeCheck } from './checks.js';
 import { createVonageClient, isVonageClient, type ActivityDeps, type VonageClient } from './client.js';
 import { withHeartbeat } from './context.js';
@@ -37,19 +39,36 @@ export { createTokenSealer, type SealContext, type TokenSealer } from './seal.js
  */
 export function createActivities(deps: ActivityDeps | VonageClient) {
   const client = isVonageClient(deps) ? deps : createVonageClient(deps);
-  // Every activity heartbeats while it runs remotely (activities/context.ts), so a worker that
-  // dies is noticed within the workflow's short heartbeat timeout, not the start-to-close one.
-  const activities = {
-    authorize: withHeartbeat(makeAuthorize(client)),
-    pollToken: withHeartbeat(makePollToken(client)),
-    [CAMARA_OPERATIONS['sim-swap'].activity]: withHeartbeat(makeCheck(client, 'sim-swap')),
-    [CAMARA_OPERATIONS['sim-swap-date'].activity]: withHeartbeat(makeCheck(client, 'sim-swap-date')),
-    [CAMARA_OPERATIONS['device-connectivity'].activity]: withHeartbeat(
-      makeCheck(client, 'device-connectivity'),
-    ),
-    [CAMARA_OPERATIONS['device-roaming'].activity]: withHeartbeat(makeCheck(client, 'device-roaming')),
-    identityInsights: withHeartbeat(makeIdentityInsights(client)),
+  const steps = {
+    authorize: makeAuthorize(client),
+    pollToken: makePollToken(client),
+    [CAMARA_OPERATIONS['sim-swap'].activity]: makeCheck(client, 'sim-swap'),
+    [CAMARA_OPERATIONS['sim-swap-date'].activity]: makeCheck(client, 'sim-swap-date'),
+    [CAMARA_OPERATIONS['device-connectivity'].activity]: makeCheck(client, 'device-connectivity'),
+    [CAMARA_OPERATIONS['device-roaming'].activity]: makeCheck(client, 'device-roaming'),
+    identityInsights: makeIdentityInsights(client),
   } satisfies ActivityContract;
+  // Every step heartbeats while it runs remotely (activities/context.ts), so a worker that dies is
+  // noticed within the workflow's short heartbeat timeout, not the start-to-close one.
+  const heartbeating = {
+    authorize: withHeartbeat(steps.authorize),
+    pollToken: withHeartbeat(steps.pollToken),
+    [CAMARA_OPERATIONS['sim-swap'].activity]: withHeartbeat(steps[CAMARA_OPERATIONS['sim-swap'].activity]),
+    [CAMARA_OPERATIONS['sim-swap-date'].activity]: withHeartbeat(
+      steps[CAMARA_OPERATIONS['sim-swap-date'].activity],
+    ),
+    [CAMARA_OPERATIONS['device-connectivity'].activity]: withHeartbeat(
+      steps[CAMARA_OPERATIONS['device-connectivity'].activity],
+    ),
+    [CAMARA_OPERATIONS['device-roaming'].activity]: withHeartbeat(
+      steps[CAMARA_OPERATIONS['device-roaming'].activity],
+    ),
+    identityInsights: withHeartbeat(steps.identityInsights),
+  } satisfies ActivityContract;
+  // Bulk mode: chunks of whole flows made of the same steps, in process (activities/bulk.ts); a
+  // chunk heartbeats its own progress, so it calls the plain steps.
+  const activities = { ...heartbeating, bulkChunk: makeBulkChunk(steps) } satisfies ActivityContract &
+    BulkActivities;
   Object.defineProperty(activities, 'close', { value: () => client.close(), enumerable: false });
   return activities as typeof activities & { readonly close: () => Promise<void> };
 }

@@ -81,10 +81,17 @@ function requireKeepPolling(value: unknown): PollTokenInput['keepPolling'] {
 
 export function makePollToken(client: VonageClient) {
   const pollOnce = makePollOnce(client);
-  return async function pollToken(input: PollTokenInput): Promise<PollOutcome> {
+  /**
+   * `options.retry`: this poll repeats one whose answer was lost (default: a retried activity
+   * attempt). Bulk mode retries inside one attempt and says so itself.
+   */
+  return async function pollToken(
+    input: PollTokenInput,
+    options: { retry?: boolean } = {},
+  ): Promise<PollOutcome> {
     requireObject('pollToken', input);
     const keep = requireKeepPolling(input.keepPolling);
-    if (!keep) return pollOnce(input);
+    if (!keep) return pollOnce(input, options);
     // The polling loop: one activity for every poll until a final answer or the deadline.
     // The activity heartbeats all along (withHeartbeat, activities/index.ts), repeating the
     // progress recorded here after each poll: a retry goes on from it.
@@ -117,7 +124,10 @@ export function makePollToken(client: VonageClient) {
 }
 
 function makePollOnce(client: VonageClient) {
-  return async function pollOnce(input: PollTokenInput): Promise<PollOutcome> {
+  return async function pollOnce(
+    input: PollTokenInput,
+    options: { retry?: boolean } = {},
+  ): Promise<PollOutcome> {
     requireObject('pollToken', input);
     const authReqId = requireNonEmpty('pollToken', 'authReqId', input.authReqId);
     const correlationId = requireCorrelationId('pollToken', input.correlationId);
@@ -154,7 +164,7 @@ function makePollOnce(client: VonageClient) {
       const state = code === undefined ? undefined : WAITING_STATES[code];
       if (state) return { ...state };
       // A retry that finds its auth_req_id redeemed: the lost earlier attempt got the token.
-      if (code === 'invalid_grant' && activityAttempt() > 1) {
+      if (code === 'invalid_grant' && (options.retry ?? activityAttempt() > 1)) {
         activityLog.warn('auth_req_id already redeemed by an earlier attempt; a new authorization follows', {
           msisdn: maskMsisdn(msisdn),
           correlationId,

@@ -232,7 +232,12 @@ export async function readBatchInput(file: string, defaults: InputDefaults): Pro
  * the same command again attaches to the same batch, and without the key the id says nothing
  * about the numbers in the file.
  */
-export function derivedBatchId(bytes: Buffer, defaults: InputDefaults, key: string | Uint8Array): string {
+export function derivedBatchId(
+  bytes: Buffer,
+  defaults: InputDefaults,
+  key: string | Uint8Array,
+  mode?: 'bulk',
+): string {
   const mac = createHmac('sha256', key)
     .update('netcheck/batch-id/v1\0')
     .update(bytes)
@@ -243,6 +248,7 @@ export function derivedBatchId(bytes: Buffer, defaults: InputDefaults, key: stri
         defaults.maxAge ?? null,
         defaults.purpose ?? null,
         defaults.api ?? null,
+        ...(mode ? [mode] : []),
       ]),
     )
     .digest('hex');

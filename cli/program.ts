@@ -212,6 +212,21 @@ export function buildProgram(result: RunResult): Command {
     .option('--concurrency <n>', 'most checks in flight at once (default 100)', (v) =>
       parse.positiveInteger('--concurrency', v),
     )
+    .option(
+      '--bulk',
+      'bulk mode for large screening runs: chunks of checks run inside long-running activities, no workflow per check (docs/bulk.md)',
+    )
+    .option('--chunk-size <n>', 'with --bulk: checks per chunk activity, 1-500 (default 200)', (v) =>
+      parse.positiveInteger('--chunk-size', v),
+    )
+    .option('--chunk-concurrency <n>', 'with --bulk: chunk activities at once, 1-100 (default 4)', (v) =>
+      parse.positiveInteger('--chunk-concurrency', v),
+    )
+    .option(
+      '--rate <R>',
+      'with --bulk: requests per second to Vonage for the whole batch, across all workers (default: none)',
+      (v) => parse.positiveNumber('--rate', v),
+    )
     .option('--out <file>', 'write results to a .jsonl or .csv file (default: JSON lines on stdout)')
     .option('--format <format>', 'jsonl or csv (default: from --out, else jsonl)')
     .option('--no-wait', 'start the batch, print its id and return')
@@ -223,8 +238,10 @@ export function buildProgram(result: RunResult): Command {
         'printf \'{"msisdn":"+99012345601","operations":"sim-swap;device-roaming"}\\n\' | netcheck batch - > results.jsonl',
         'netcheck batch numbers.csv --op device-roaming --no-wait',
         'netcheck batch numbers.csv --op sim-swap,carrier --api identity-insights --out results.csv',
+        'netcheck batch customers.csv --op sim-swap --bulk --rate 50 --out results.csv',
       ) +
-        '\nThe request rate is a worker setting: `netcheck worker --rate R` (or NETCHECK_RATE_LIMIT).\n' +
+        '\nThe request rate is a worker setting: `netcheck worker --rate R` (or NETCHECK_RATE_LIMIT);\n' +
+        'a --bulk batch also holds its own --rate across all workers.\n' +
         "Result files are created readable by you only (0600); in CSV, cells starting with = + - @ get a leading '.\n",
     )
     .action(

@@ -239,6 +239,13 @@ export async function startBatch(
         `**Batch:** ${batchId}`,
         `**Concurrency:** ${batchOptions.concurrency ?? BATCH_DEFAULTS.concurrency}`,
         `**Dedupe:** ${batchOptions.dedupe ?? BATCH_DEFAULTS.dedupe}`,
+        ...(batchOptions.bulk
+          ? [
+              `**Mode:** bulk — chunks of ${batchOptions.chunkSize ?? BATCH_DEFAULTS.chunkSize}, ` +
+                `${batchOptions.chunkConcurrency ?? BATCH_DEFAULTS.chunkConcurrency} at once` +
+                (batchOptions.rateLimit !== undefined ? `, ${batchOptions.rateLimit} req/s` : ''),
+            ]
+          : []),
         ...(defaults.api ? [`**API (items without one):** ${defaults.api}`] : []),
         ...(defaults.purpose ? [`**Purpose (items without one):** ${defaults.purpose}`] : []),
       ].join('\n\n'),
@@ -476,7 +483,8 @@ export function getBatch(client: Client, batchId: string): BatchHandle {
           }
           const rec = stored as BatchRecord;
           const key = `${rec.index}|${rec.operation}`;
-          originals.set(key, current.duplicates > 0 || !rec.result ? rec : null);
+          // A bulk batch has no check workflow to read a result from again: keep the record.
+          originals.set(key, current.duplicates > 0 || current.bulk || !rec.result ? rec : null);
           yield rec;
           for (const dup of waiting.get(key) ?? []) yield fanOut(dup, rec);
           waiting.delete(key);

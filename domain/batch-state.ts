@@ -39,6 +39,10 @@ export const BATCH_DEFAULTS = {
   dedupe: true,
   continueAsNewAfter: 2_000,
   resultPageSize: 200,
+  /** Bulk mode: checks per chunk activity. */
+  chunkSize: 200,
+  /** Bulk mode: chunk activities running at once. */
+  chunkConcurrency: 4,
 } as const;
 
 /**
@@ -52,7 +56,16 @@ export const BATCH_OPTION_LIMITS = {
   continueAsNewAfter: { min: 1, max: 5_000 },
   resultPageSize: { min: 1, max: 500 },
   maxAuthorizations: { min: 1, max: 10 },
+  // A chunk's input and its outcomes (results so far) are one payload each, like a result page.
+  chunkSize: { min: 1, max: 500 },
+  chunkConcurrency: { min: 1, max: 100 },
 } as const;
+
+/** Bulk mode's rateLimit: requests per second for the whole batch (any positive number up to this). */
+export const RATE_LIMIT_MAX = 100_000;
+
+/** Options that only mean something in bulk mode. */
+const BULK_ONLY_OPTIONS = ['chunkSize', 'chunkConcurrency', 'rateLimit'] as const;
 
 /** Batch options with the defaults filled in. */
 export interface ResolvedBatchOptions extends BatchOptions {
@@ -60,10 +73,12 @@ export interface ResolvedBatchOptions extends BatchOptions {
   dedupe: boolean;
   continueAsNewAfter: number;
   resultPageSize: number;
+  chunkSize: number;
+  chunkConcurrency: number;
 }
 
-const BOOLEAN_OPTIONS = ['dedupe', 'skipFirstWait', 'fast'] as const;
-const KNOWN_OPTIONS = new Set<string>([...Object.keys(BATCH_OPTION_LIMITS), ...BOOLEAN_OPTIONS]);
+const BOOLEAN_OPTIONS = ['dedupe', 'skipFirstWait', 'fast', 'bulk'] as const;
+const KNOWN_OPTIONS = new Set<string>([...Object.keys(BATCH_OPTION_LIMITS), ...BOOLEAN_OPTIONS, 'rateLimit']);
 
 /** What is wrong with batch options (every problem, joined), or undefined when they are valid. */
 export function batchOptionsProblem(options: unknown): string | undefined {
@@ -85,6 +100,22 @@ export function batchOptionsProblem(options: unknown): string | undefined {
     if (value !== undefined && typeof value !== 'boolean') {
       problems.push(`${name} must be true or false (got ${JSON.stringify(value)})`);
     }
+  }
+  const rate = given.rateLimit;
+  if (rate !== undefined && (typeof rate !== 'number' || !(rate > 0) || rate > RATE_LIMIT_MAX)) {
+    problems.push(
+      `rateLimit must be a number of requests per second above 0 and at most ${RATE_LIMIT_MAX} (got ${JSON.stringify(rate)})`,
+    );
+  }
+  if (given.bulk !== true) {
+    const bulkOnly = BULK_ONLY_OPTIONS.filter((name) => given[name] !== undefined);
+    if (bulkOnly.length > 0)
+      problems.push(`${bulkOnly.join(', ')} apply only to bulk batches: set bulk: true`);
+  }
+  if (given.bulk === true && given.fast === true) {
+    problems.push(
+      'fast applies to per-check batches only: bulk batches run every step in the chunk activity',
+    );
   }
   const unknown = Object.keys(given).filter((k) => !KNOWN_OPTIONS.has(k) && given[k] !== undefined);
   if (unknown.length > 0) {
@@ -480,6 +511,19 @@ export class BatchState {
     this.progress.inFlight++;
     this.startedThisRun++;
     return { check, start: this.childStart(check) };
+  }
+
+  /**
+   * Bulk mode: takes up to `size` queued checks (never past this run's continueAsNewAfter), each
+   * counted in flight like a launched child; every one ends with `finished` and `settled`.
+   */
+  takeChunk(size: number): QueuedCheck[] {
+    const room = this.options.continueAsNewAfter - this.startedThisRun;
+    const checks = this.queue.splice(0, Math.max(0, Math.min(size, room)));
+    for (const check of checks) this.queueBytes -= jsonBytes(check);
+    this.progress.inFlight += checks.length;
+    this.startedThisRun += checks.length;
+    return checks;
   }
 
   /** The record of a started check that ended (the child's inFlight is released by `settled`). */

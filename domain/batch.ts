@@ -39,6 +39,24 @@ export interface BatchOptions extends CheckOptions {
   continueAsNewAfter?: number;
   /** Records per stored result page: 1–500 (default 200). */
   resultPageSize?: number;
+  /**
+   * Bulk mode (docs/bulk.md): no child workflow per check; chunks of checks run in long-running
+   * activities that heartbeat their results. For large screening runs. Default false.
+   */
+  bulk?: boolean;
+  /** Bulk mode: checks per chunk activity, 1–500 (default 200). */
+  chunkSize?: number;
+  /**
+   * Bulk mode: chunk activities running at once, 1–100 (default 4; never more than
+   * `concurrency`). Each runs `concurrency / chunkConcurrency` flows at once.
+   */
+  chunkConcurrency?: number;
+  /**
+   * Bulk mode: requests per second to Vonage for this whole batch, across all workers (each
+   * running chunk paces itself to rateLimit / chunkConcurrency). Default: none (the workers' own
+   * pacing, NETCHECK_RATE_LIMIT, still applies per worker).
+   */
+  rateLimit?: number;
 }
 
 /** Outcome of one (item, operation): `ok`/`failed` from the check, `invalid` input, or `cancelled`. */
@@ -108,4 +126,8 @@ export interface BatchProgress {
   resultPages: number;
   /** Workflow runs so far (continue-as-new). */
   runs: number;
+  /** Set on bulk batches: there is no check workflow per record. */
+  bulk?: true;
+  /** Bulk batches: chunk activities started so far. */
+  chunks?: number;
 }

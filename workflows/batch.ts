@@ -17,8 +17,13 @@
  *   stores its records and continues as new, carrying only counters and the queue.
  * - Child ids are `<batchId>/<index>/<operation>`: a replayed page never starts a check twice.
  * - Cancelling the batch cancels the checks in flight; every queued check is recorded as cancelled.
+ * - Bulk mode (option `bulk`, docs/bulk.md): instead of children, chunks of checks go to
+ *   `bulkChunk` activities (activities/bulk.ts) that run the flows in process and heartbeat
+ *   their outcomes; domain/bulk-state.ts cuts the chunks and records their outcomes. Runs
+ *   started before bulk mode existed never set the option, so their path is unchanged (no patch).
  */
 import {
+  ActivityCancellationType,
   allHandlersFinished,
   CancellationScope,
   condition,
@@ -29,9 +34,12 @@ import {
   isCancellation,
   ParentClosePolicy,
   patched,
+  proxyActivities,
   setCurrentDetails,
   setHandler,
+  TimeoutFailure,
   WorkflowIdReusePolicy,
+  type ActivityOptions,
 } from '@temporalio/workflow';
 import type { AddPageAck, BatchOptions, BatchPage, BatchProgress, StoredRecord } from '../domain/batch.js';
 import {
@@ -41,6 +49,8 @@ import {
   resultPageId,
   type CarriedState,
 } from '../domain/batch-state.js';
+import type { BulkActivities, BulkChunkProgress } from '../domain/bulk.js';
+import { BulkChunks } from '../domain/bulk-state.js';
 import { causeChain, errorCodeOf, netcheckFailure, type ErrorCode } from '../domain/errors.js';
 import { networkCheck } from './network-check.js';
 
@@ -51,6 +61,26 @@ export const batchProgressQuery = defineQuery<BatchProgress>('progress');
 
 /** Patch id: every batch option is validated at start (before, only concurrency was). */
 const OPTIONS_VALIDATED = 'batch-options-validated';
+
+/**
+ * Bulk mode's chunk activity. A dead worker is noticed by the missed heartbeat; the retry runs
+ * what the last recorded heartbeat does not hold. The batch's cancellation waits for the chunk
+ * to hand back what it finished. Retries end after 10 attempts: the checks without an outcome
+ * then fail with the chunk's error, so every check still gets its one record.
+ */
+const BULK_CHUNK_ACTIVITY: ActivityOptions = {
+  heartbeatTimeout: '10 seconds',
+  // A chunk of slow CIBA flows (long intervals, re-authorizations) may run for hours.
+  startToCloseTimeout: '24 hours',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 10,
+  },
+};
+const bulkActivities = proxyActivities<BulkActivities>(BULK_CHUNK_ACTIVITY);
 
 export interface BatchInput {
   batchId: string;
@@ -85,7 +115,9 @@ export async function batchCheck(input: BatchInput): Promise<BatchProgress> {
     throw netcheckFailure('INVALID_INPUT', `Invalid batch options: ${problem}`);
 
   const batch = new BatchState(batchId, input.options, input.carried, patched);
-  const show = () => setCurrentDetails(batch.details());
+  // Bulk mode is an option no run before it could set: runs without it take the same path as before.
+  const bulk = batch.options.bulk === true ? new BulkChunks(batch) : undefined;
+  const show = () => setCurrentDetails(bulk ? bulk.details() : batch.details());
 
   setHandler(batchProgressQuery, () => batch.snapshot());
 
@@ -147,11 +179,32 @@ export async function batchCheck(input: BatchInput): Promise<BatchProgress> {
       });
   }
 
+  /** Bulk mode: one activity runs a chunk of checks; its outcomes become the chunk's records. */
+  function launchChunk(chunks: BulkChunks): void {
+    const { chunk, input: chunkInput } = chunks.launch();
+    // Not awaited, like a child: the main loop tracks completion through inFlight.
+    void bulkActivities.bulkChunk
+      .executeWithOptions({ ...BULK_CHUNK_ACTIVITY, summary: chunk.summary }, [chunkInput])
+      .then(
+        (progress) => chunks.finished(chunk.number, progress),
+        (err: unknown) => {
+          const outcomes = lastHeartbeat(err)?.outcomes ?? [];
+          if (isCancellation(err)) chunks.finished(chunk.number, { outcomes, cancelled: true });
+          else {
+            const code: ErrorCode = errorCodeOf(err) ?? (hasTimeout(err) ? 'TIMEOUT' : 'INTERNAL');
+            chunks.finished(chunk.number, { outcomes, failure: { code, message: messageOf(err) } });
+          }
+        },
+      )
+      .finally(show);
+  }
+
   try {
     show();
     for (;;) {
-      await condition(() => batch.hasWork());
-      while (batch.canLaunch()) launch();
+      await condition(() => (bulk ? bulk.hasWork() : batch.hasWork()));
+      if (bulk) while (bulk.canLaunch()) launchChunk(bulk);
+      else while (batch.canLaunch()) launch();
       await storeRecords(false);
       if (batch.allDone()) break;
       if (batch.readyToContinueAsNew()) {
@@ -175,6 +228,20 @@ export async function batchCheck(input: BatchInput): Promise<BatchProgress> {
   }
   show();
   return batch.snapshot();
+}
+
+/** The outcomes a failed chunk activity last heartbeated (Temporal hands them back on a timeout). */
+function lastHeartbeat(err: unknown): Partial<BulkChunkProgress> | undefined {
+  for (const link of causeChain(err)) {
+    if (!(link instanceof TimeoutFailure)) continue;
+    const details: unknown = link.lastHeartbeatDetails;
+    if (details && typeof details === 'object') return details;
+  }
+  return undefined;
+}
+
+function hasTimeout(err: unknown): boolean {
+  return causeChain(err).some((link) => link instanceof TimeoutFailure);
 }
 
 /** The innermost message of a failure chain: what actually went wrong. */

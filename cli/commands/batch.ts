@@ -19,6 +19,10 @@ export interface BatchCommandOptions {
   purpose?: Purpose;
   batchId?: string;
   concurrency?: number;
+  bulk?: boolean;
+  chunkSize?: number;
+  chunkConcurrency?: number;
+  rate?: number;
   out?: string;
   format?: string;
   /** false with --no-wait. */
@@ -135,6 +139,16 @@ export async function batchCommand(file: string, options: BatchCommandOptions): 
     ...(options.maxAge !== undefined ? { maxAge: options.maxAge } : {}),
     ...(options.purpose !== undefined ? { purpose: options.purpose } : {}),
   };
+  const bulkOnly = [
+    ['--chunk-size', options.chunkSize],
+    ['--chunk-concurrency', options.chunkConcurrency],
+    ['--rate', options.rate],
+  ].filter(([, value]) => value !== undefined);
+  if (!options.bulk && bulkOnly.length > 0) {
+    throw new UsageError(
+      `${bulkOnly.map(([flag]) => flag).join(', ')} apply only with --bulk (a per-check batch's rate is the workers' --rate / NETCHECK_RATE_LIMIT)`,
+    );
+  }
   const input = await readBatchInput(file, defaults);
   for (const warning of input.warnings) console.error(`note: ${warning}`);
   const taskQueue = options.taskQueue ?? process.env.NETCHECK_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
@@ -145,6 +159,8 @@ export async function batchCommand(file: string, options: BatchCommandOptions): 
       input.bytes,
       { ...defaults, ...(env.purpose && !options.purpose ? { purpose: env.purpose } : {}) },
       subjectKey,
+      // The same file in bulk mode is another batch (without --bulk, ids stay what they were).
+      options.bulk ? 'bulk' : undefined,
     );
   const checks = input.items.reduce((n, item) => n + item.operations.length, 0);
 
@@ -157,6 +173,16 @@ export async function batchCommand(file: string, options: BatchCommandOptions): 
         taskQueue,
         subjectKey,
         ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+        ...(options.bulk
+          ? {
+              bulk: true,
+              ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),
+              ...(options.chunkConcurrency !== undefined
+                ? { chunkConcurrency: options.chunkConcurrency }
+                : {}),
+              ...(options.rate !== undefined ? { rateLimit: options.rate } : {}),
+            }
+          : {}),
       });
     } catch (err) {
       if (err instanceof TypeError) throw new UsageError(err.message.replace(/^batchId/, '--batch-id'));

@@ -41,10 +41,11 @@ function run(operation: Operation, input: CheckCallInput = callInput(operation))
 const scripted = useScriptedActivities({ privateKey: keys.privateKey });
 
 describe('check activities: names and wire format', () => {
-  it('exposes one activity per CAMARA_OPERATIONS[op].activity, plus authorize and pollToken', () => {
+  it('exposes one activity per CAMARA_OPERATIONS[op].activity, plus authorize, pollToken and bulkChunk', () => {
     expect(Object.keys(scripted.acts).sort()).toEqual(
       [
         'authorize',
+        'bulkChunk',
         'identityInsights',
         'pollToken',
         ...CAMARA_OPERATION_NAMES.map((op) => CAMARA_OPERATIONS[op].activity),

@@ -76,3 +76,27 @@ describe('createPacer: priorities', () => {
     expect(order.slice(1)).toEqual(['high1', 'high2', 'normal1', 'low2', 'low3', 'low4', 'low5', 'low6']);
   }, 10_000);
 });
+
+describe('createPacer: untilAnswered (bulk chunks)', () => {
+  it('counts a request as sent when its answer arrives: the request n places later waits for it', async () => {
+    let clock = 0;
+    const pacer = createPacer(2, () => clock, { untilAnswered: true });
+    const first = await pacer.take();
+    expect(first).toBeTypeOf('function');
+    clock = 600; // past the spacing gap (1025 / 2 ms)
+    const second = await pacer.take();
+    clock = 5_000; // long after any window: still the first request is not answered
+    let third = false;
+    const waiting = pacer.take().then((release) => {
+      third = true;
+      return release;
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(third).toBe(false);
+    first!(); // answered at 5,000: the third may go at 5,000 + 1,025
+    clock = 6_025 + PACING_MARGIN_MS;
+    second!();
+    (await waiting)!();
+    expect(third).toBe(true);
+  });
+});

@@ -56,6 +56,8 @@ describe('batch options', () => {
       dedupe: true,
       continueAsNewAfter: 2_000,
       resultPageSize: 200,
+      chunkSize: 200,
+      chunkConcurrency: 4,
     });
     expect(resolveBatchOptions({ concurrency: 5, resultPageSize: undefined })).toMatchObject({
       concurrency: 5,

@@ -89,6 +89,9 @@ describe('batch input', () => {
     expect(derivedBatchId(text, { operations: ['sim-swap'], api: 'identity-insights' }, key)).not.toBe(a);
     // …and without the key the id tells nothing: it is not a plain hash of the file.
     expect(derivedBatchId(text, { operations: ['sim-swap'] }, 'another-key')).not.toBe(a);
+    // --bulk is another batch; without it ids stay what they were.
+    expect(derivedBatchId(text, { operations: ['sim-swap'] }, key, 'bulk')).not.toBe(a);
+    expect(derivedBatchId(text, { operations: ['sim-swap'] }, key, undefined)).toBe(a);
     const unkeyed = createHmac('sha256', '').update(text).digest('hex').slice(0, 20);
     expect(a).not.toBe(`batch-${unkeyed}`);
   });
