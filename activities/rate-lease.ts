@@ -20,7 +20,7 @@ export type { RateLease };
  */
 export type LeaseSlots = (count: number, leadMs: number) => Promise<RateLease>;
 
-/** Sends go at most this long after their slot (the limiter's margin is 25 ms). */
+/** Sends go at most this long after their slot (the limiter's margin is 50 ms). */
 export const SEND_TOLERANCE_MS = 10;
 /** A worker holds slots at most this far ahead. */
 const HORIZON_MS = 1_000;

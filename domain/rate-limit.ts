@@ -30,7 +30,7 @@ export interface RateLease {
  * Slots are (1 s + this) / R apart: a request may go up to the send tolerance after its slot
  * and still no 1-s window at the provider holds more than R (activities/rate-lease.ts).
  */
-export const RATE_MARGIN_MS = 25;
+export const RATE_MARGIN_MS = 50;
 
 export function rateLimiterId(taskQueue: string): string {
   return `netcheck-rate-limiter/${taskQueue}`;

@@ -27,7 +27,7 @@ import {
 } from '@temporalio/worker';
 import { z } from 'zod';
 import { errorCodeOf } from '../domain/errors.js';
-import type { PollOutcome } from '../domain/types.js';
+import type { PollOutcome, PollTokenInput } from '../domain/types.js';
 import type { HttpObserver } from '../activities/http.js';
 import { ConfigurationError } from './config.js';
 
@@ -147,6 +147,16 @@ class PollMetricsInterceptor implements ActivityInboundCallsInterceptor {
     );
     try {
       const result = (await next(input)) as PollOutcome;
+      // A polling loop (keepPolling) answers for every poll it made: the ones before its final
+      // answer were pending, or slow_down where the interval grew (5 s each).
+      const asked = (input.args[0] as PollTokenInput | undefined)?.keepPolling?.intervalSeconds;
+      const earlier = Math.max(0, (result.polls ?? 1) - 1);
+      const slowDowns =
+        asked === undefined || result.intervalSeconds === undefined
+          ? 0
+          : Math.min(earlier, Math.max(0, Math.round((result.intervalSeconds - asked) / 5)));
+      if (slowDowns > 0) polls.add(slowDowns, { outcome: 'slow_down' });
+      if (earlier - slowDowns > 0) polls.add(earlier - slowDowns, { outcome: 'pending' });
       polls.add(1, { outcome: result.outcome });
       return result;
     } catch (err) {

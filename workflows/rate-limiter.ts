@@ -1,7 +1,7 @@
 /**
  * rateLimiter: one per task queue, the owner of the Vonage rate limit across every worker.
  *
- *   worker A ─lease(n)─┐                      slots: start, start + gap, … (gap = (1 s + 25 ms) / R)
+ *   worker A ─lease(n)─┐                      slots: start, start + gap, … (gap = (1 s + 50 ms) / R)
  *   worker B ─lease(n)─┼─► rateLimiter ──────► each worker sends a request only at one of its own
  *   worker C ─lease(n)─┘   (next free slot)    slots, and gives up a slot it missed by more than the
  *                                              send tolerance (activities/rate-lease.ts)

@@ -531,13 +531,13 @@ describe('netcheck batch / status / results', { timeout: MANY_RUNS }, () => {
     expect(records.map((r) => r.outcome).sort()).toEqual(['invalid', 'invalid']);
   });
 
-  it('--rate is not a batch option (the rate is a worker setting)', async () => {
+  it('--rate is a batch option only with --bulk (otherwise the rate is a worker setting)', async () => {
     const { code, stderr } = await runCli(['batch', '-', '--op', 'sim-swap', '--rate', '5', '--no-wait'], {
       env,
       input: `msisdn\n${ok1}\n`,
     });
     expect(code).toBe(2);
-    expect(stderr).toMatch(/unknown option '--rate'/);
+    expect(stderr).toMatch(/--rate apply only with --bulk/);
     const help = await runCli(['batch', '--help']);
     expect(help.stdout).toMatch(/The request rate is a worker setting: `netcheck worker --rate R`/);
   });

@@ -6,10 +6,13 @@ import { inject } from 'vitest';
 
 /**
  * NETCHECK_WORKFLOW_BUNDLE for a worker process with this environment: the encrypting bundle
- * when it has encryption keys, the plain one otherwise; nothing when the env names a bundle.
+ * when it has encryption keys, the plain one otherwise; nothing when the env names a bundle or
+ * configures tracing.
  */
 export function prebuiltBundleEnv(env: Record<string, string | undefined>): Record<string, string> {
   if ('NETCHECK_WORKFLOW_BUNDLE' in env) return {};
+  // Tracing adds workflow interceptors at start, which a prebuilt bundle cannot take.
+  if (Object.keys(env).some((name) => name.startsWith('OTEL_'))) return {};
   const encrypted = Boolean(env.NETCHECK_ENCRYPTION_KEYS || env.NETCHECK_ENCRYPTION_KEYS_FILE);
   return {
     NETCHECK_WORKFLOW_BUNDLE: inject(encrypted ? 'encryptedWorkerBundlePath' : 'workerBundlePath'),
