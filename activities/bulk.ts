@@ -50,6 +50,12 @@ import {
   withRequestPacer,
 } from './context.js';
 import { createPacer, PACING_MARGIN_MS } from './http.js';
+import {
+  DEADLINE_MARGIN_MS,
+  DEFAULT_MAX_AUTHORIZATIONS,
+  MIN_REPOLL_SECONDS,
+  SLOW_DOWN_SECONDS,
+} from '../domain/ciba.js';
 
 /** The single-request activity functions a chunk's flows are made of (createActivities's). */
 export interface BulkSteps {
@@ -62,11 +68,6 @@ export interface BulkSteps {
   identityInsights: (input: InsightsCallInput) => Promise<InsightsOutcome>;
 }
 
-// The CIBA rules of workflows/network-check.ts (kept equal; test/bulk.test.ts checks them on the wire).
-const DEFAULT_MAX_AUTHORIZATIONS = 2;
-const SLOW_DOWN_SECONDS = 5;
-const MIN_REPOLL_SECONDS = 1;
-const DEADLINE_MARGIN_MS = 1_000;
 /**
  * How often the chunk heartbeats its outcomes so far (the SDK sends at most one per 80 % of the
  * heartbeat timeout, the latest): once a second keeps encoding cheap whatever the chunk's size.

@@ -21,6 +21,7 @@ import {
 } from './input.js';
 import { logAnswer } from './log.js';
 import { describeIssues, TokenResponse } from './responses.js';
+import { MIN_REPOLL_SECONDS, SLOW_DOWN_SECONDS } from '../domain/ciba.js';
 
 export const TOKEN_PATH = '/oauth2/token';
 export const CIBA_GRANT_TYPE = 'urn:openid:params:grant-type:ciba';
@@ -32,10 +33,6 @@ const WAITING_STATES: Record<string, PollOutcome> = {
   expired_token: { outcome: 'expired' },
 };
 
-/** CIBA's slow_down penalty (OpenID CIBA Core §11). */
-const SLOW_DOWN_SECONDS = 5;
-/** Shortest wait between two polls when the provider says interval 0. */
-const MIN_REPOLL_SECONDS = 1;
 /** The CIBA interval, waited inside the activity; the activity's cancellation ends it. */
 async function waitBeforePoll(ms: number): Promise<void> {
   const signal = activitySignal();

@@ -30,6 +30,7 @@ import { errorCodeOf } from '../domain/errors.js';
 import type { PollOutcome, PollTokenInput } from '../domain/types.js';
 import type { HttpObserver } from '../activities/http.js';
 import { ConfigurationError } from './config.js';
+import { SLOW_DOWN_SECONDS } from '../domain/ciba.js';
 
 /** netcheck's metric names, as exported (the runtime adds no prefix to them). */
 export const METRICS = {
@@ -154,7 +155,7 @@ class PollMetricsInterceptor implements ActivityInboundCallsInterceptor {
       const slowDowns =
         asked === undefined || result.intervalSeconds === undefined
           ? 0
-          : Math.min(earlier, Math.max(0, Math.round((result.intervalSeconds - asked) / 5)));
+          : Math.min(earlier, Math.max(0, Math.round((result.intervalSeconds - asked) / SLOW_DOWN_SECONDS)));
       if (slowDowns > 0) polls.add(slowDowns, { outcome: 'slow_down' });
       if (earlier - slowDowns > 0) polls.add(earlier - slowDowns, { outcome: 'pending' });
       polls.add(1, { outcome: result.outcome });

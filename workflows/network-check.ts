@@ -55,17 +55,18 @@ import type {
   PollOutcome,
   NetworkCheckInput,
 } from '../domain/types.js';
+import {
+  DEADLINE_MARGIN_MS,
+  DEFAULT_MAX_AUTHORIZATIONS,
+  MIN_REPOLL_SECONDS,
+  SLOW_DOWN_SECONDS,
+} from '../domain/ciba.js';
 import { validateCheckRequest } from '../domain/validate.js';
 import { statusQuery } from './queries.js';
 
-/** bc-authorize requests in all, when earlier ones expire before the token is granted. */
-export const DEFAULT_MAX_AUTHORIZATIONS = 2;
+export { DEFAULT_MAX_AUTHORIZATIONS };
 /** Patch id: fast mode waits the interval inside the poll's local activity, not with a timer. */
 const FAST_WAIT_IN_POLL = 'fast-wait-in-poll';
-/** CIBA's slow_down penalty (OpenID CIBA Core §11). */
-const SLOW_DOWN_SECONDS = 5;
-/** Shortest wait between two polls when the provider says interval 0 (Temporal timers' own floor). */
-const MIN_REPOLL_SECONDS = 1;
 /** Patch id: the authorization budget counts every bc-authorize of the run, also after a 401. */
 const RUN_WIDE_BUDGET = 'run-wide-authorization-budget';
 /** Patch id: fast mode waits longer than FAST_INLINE_WAIT_SECONDS with a durable timer. */
@@ -88,11 +89,6 @@ const INLINE_WAIT_SECONDS = 120;
  * going pick this up for the steps they schedule from now on.
  */
 const HEARTBEAT_TIMEOUT_MS = 5_000;
-/**
- * The last poll goes at least this long before `expires_in` ends (never more than a tenth of
- * the window), so it reaches the provider while the auth_req_id is still valid.
- */
-const DEADLINE_MARGIN_MS = 1_000;
 
 /** Retries for HTTP calls: backoff for 5xx and network errors; 429 waits `Retry-After` (nextRetryDelay). */
 const HTTP_ACTIVITY: ActivityOptions = {
