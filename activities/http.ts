@@ -19,7 +19,11 @@ export interface HttpOptions {
   headersTimeoutMs?: number;
   /** Maximum gap between two body chunks (default 20 000 ms). */
   bodyTimeoutMs?: number;
-  /** Connections per origin (pool size, default 16). */
+  /**
+   * Connections per origin (default 64). A request waits for one of them *before* its rate-limit
+   * turn, so a granted turn is sent at once: requests hanging on a slow provider never make the
+   * next ones queue in the pool and leave together in a burst.
+   */
   connections?: number;
   /** How long an idle connection is kept (default 4 000 ms; a server's Keep-Alive hint may lower it). */
   keepAliveTimeoutMs?: number;
@@ -49,7 +53,7 @@ export const HTTP_DEFAULTS = {
   connectTimeoutMs: 10_000,
   headersTimeoutMs: 20_000,
   bodyTimeoutMs: 20_000,
-  connections: 16,
+  connections: 64,
   keepAliveTimeoutMs: 4_000,
 } as const satisfies Required<Omit<HttpOptions, 'maxRequestsPerSecond' | 'observer' | 'leaseSlots'>>;
 
@@ -178,6 +182,57 @@ export function createPacer(
   };
 }
 
+/**
+ * At most `size` requests at a time, each holding one of the pool's connections; waiting
+ * requests are served by priority, then in call order. The HTTP client takes a permit between
+ * the request's own pacer and the worker's: a request granted its rate-limit turn then has a
+ * connection to go on at that moment.
+ */
+export function createPermits(size: number) {
+  let free = size;
+  const queues: Record<RequestPriority, Array<() => void>> = { high: [], normal: [], low: [] };
+  function release(): void {
+    const priority = PRIORITY_ORDER.find((p) => queues[p].length > 0);
+    if (priority) queues[priority].shift()!();
+    else free++;
+  }
+  return {
+    /** Resolves to the permit's release once one is free; rejects with the signal's reason when aborted first. */
+    take(signal?: AbortSignal, priority: RequestPriority = 'normal'): Promise<() => void> {
+      if (signal?.aborted) return Promise.reject(signal.reason as Error);
+      if (free > 0) {
+        free--;
+        return Promise.resolve(once(release));
+      }
+      return new Promise<() => void>((resolve, reject) => {
+        const onAbort = () => {
+          const queue = queues[priority];
+          const at = queue.indexOf(grant);
+          if (at >= 0) queue.splice(at, 1);
+          reject(signal!.reason as Error);
+        };
+        const grant = () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(once(release));
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        queues[priority].push(grant);
+      });
+    },
+    /** Permits free now (for tests). */
+    free: () => free,
+  };
+}
+
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+}
+
 /** Bodies above this size are refused: no Vonage answer comes close. */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 
@@ -283,14 +338,14 @@ export function createHttpClient(options: HttpOptions = {}): HttpClient {
   const pacer =
     leased ??
     (options.maxRequestsPerSecond === undefined ? undefined : createPacer(options.maxRequestsPerSecond));
-  const pools = new Map<string, Pool>();
+  const pools = new Map<string, { pool: Pool; permits: ReturnType<typeof createPermits> }>();
   const observer = options.observer;
   let closed = false;
 
-  function poolFor(origin: string): Pool {
-    let pool = pools.get(origin);
-    if (!pool) {
-      pool = new Pool(origin, {
+  function poolFor(origin: string): { pool: Pool; permits: ReturnType<typeof createPermits> } {
+    let entry = pools.get(origin);
+    if (!entry) {
+      const pool = new Pool(origin, {
         connections: settings.connections,
         keepAliveTimeout: settings.keepAliveTimeoutMs,
         headersTimeout: settings.headersTimeoutMs,
@@ -298,9 +353,10 @@ export function createHttpClient(options: HttpOptions = {}): HttpClient {
         connect: { timeout: settings.connectTimeoutMs },
         maxResponseSize: MAX_RESPONSE_BYTES,
       });
-      pools.set(origin, pool);
+      entry = { pool, permits: createPermits(settings.connections) };
+      pools.set(origin, entry);
     }
-    return pool;
+    return entry;
   }
 
   async function post(
@@ -321,16 +377,22 @@ export function createHttpClient(options: HttpOptions = {}): HttpClient {
       );
     }
     if (signal?.aborted) throw cancellationFailure(signal, path);
+    const { pool, permits } = poolFor(url.origin);
     const releases: Array<() => void> = [];
-    // The request's own pacer (a bulk chunk's share) first: the worker's pacer is the last gate,
-    // so a leased slot is used at its time, not after another wait.
-    for (const turn of [options.pacer, pacer]) {
+    // The request's own pacer (a bulk chunk's share) first, then a connection, then the worker's
+    // pacer: a leased slot is used at its time, on a connection that is free at that time.
+    const turns: Array<{ turn: RequestPacer | undefined; paces: boolean }> = [
+      { turn: options.pacer, paces: true },
+      { turn: permits, paces: false },
+      { turn: pacer, paces: true },
+    ];
+    for (const { turn, paces } of turns) {
       if (!turn) continue;
       const queuedAt = performance.now();
       try {
         const release = await turn.take(signal, options.priority);
         if (release) releases.push(release);
-        observer?.onRateLimitWait?.(performance.now() - queuedAt);
+        if (paces) observer?.onRateLimitWait?.(performance.now() - queuedAt);
       } catch (err) {
         for (const release of releases) release();
         if (signal?.aborted) throw cancellationFailure(signal, path);
@@ -339,7 +401,7 @@ export function createHttpClient(options: HttpOptions = {}): HttpClient {
     }
     const sentAt = performance.now();
     try {
-      const res = await poolFor(url.origin).request({
+      const res = await pool.request({
         method: 'POST',
         path: url.pathname + url.search,
         headers: {
@@ -376,7 +438,7 @@ export function createHttpClient(options: HttpOptions = {}): HttpClient {
       leased?.close();
       const all = [...pools.values()];
       pools.clear();
-      await Promise.all(all.map((pool) => pool.close()));
+      await Promise.all(all.map(({ pool }) => pool.close()));
     },
   };
 }

@@ -100,9 +100,9 @@ export function createLeasedPacer(lease: LeaseSlots, options: LeasedPacerOptions
 
   return {
     /** Resolves at one of this worker's slots; rejects with the signal's reason when aborted first. */
-    take(signal?: AbortSignal, priority: RequestPriority = 'normal'): Promise<void> {
+    take(signal?: AbortSignal, priority: RequestPriority = 'normal'): Promise<undefined> {
       if (signal?.aborted) return Promise.reject(signal.reason as Error);
-      return new Promise<void>((resolve, reject) => {
+      return new Promise<undefined>((resolve, reject) => {
         const onAbort = () => {
           const queue = queues[priority];
           const at = queue.indexOf(waiter);
@@ -112,7 +112,7 @@ export function createLeasedPacer(lease: LeaseSlots, options: LeasedPacerOptions
         const waiter = {
           grant() {
             signal?.removeEventListener('abort', onAbort);
-            resolve();
+            resolve(undefined);
           },
         };
         signal?.addEventListener('abort', onAbort, { once: true });

@@ -127,6 +127,33 @@ describe('connection pool', () => {
     expect(server.requests).toHaveLength(6);
     expect(server.connections() - before).toBeLessThanOrEqual(2);
   });
+
+  it('requests hanging on the provider do not make later ones leave in a burst at the rate limit', async () => {
+    // Two connections, 5 req/s, and the first two requests hang until the client gives up. The
+    // others must wait for a connection before their rate-limit turn: turns granted while both
+    // connections hang would otherwise all leave together when the hung ones time out.
+    const hanging = await startScriptedServer();
+    const arrivals: number[] = [];
+    let seen = 0;
+    hanging.handle(() => {
+      arrivals.push(Date.now());
+      return ++seen <= 2 ? { delayMs: 3_000, body: {} } : { body: {} };
+    });
+    const http = createHttpClient({ connections: 2, maxRequestsPerSecond: 5, headersTimeoutMs: 1_500 });
+    try {
+      const url = new URL('/x', hanging.url);
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 12 }, () => http.postJson(url, {}, { headers: {} })),
+      );
+      expect(outcomes.filter((o) => o.status === 'rejected')).toHaveLength(2); // the two that hung
+      expect(arrivals).toHaveLength(12);
+      const most = Math.max(...arrivals.map((t) => arrivals.filter((u) => u >= t && u < t + 1000).length));
+      expect(most).toBeLessThanOrEqual(5);
+    } finally {
+      await http.close();
+      await hanging.close();
+    }
+  });
 });
 
 describe('cancellation', () => {
