@@ -1,7 +1,7 @@
 /** `npm run bench -- [flags]`: what to run. */
 import { parseArgs } from 'node:util';
 
-export const MODES = ['raw', 'standard', 'fast', 'tuned'] as const;
+export const MODES = ['raw', 'standard', 'fast', 'tuned', 'bulk'] as const;
 export type Mode = (typeof MODES)[number];
 
 export interface BenchOptions {
@@ -50,15 +50,15 @@ const HELP = `npm run bench -- [flags]
   --sizes a,b       check counts (the smallest runs every mode, larger ones --big-modes)
   --intervals a,b   CIBA intervals in seconds
   --modes m,...     modes at the smallest size, first interval: of ${MODES.join(', ')} (default all)
-  --interval-modes  modes at the smallest size, other intervals (default raw,standard,tuned)
-  --big-modes m,... modes for sizes above the smallest (default raw,tuned)
-  --big-intervals   intervals for sizes above the smallest (default 0)
+  --interval-modes  modes at the smallest size, other intervals (default raw,standard,tuned,bulk)
+  --big-modes m,... modes for sizes above the smallest (default raw,tuned,bulk)
+  --big-intervals   intervals for sizes above the smallest (default 0,1)
   --latency-checks K  single checks one at a time per variant (default 40; 0 = skip)
   --concurrency C   checks in flight, raw and netcheck alike (default 100)
   --latency-ms L    simulator latency per request (default 50)
   --rate R,...      rate-limit runs at each R req/s (0 = skip; default 30,100)
   --rate-checks N   checks in each rate-limit run (default 1,000; 10,000 with --full; 20 with --smoke)
-  --rate-modes m,.. netcheck modes of the rate-limit runs (default standard,fast,tuned; --smoke standard,fast)
+  --rate-modes m,.. netcheck modes of the rate-limit runs (default standard,fast,tuned,bulk; --smoke standard,fast,bulk)
   --rate-workers k,.. worker processes of the rate-limit runs (default 1,3; --smoke 3)
   --rate-concurrency C  batch concurrency of the rate-limit runs (default 100)
   --history-checks N  checks per history run: one authorization_pending poll each, intervals 0 and 1 s,
@@ -150,11 +150,11 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     intervals: list(values.intervals, smoke ? [0] : [0, 1]),
     modes: modes(
       values.modes,
-      values.cluster ? ['standard'] : smoke ? ['raw', 'standard', 'fast'] : [...MODES],
+      values.cluster ? ['standard'] : smoke ? ['raw', 'standard', 'fast', 'bulk'] : [...MODES],
     ),
-    intervalModes: modes(values['interval-modes'], ['raw', 'standard', 'tuned']),
-    bigModes: modes(values['big-modes'], ['raw', 'tuned']),
-    bigIntervals: list(values['big-intervals'], [0]),
+    intervalModes: modes(values['interval-modes'], ['raw', 'standard', 'tuned', 'bulk']),
+    bigModes: modes(values['big-modes'], ['raw', 'tuned', 'bulk']),
+    bigIntervals: list(values['big-intervals'], [0, 1]),
     latencyChecks: list(values['latency-checks'], [smoke ? 3 : 40])[0]!,
     concurrency: list(values.concurrency, [smoke ? 20 : 100])[0]!,
     latencyMs: list(values['latency-ms'], [50])[0]!,
@@ -162,7 +162,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     rateChecks: list(values['rate-checks'], [smoke ? 20 : values.full ? 10_000 : 1_000])[0]!,
     rateModes: modes(
       values['rate-modes'],
-      smoke ? ['standard', 'fast'] : ['standard', 'fast', 'tuned'],
+      smoke ? ['standard', 'fast', 'bulk'] : ['standard', 'fast', 'tuned', 'bulk'],
     ).filter((m) => m !== 'raw'),
     rateConcurrency: list(values['rate-concurrency'], [smoke ? 20 : 100])[0]!,
     rateWorkers: list(values['rate-workers'], smoke ? [3] : [1, 3]).filter((k) => k >= 1),

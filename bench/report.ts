@@ -173,6 +173,7 @@ const COLORS: Record<string, string> = {
   standard: '#d62728',
   fast: '#1f77b4',
   tuned: '#2ca02c',
+  bulk: '#ff7f0e',
   rate: '#9467bd',
 };
 
@@ -305,7 +306,7 @@ export function targets(report: BenchReport): string {
     );
   }
 
-  for (const h of report.history ?? []) {
+  for (const h of (report.history ?? []).filter((x) => x.mode !== 'bulk')) {
     const limit = h.mode === 'standard' ? 30 : 12;
     lines.push(
       `| ≤ ${limit} history events per check with one pending poll (${h.mode}, interval ${h.intervalSeconds} s) | ` +
@@ -313,26 +314,20 @@ export function targets(report: BenchReport): string {
     );
   }
 
-  for (const interval of report.settings.intervals) {
-    const withRaw = netcheck
-      .filter((r) => r.intervalSeconds === interval)
-      .map((r) => ({ r, raw: rawFor(report, r) }))
-      .filter((x) => x.raw);
-    if (withRaw.length === 0) continue;
-    const ratios = withRaw.map((x) => ({ ...x, ratio: x.r.checksPerSecond / x.raw!.checksPerSecond }));
-    const best = ratios.reduce((a, b) => (b.ratio > a.ratio ? b : a));
+  // Bulk mode against the raw flow, at each size and interval both ran (the issue asks N = 10,000).
+  const bulk = netcheck.filter((r) => r.mode === 'bulk');
+  for (const r of bulk) {
+    const raw = rawFor(report, r);
+    if (!raw) continue;
+    const ratio = r.checksPerSecond / raw.checksPerSecond;
     lines.push(
-      `| bulk mode ≥ 0.7× raw checks/s (interval ${interval} s, concurrency ${best.r.concurrency}) | ${num(best.ratio, 2)}× (${best.r.mode}, N = ${num(best.r.checks, 0)}; bulk mode is not in this build) | n/a |`,
+      `| bulk mode ≥ 0.7× raw checks/s (N = ${num(r.checks, 0)}, interval ${r.intervalSeconds} s, concurrency ${r.concurrency}) | ${num(ratio, 2)}× (${num(r.checksPerSecond)} vs raw ${num(raw.checksPerSecond)} checks/s) | ${yes(ratio >= 0.7)} |`,
     );
   }
-  const withServer = netcheck.filter((r) => r.server);
-  if (withServer.length > 0) {
-    const best = withServer.reduce((a, b) =>
-      b.server!.cpuSecondsPer1000 < a.server!.cpuSecondsPer1000 ? b : a,
-    );
+  for (const r of bulk.filter((x) => x.server)) {
     // CPU seconds per 1,000 checks = CPU milliseconds per check.
     lines.push(
-      `| server CPU ≤ 2 ms per check (Temporal server process, /proc) | ${num(best.server!.cpuSecondsPer1000, 2)} ms (${best.mode}, N = ${num(best.checks, 0)}, interval ${best.intervalSeconds} s) | ${yes(best.server!.cpuSecondsPer1000 <= 2)} |`,
+      `| bulk mode: server CPU ≤ 2 ms per check (Temporal server process, /proc; N = ${num(r.checks, 0)}, interval ${r.intervalSeconds} s) | ${num(r.server!.cpuSecondsPer1000, 2)} ms | ${yes(r.server!.cpuSecondsPer1000 <= 2)} |`,
     );
   }
 
@@ -352,9 +347,9 @@ export function targets(report: BenchReport): string {
     );
   }
 
-  for (const h of report.history ?? []) {
+  for (const h of (report.history ?? []).filter((x) => x.mode === 'bulk')) {
     lines.push(
-      `| Temporal Cloud actions per check, bulk mode ≤ 0.2 (${h.mode}, interval ${h.intervalSeconds} s, one pending poll) | ${num(h.actionsPerCheck.total, 2)} (per-check mode; bulk mode is not in this build) | n/a |`,
+      `| Temporal Cloud actions per check, bulk mode ≤ 0.2 (interval ${h.intervalSeconds} s, one pending poll, ${num(h.checks, 0)} checks) | ${num(h.actionsPerCheck.total, 2)} | ${yes(h.actionsPerCheck.total <= 0.2)} |`,
     );
   }
 

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
 import type { LogLevel } from '@temporalio/worker';
 import type { HttpOptions } from '../activities/index.js';
 import type { SimulatorStats } from '../simulator/index.js';
@@ -16,7 +17,7 @@ import type { SimulatorReply, SimulatorRequest } from './simulator-process.js';
 import type { ChildMessage, ParentMessage, VonageSettings, WorkerTuning } from './child.js';
 import { checkId } from '../workflows/batch.js';
 import { countActions, sumActions, type ActionCount } from './actions.js';
-import { runNetcheck } from './netcheck.js';
+import { batchHistories, eventType, runNetcheck } from './netcheck.js';
 import type { Mode } from './options.js';
 import { cpuBetween, sampleProc, type ProcSample } from './proc.js';
 import { perSecond, round, summarize, type Summary } from './stats.js';
@@ -40,6 +41,8 @@ export interface BenchContext {
 /** What each netcheck mode changes. */
 export interface ModeSettings {
   fast: boolean;
+  /** Bulk mode: chunk activities run the checks, no workflow per check (docs/bulk.md). */
+  bulk?: boolean;
   tuning: WorkerTuning;
   http?: HttpOptions;
   continueAsNewAfter?: number;
@@ -56,6 +59,8 @@ export const MODE_SETTINGS: Record<Exclude<Mode, 'raw'>, ModeSettings> = {
     tuning: { maxConcurrentWorkflowTaskExecutions: 200, maxConcurrentLocalActivityExecutions: 200 },
     http: { connections: 100 },
   },
+  /** A bulk batch (`bulk: true`): its defaults (chunks of 200, 4 at once). */
+  bulk: { fast: false, bulk: true, tuning: {} },
 };
 
 export interface RunResult {
@@ -422,6 +427,7 @@ export async function netcheckRun(
       run,
       concurrency: ctx.concurrency,
       fast: settings.fast,
+      bulk: settings.bulk,
       ...(settings.continueAsNewAfter ? { continueAsNewAfter: settings.continueAsNewAfter } : {}),
     });
     const after = sampleProc(worker.child.pid!);
@@ -522,6 +528,7 @@ export async function rateLimitRun(
       run,
       concurrency,
       fast: MODE_SETTINGS[mode].fast,
+      bulk: MODE_SETTINGS[mode].bulk,
     });
   } finally {
     await worker.stop();
@@ -582,23 +589,39 @@ export interface HistoryRunResult {
   sampleHistory: string[];
 }
 
-function eventType(event: object): string {
-  const key = Object.entries(event).find(([k, v]) => k.endsWith('EventAttributes') && v)?.[0];
-  return key ? key.replace(/EventAttributes$/, '') : 'unknown';
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/** The SDK sends an activity's first heartbeat at once, then at most one per 0.8 × heartbeat timeout. */
+const BULK_HEARTBEAT_THROTTLE_MS = 0.8 * 10_000;
+
+function eventMs(event: HistoryEvent): number {
+  const t = event.eventTime;
+  return t ? Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : 0;
 }
 
-/** Every run of a workflow (continue-as-new chain), newest first. */
-async function historiesOfChain(client: Client, workflowId: string) {
-  const out = [];
-  let runId: string | undefined;
-  for (let i = 0; i < 1_000; i++) {
-    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-    out.push(history.events ?? []);
-    runId =
-      history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId ?? undefined;
-    if (!runId) break;
+/**
+ * Heartbeats that reached the server from bulk chunk activities, estimated from how long each
+ * attempt ran (they are actions but leave no event): one at the start, then one per throttle
+ * interval.
+ */
+export function bulkHeartbeats(events: HistoryEvent[]): number {
+  const started = new Map<string, number>();
+  let count = 0;
+  for (const e of events) {
+    if (e.activityTaskStartedEventAttributes) {
+      started.set(String(e.activityTaskStartedEventAttributes.scheduledEventId), eventMs(e));
+    }
+    const closed =
+      e.activityTaskCompletedEventAttributes ??
+      e.activityTaskFailedEventAttributes ??
+      e.activityTaskTimedOutEventAttributes ??
+      e.activityTaskCanceledEventAttributes;
+    if (closed) {
+      const from = started.get(String(closed.scheduledEventId));
+      if (from !== undefined) count += 1 + Math.floor((eventMs(e) - from) / BULK_HEARTBEAT_THROTTLE_MS);
+    }
   }
-  return out;
+  return count;
 }
 
 export async function historyRun(
@@ -620,26 +643,42 @@ export async function historyRun(
       run,
       concurrency: ctx.concurrency,
       fast: settings.fast,
+      bulk: settings.bulk,
     });
     const counts: ActionCount[] = [];
     const lengths: number[] = [];
     let sample: string[] = [];
-    for (let i = 0; i < checks; i++) {
+    // Bulk mode has no workflow per check: its events and actions are the batch's alone.
+    for (let i = 0; i < (settings.bulk ? 0 : checks); i++) {
       const history = await ctx.client.workflow.getHandle(checkId(taskQueue, i, 'sim-swap')).fetchHistory();
       const events = history.events ?? [];
       lengths.push(events.length);
       counts.push(countActions(events));
       if (i === 0) sample = events.map(eventType);
     }
-    const batchCounts = (await historiesOfChain(ctx.client, taskQueue)).map((events) => {
+    const chain = await batchHistories(ctx.client, taskQueue);
+    const batchCounts = chain.map((events) => {
       const own = countActions(events);
       // Result pages are child workflows: each start is an action (check children count in their own histories).
       const pages = events.filter(
         (e) =>
           e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name === 'batchResultPage',
       ).length;
-      return { total: own.total + pages, byKind: { ...own.byKind, 'result-page workflows': pages } };
+      const heartbeats = settings.bulk ? bulkHeartbeats(events) : 0;
+      return {
+        total: own.total + pages + heartbeats,
+        byKind: {
+          ...own.byKind,
+          'result-page workflows': pages,
+          ...(settings.bulk ? { 'chunk heartbeats (estimated)': heartbeats } : {}),
+        },
+      };
     });
+    if (settings.bulk) {
+      const events = chain.reduce((n, h) => n + h.length, 0) / checks;
+      lengths.push(events);
+      sample = (chain[chain.length - 1] ?? []).map(eventType);
+    }
     const check = sumActions(counts);
     const batch = sumActions(batchCounts);
     const all = sumActions([check, batch]);
