@@ -52,6 +52,8 @@ const N = {
   batchOk: number('7706'),
   batchUnknown: number('7707'),
   batchDenied: number('7708'),
+  bulkOk: number('7709'),
+  bulkUnknown: number('7710'),
 };
 const ALL_NUMBERS = Object.values(N);
 
@@ -96,6 +98,7 @@ describe('with encryption on, nothing leaks', () => {
           [N.insightsUnknown]: { unknown: true },
           [N.batchUnknown]: { unknown: true },
           [N.batchDenied]: { denied: true },
+          [N.bulkUnknown]: { unknown: true },
         },
       },
     });
@@ -216,6 +219,33 @@ describe('with encryption on, nothing leaks', () => {
         [...workflowIds].filter((id) => id.startsWith(`${batchId}/`)).length >= 5 && workflowIds.has(batchId!)
       );
     }, 120_000);
+  }, 300_000);
+
+  it('a bulk batch: its chunks, their input and results, and its records are encrypted like the rest', async () => {
+    for (const n of [N.bulkOk, N.bulkUnknown]) ran.add(n);
+    const input = path.join(dir, 'bulk.csv');
+    writeFileSync(
+      input,
+      `msisdn,operations\n${N.bulkOk},sim-swap;device-connectivity\n${N.bulkUnknown},sim-swap\n`,
+    );
+    const csvOut = path.join(dir, 'bulk-results.csv');
+    const batch = await netcheck(['batch', input, '--bulk', '--out', csvOut], 150_000);
+    expect(batch.code, batch.stderr).toBe(3); // the unknown number fails, by design
+    outputFiles.push(csvOut);
+    const batchId = /(batch-[0-9a-z-]+)/.exec(batch.stderr + batch.stdout)?.[1];
+    expect(batchId).toBeDefined();
+    const rows = parseCsv<Record<string, string>>(readFileSync(csvOut, 'utf8'), { columns: true });
+    expect(rows).toHaveLength(3);
+    // Bulk mode runs no workflow per check: the batch and its result pages are all there is.
+    await eventually(async () => {
+      const ids: string[] = [];
+      for await (const info of rawList(raw, `TaskQueue = "${taskQueue}"`)) ids.push(info.workflowId);
+      for (const id of ids) if (id === batchId || id.startsWith(`${batchId}/`)) workflowIds.add(id);
+      return workflowIds.has(batchId!) && ids.some((id) => id.startsWith(`${batchId}/results/`));
+    }, 120_000);
+    expect([...workflowIds].some((id) => id.startsWith(`${batchId}/`) && !id.includes('/results/'))).toBe(
+      false,
+    );
   }, 300_000);
 
   it('the raw histories, visibility, worker and CLI output hold no number, JWT, access token or key', async () => {
