@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { getBatch, startBatch } from '../../client/batch.js';
@@ -201,7 +202,9 @@ export async function feedBadInput(ctx: BadInputContext): Promise<BadInputCase[]
       } catch (err) {
         error = err;
       }
-      const total = (await getBatch(ctx.client, ctx.mainBatchId).progress()).total;
+      // `total` counts the records expected so far: while the main batch's input is still being
+      // sent, only its complete figure can show whether the other content got in.
+      const total = await totalOnceInputComplete(ctx);
       if (total !== ctx.mainTotal)
         return `the running batch now expects ${total} records, not ${ctx.mainTotal}`;
       if (error === undefined) return 'accepted without an error (the other content was silently ignored)';
@@ -211,6 +214,21 @@ export async function feedBadInput(ctx: BadInputContext): Promise<BadInputCase[]
   );
 
   return cases;
+}
+
+/** The main batch's record count once all its input is in (the server may be restarting meanwhile). */
+async function totalOnceInputComplete(ctx: BadInputContext): Promise<number | undefined> {
+  const deadline = Date.now() + 60 * 60_000;
+  while (Date.now() < deadline) {
+    try {
+      const progress = await getBatch(ctx.client, ctx.mainBatchId).progress();
+      if (progress.inputComplete) return progress.total;
+    } catch {
+      // Temporal restarting: ask again
+    }
+    await sleep(2_000);
+  }
+  return undefined;
 }
 
 async function batchExists(ctx: BadInputContext, batchId: string): Promise<boolean> {

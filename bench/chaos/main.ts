@@ -425,17 +425,25 @@ async function resumeTimes(
   deadIdentity: string,
   killedAt: number,
   timeoutMs = 10 * 60_000,
-): Promise<{ resumeMedianMs?: number; lostMs?: number; notResumed: number }> {
+): Promise<{ resumeMedianMs?: number; lostMs?: number; noticedMs?: number; notResumed: number }> {
   const waiting = new Set(flows);
+  /** Flows whose stranded activity the server has not yet given up on (still started on the dead worker). */
+  const unnoticed = new Set(flows);
   const times: number[] = [];
+  let noticedMs: number | undefined;
   while (waiting.size > 0 && Date.now() - killedAt < timeoutMs) {
     await Promise.all(
       [...waiting].map(async (id) => {
         try {
           const d = await client.workflow.getHandle(id).describe();
-          const stuck =
-            d.status.name === 'RUNNING' &&
-            (d.raw.pendingActivities ?? []).some((a) => a.lastWorkerIdentity === deadIdentity);
+          const onDead = (d.raw.pendingActivities ?? []).filter((a) => a.lastWorkerIdentity === deadIdentity);
+          const stuck = d.status.name === 'RUNNING' && onDead.length > 0;
+          // Noticed: no activity is still *started* on the dead worker (timed out and waiting for its
+          // retry, or taken up, or done). From there on, the wait is the retry policy's backoff.
+          if (unnoticed.has(id) && !(stuck && onDead.some((a) => Number(a.state) === 2))) {
+            unnoticed.delete(id);
+            noticedMs = Math.max(noticedMs ?? 0, Date.now() - killedAt);
+          }
           if (!stuck) {
             waiting.delete(id);
             times.push(Date.now() - killedAt);
@@ -452,6 +460,7 @@ async function resumeTimes(
     ...(times.length > 0
       ? { resumeMedianMs: times[Math.floor(times.length / 2)]!, lostMs: times.at(-1)! }
       : {}),
+    ...(noticedMs !== undefined ? { noticedMs } : {}),
     notResumed: waiting.size,
   };
 }

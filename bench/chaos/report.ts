@@ -16,6 +16,11 @@ export interface Disruption {
   affectedFlows?: number;
   /** Worker kills: median ms from the kill until an affected flow progressed again. */
   resumeMedianMs?: number;
+  /**
+   * Worker kills: kill → the server had given up every activity started on the dead worker
+   * (heartbeat timeout); the rest of the time lost is the retry policy's backoff of each attempt.
+   */
+  noticedMs?: number;
   /** Worker kills: affected flows that had not progressed when the run stopped looking. */
   notResumed?: number;
   /** Server / simulator restarts: serving again → the batch's next record. */
@@ -184,19 +189,25 @@ export function chaosReport(r: ChaosResult): { markdown: string; json: unknown; 
   lines.push('');
   lines.push('## Disruptions and time lost');
   lines.push('');
-  lines.push('| disruption | at record | down (kill → back) | affected flows | median resume | time lost |');
-  lines.push('| --- | --- | --- | --- | --- | --- |');
+  lines.push(
+    '| disruption | at record | down (kill → back) | affected flows | median resume | stranded activities noticed | time lost |',
+  );
+  lines.push('| --- | --- | --- | --- | --- | --- | --- |');
   for (const d of r.disruptions) {
     lines.push(
       `| ${d.kind} | ${d.doneBefore} | ${seconds(d.downMs)} | ${d.affectedFlows ?? 'all'} | ` +
-        `${seconds(d.resumeMedianMs ?? (d.resumeAfterUpMs === undefined ? undefined : d.downMs + d.resumeAfterUpMs))} | ${seconds(d.lostMs)} |`,
+        `${seconds(d.resumeMedianMs ?? (d.resumeAfterUpMs === undefined ? undefined : d.downMs + d.resumeAfterUpMs))} | ` +
+        `${d.noticedMs === undefined ? '—' : seconds(d.noticedMs)} | ${seconds(d.lostMs)} |`,
     );
   }
   lines.push('');
   lines.push(
     'Time lost is measured from the kill until the affected flows progress again: for a worker, until the ' +
       'last flow that had an activity running on it has that activity taken up by another worker (or is done); ' +
-      'for the server and the simulator, until the batch records its next check.',
+      'for the server and the simulator, until the batch records its next check. "Stranded activities noticed": ' +
+      'until the server had timed out every activity still started on the dead worker (5-s heartbeat timeout); ' +
+      "what follows is each activity's retry backoff (1 s doubling to 30 s: an attempt that follows four " +
+      'failures waits 16 s, whatever the failure).',
   );
   lines.push('');
   lines.push('## Bad input, fed at the same time');
