@@ -130,7 +130,7 @@ async function main(): Promise<void> {
       for (const mode of ['standard', 'fast', 'bulk'] as const) {
         // A bulk batch's cost is shared by its checks: run it at a screening-like size (its
         // histories are the batch's alone, so this stays quick).
-        const checks = mode === 'bulk' ? options.historyChecks * 50 : options.historyChecks;
+        const checks = mode === 'bulk' ? options.bulkHistoryChecks : options.historyChecks;
         log(`history: ${mode}, ${checks} checks, interval ${interval} s, one pending poll each`);
         const result = await historyRun(ctx, mode, interval, checks);
         log(

@@ -28,6 +28,8 @@ export interface BenchOptions {
   rateWorkers: number[];
   /** History runs (one authorization_pending poll per check, intervals 0 and 1 s): checks per run (0 = skip). */
   historyChecks: number;
+  /** Checks of the bulk history runs (a bulk batch's cost is shared by its checks: a screening-like size). */
+  bulkHistoryChecks: number;
   rateModes: Exclude<Mode, 'raw'>[];
   /** Batch concurrency of the rate-limit runs: enough to keep R busy, not so much that checks queue for seconds. */
   rateConcurrency: number;
@@ -62,7 +64,8 @@ const HELP = `npm run bench -- [flags]
   --rate-workers k,.. worker processes of the rate-limit runs (default 1,3; --smoke 3)
   --rate-concurrency C  batch concurrency of the rate-limit runs (default 100)
   --history-checks N  checks per history run: one authorization_pending poll each, intervals 0 and 1 s,
-                    standard and fast: events and Temporal Cloud actions per check (0 = skip; default 20)
+                    standard, fast and bulk: events and Temporal Cloud actions per check (0 = skip;
+                    default 20; the bulk runs take 50 × N, a screening-like size)
   --fault-checks N  valid numbers in the fault run's batch, + 5 invalid ones (0 = skip; default 300):
                     R = 20 req/s on both sides, 10 % 503, 5 % 429, interval 1 s, expires_in 20 s
   --fault-modes m,.. netcheck modes of the fault run (default standard,fast)
@@ -167,6 +170,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     rateConcurrency: list(values['rate-concurrency'], [smoke ? 20 : 100])[0]!,
     rateWorkers: list(values['rate-workers'], smoke ? [3] : [1, 3]).filter((k) => k >= 1),
     historyChecks: list(values['history-checks'], [smoke ? 5 : 20])[0]!,
+    bulkHistoryChecks: list(values['history-checks'], [smoke ? 2 : 20]).map((n) => n * 50)[0]!,
     faultChecks: list(values['fault-checks'], [smoke ? 25 : 300])[0]!,
     faultModes: modes(values['fault-modes'], smoke ? ['fast'] : ['standard', 'fast']).filter(
       (m) => m !== 'raw',
