@@ -22,6 +22,7 @@
  *   heartbeated. Outcomes are CheckResults (which hold no number) or errors.
  */
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { BulkChunkInput, BulkChunkProgress, BulkCheck, BulkOutcome } from '../domain/bulk.js';
@@ -132,6 +133,9 @@ export function makeBulkChunk(steps: BulkSteps) {
     if (problem) throw netcheckFailure('INVALID_INPUT', `Invalid bulk chunk input: ${problem}`);
     const { checks } = input;
     const signal = activitySignal();
+    // Every flow of the chunk listens on the activity's one signal (its waits, its pacer turn, its
+    // HTTP request): up to a few listeners per flow is expected, not a leak.
+    if (signal) setMaxListeners(Math.max(10, input.concurrency * 4), signal);
     const pacer =
       input.ratePerSecond === undefined
         ? undefined
