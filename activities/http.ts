@@ -20,9 +20,9 @@ export interface HttpOptions {
   /** Maximum gap between two body chunks (default 20 000 ms). */
   bodyTimeoutMs?: number;
   /**
-   * Connections per origin (default 64). A request waits for one of them *before* its rate-limit
-   * turn, so a granted turn is sent at once: requests hanging on a slow provider never make the
-   * next ones queue in the pool and leave together in a burst.
+   * Connections per origin (default 64). A request is sent only on a connection that was free at
+   * its rate-limit turn (else it waits for one and takes a fresh turn): requests hanging on a slow
+   * provider never make the next ones queue in the pool and leave together in a burst.
    */
   connections?: number;
   /** How long an idle connection is kept (default 4 000 ms; a server's Keep-Alive hint may lower it). */
@@ -184,9 +184,8 @@ export function createPacer(
 
 /**
  * At most `size` requests at a time, each holding one of the pool's connections; waiting
- * requests are served by priority, then in call order. The HTTP client takes a permit between
- * the request's own pacer and the worker's: a request granted its rate-limit turn then has a
- * connection to go on at that moment.
+ * requests are served by priority, then in call order. The HTTP client takes a permit right
+ * after the request's rate-limit turn, and sends only on a permit it had at that moment.
  */
 export function createPermits(size: number) {
   let free = size;
@@ -218,6 +217,12 @@ export function createPermits(size: number) {
         signal?.addEventListener('abort', onAbort, { once: true });
         queues[priority].push(grant);
       });
+    },
+    /** The permit's release if one is free now, else undefined (nothing is queued). */
+    tryTake(): (() => void) | undefined {
+      if (free <= 0) return undefined;
+      free--;
+      return once(release);
     },
     /** Permits free now (for tests). */
     free: () => free,
@@ -379,25 +384,30 @@ export function createHttpClient(options: HttpOptions = {}): HttpClient {
     if (signal?.aborted) throw cancellationFailure(signal, path);
     const { pool, permits } = poolFor(url.origin);
     const releases: Array<() => void> = [];
-    // The request's own pacer (a bulk chunk's share) first, then a connection, then the worker's
-    // pacer: a leased slot is used at its time, on a connection that is free at that time.
-    const turns: Array<{ turn: RequestPacer | undefined; paces: boolean }> = [
-      { turn: options.pacer, paces: true },
-      { turn: permits, paces: false },
-      { turn: pacer, paces: true },
-    ];
-    for (const { turn, paces } of turns) {
-      if (!turn) continue;
+    const turn = async (pacer: RequestPacer | undefined): Promise<void> => {
+      if (!pacer) return;
       const queuedAt = performance.now();
-      try {
-        const release = await turn.take(signal, options.priority);
-        if (release) releases.push(release);
-        if (paces) observer?.onRateLimitWait?.(performance.now() - queuedAt);
-      } catch (err) {
-        for (const release of releases) release();
-        if (signal?.aborted) throw cancellationFailure(signal, path);
-        throw err;
+      const release = await pacer.take(signal, options.priority);
+      if (release) releases.push(release);
+      observer?.onRateLimitWait?.(performance.now() - queuedAt);
+    };
+    try {
+      // The request's own pacer (a bulk chunk's share) first, then the worker's, in priority order.
+      await turn(options.pacer);
+      await turn(pacer);
+      // A connection at that moment. When every connection is busy (requests hanging on a slow
+      // provider), the turn is spent: the request waits for a connection, then for a fresh turn,
+      // so it never goes out late together with others queued behind the same connections.
+      const connection = permits.tryTake();
+      if (connection) releases.push(connection);
+      else {
+        releases.push(await permits.take(signal, options.priority));
+        await turn(pacer);
       }
+    } catch (err) {
+      for (const release of releases) release();
+      if (signal?.aborted) throw cancellationFailure(signal, path);
+      throw err;
     }
     const sentAt = performance.now();
     try {
