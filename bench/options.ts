@@ -46,7 +46,7 @@ export interface BenchOptions {
 
 const HELP = `npm run bench -- [flags]
 
-  (none)            N = 1,000 and 10,000, intervals 0 and 1 s, + rate-limit and fault runs (about 12 min)
+  (none)            N = 1,000 and 10,000, intervals 0 and 1 s, + rate-limit and fault runs (about 60 min on 2 cores)
   --full            adds N = 100,000
   --smoke           N = 20, interval 0, every mode and run kind at a tiny size (what CI runs)
   --sizes a,b       check counts (the smallest runs every mode, larger ones --big-modes)
