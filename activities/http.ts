@@ -224,8 +224,6 @@ export function createPermits(size: number) {
       free--;
       return once(release);
     },
-    /** Permits free now (for tests). */
-    free: () => free,
   };
 }
 

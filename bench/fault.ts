@@ -13,7 +13,8 @@ import type { SimulatorStats } from '../simulator/index.js';
 import type { RequestLogEntry } from '../simulator/request-log.js';
 import { benchRequests } from './numbers.js';
 import type { Mode } from './options.js';
-import { maxInWindow, MODE_SETTINGS, nextRun, simulatorFor, startWorker, type BenchContext } from './runs.js';
+import { MODE_SETTINGS, nextRun, simulatorFor, startWorker, type BenchContext } from './runs.js';
+import { maxInWindow } from './stats.js';
 import { perSecond, round } from './stats.js';
 
 /** The scenario's fixed settings (the sizes come from the options). */

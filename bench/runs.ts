@@ -19,8 +19,8 @@ import { checkId } from '../workflows/batch.js';
 import { countActions, sumActions, type ActionCount } from './actions.js';
 import { batchHistories, eventType, runNetcheck } from './netcheck.js';
 import type { Mode } from './options.js';
-import { cpuBetween, sampleProc, type ProcSample } from './proc.js';
-import { perSecond, round, summarize, type Summary } from './stats.js';
+import { cpuBetween, sampleProc, SIMULATOR_PRIORITY, type ProcSample } from './proc.js';
+import { maxInWindow, perSecond, round, summarize, type Summary } from './stats.js';
 
 type SimulatorRequestOptions = Extract<SimulatorRequest, { kind: 'start' }>['options'];
 
@@ -186,7 +186,6 @@ async function stopChild(child: ChildProcess): Promise<void> {
 const SIMULATOR = fileURLToPath(new URL('./simulator-process.ts', import.meta.url));
 
 /** Nice value of the simulator process (lower = more CPU when the machine is busy). */
-const SIMULATOR_PRIORITY = -10;
 
 /** The simulator for one run, in its own (higher-priority) process. */
 export interface SimulatorHandle {
@@ -289,17 +288,6 @@ function processFigures(before: ProcSample | undefined, after: ProcSample | unde
     peakRssMiB: round(after?.peakRssMiB ?? NaN, 0),
     cpuSecondsPer1000: round((cpuBetween(before, after) * 1000) / checks, 2),
   };
-}
-
-/** Most of `times` (ms) within any span of `windowMs` (a window (t − windowMs, t]). */
-export function maxInWindow(times: number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let head = 0, i = 0; i < sorted.length; i++) {
-    while (sorted[head]! <= sorted[i]! - windowMs) head++;
-    most = Math.max(most, i - head + 1);
-  }
-  return most;
 }
 
 let runCounter = 0;

@@ -42,3 +42,14 @@ export const round = (value: number, digits = 1) => {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
 };
+
+/** Most of `times` (ms) within any span of `windowMs` (a window (t − windowMs, t]). */
+export function maxInWindow(times: number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let head = 0, i = 0; i < sorted.length; i++) {
+    while (sorted[head]! <= sorted[i]! - windowMs) head++;
+    most = Math.max(most, i - head + 1);
+  }
+  return most;
+}

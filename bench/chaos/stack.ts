@@ -11,9 +11,7 @@ import os from 'node:os';
 import { startProcess, type Managed } from '../../scripts/cluster/processes.js';
 import type { SimulatorStats } from '../../simulator/index.js';
 import { freePort, startDevServer, type DevServer } from '../server.js';
-
-/** The simulator's nice value (as the bench gives it). */
-const SIMULATOR_PRIORITY = -10;
+import { SIMULATOR_PRIORITY } from '../proc.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 

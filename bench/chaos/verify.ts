@@ -18,6 +18,7 @@ import {
   virtualOperatorRoaming,
   virtualOperatorSimSwapUnknown,
 } from '../../simulator/virtual-operator.js';
+import { maxInWindow } from '../stats.js';
 
 const HOUR_MS = 3_600_000;
 
@@ -192,17 +193,6 @@ export function checkRecords(items: BatchItem[], records: BatchRecord[]): Record
     if (n > 1) f.duplicated += n - 1;
   }
   return f;
-}
-
-/** Most entries within any window of `windowMs` (sliding). */
-export function maxInWindow(times: number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let head = 0, i = 0; i < sorted.length; i++) {
-    while (sorted[head]! <= sorted[i]! - windowMs) head++;
-    most = Math.max(most, i - head + 1);
-  }
-  return most;
 }
 
 export interface LogFindings {
