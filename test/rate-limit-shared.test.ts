@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { startBatch } from '../client/batch.js';
 import type { BatchItem } from '../domain/batch.js';
 import { startSimulator } from '../simulator/index.js';
-import { rateLimiterId } from '../workflows/rate-limiter.js';
+import { rateLimiterId, rateLimiterTaskQueue } from '../workflows/rate-limiter.js';
 import { connectTestEnv, createTestWorker, uniqueTaskQueue, type TestEnv } from './support/harness.js';
 
 let env: TestEnv;
@@ -80,3 +80,50 @@ it.each([
   },
   60_000,
 );
+
+it('fast mode, more checks in flight than workflow task slots: the limiter is still served', async () => {
+  // A fast check's workflow task stays open while its local activities wait for send slots. If
+  // the limiter's own workflow tasks had to wait for one of those slots, leases would come only
+  // when open tasks time out (every ~8 s) and the batch would crawl. It runs on a task queue of
+  // its own, with slots of its own.
+  const sim = await startSimulator({
+    applicationId: env.vonage.applicationId,
+    publicKey: createPublicKey(env.vonage.privateKey),
+    port: 0,
+    interval: 0,
+    rateLimit: RATE * 2,
+  });
+  const taskQueue = uniqueTaskQueue('rate-fast-slots');
+  const worker = await createTestWorker(env, taskQueue, {
+    maxConcurrentWorkflowTaskExecutions: 4,
+    vonage: { baseUrl: sim.url, rateLimit: RATE * 2 },
+  });
+  try {
+    const items: BatchItem[] = Array.from({ length: 40 }, (_, i) => ({
+      msisdn: `+9908${(300_000 + 2 * i).toString()}`,
+      operations: ['sim-swap'],
+      maxAge: 600,
+    }));
+    // 120 requests at 20/s take ~6 s. With the limiter on the checks' queue this batch had not
+    // finished after 180 s: the test's timeout is what fails then.
+    const summary = await worker.runUntil(async () => {
+      const handle = await startBatch(env.client, items, {
+        batchId: `rate-fast-slots-${Date.now()}`,
+        taskQueue,
+        subjectKey: 'rate-fast-slots',
+        fast: true,
+        concurrency: 40,
+      });
+      return handle.result();
+    });
+    expect(summary.byOutcome.ok).toBe(40);
+    const stats = sim.stats();
+    expect(stats.violations['rate-limit-exceeded']).toBe(0);
+    expect(stats.maxRequestsInAnyWindow1s).toBeLessThanOrEqual(RATE * 2);
+    const limiter = await env.client.workflow.getHandle(rateLimiterId(taskQueue)).describe();
+    expect(limiter.taskQueue).toBe(rateLimiterTaskQueue(taskQueue));
+    await env.client.workflow.getHandle(rateLimiterId(taskQueue)).terminate('test over');
+  } finally {
+    await sim.close();
+  }
+}, 120_000);

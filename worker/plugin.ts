@@ -145,7 +145,8 @@ export class NetcheckPlugin extends SimplePlugin {
     super({
       name: 'netcheck',
       activities: lease.activities,
-      runContext: (next) => lease.during(next),
+      // The Vonage client, and the rate limiter's own worker, live as long as the worker runs.
+      runContext: (next) => lease.during(queueLimit ? () => queueLimit.during(next) : next),
       // Payload encryption for the worker and replay workers (NETCHECK_ENCRYPTION_KEYS).
       ...(options.encryption ? { dataConverter: encryptingDataConverter(options.encryption) } : {}),
     });

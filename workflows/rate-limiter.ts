@@ -9,13 +9,17 @@
  * Slots are handed out once, on one timeline, so no 1-s window holds more than R requests
  * however many workers there are and whether the calls run as activities or local activities.
  * The state is one number (the next free slot); the run continues as new when its history grows
- * and ends after an idle stretch (the next lease starts it again: update-with-start).
+ * and ends after an idle stretch (the next lease starts it again: update-with-start). It runs on
+ * a task queue of its own (rateLimiterTaskQueue), served by a small worker beside each netcheck
+ * worker (worker/rate-limit.ts), so its tasks never wait behind the checks'.
  */
 import {
   allHandlersFinished,
   condition,
   continueAsNew,
   defineUpdate,
+  makeContinueAsNewFunc,
+  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -24,11 +28,12 @@ import {
   LEASE_UPDATE,
   RATE_MARGIN_MS,
   rateLimiterId,
+  rateLimiterTaskQueue,
   type LeaseRequest,
   type RateLease,
 } from '../domain/rate-limit.js';
 
-export { RATE_MARGIN_MS, rateLimiterId, type LeaseRequest, type RateLease };
+export { RATE_MARGIN_MS, rateLimiterId, rateLimiterTaskQueue, type LeaseRequest, type RateLease };
 
 export const leaseUpdate = defineUpdate<RateLease, [LeaseRequest]>(LEASE_UPDATE);
 
@@ -81,5 +86,11 @@ export async function rateLimiter(input: RateLimiterInput = {}): Promise<void> {
   const grew = await condition(long, IDLE_MS);
   await condition(allHandlersFinished);
   if (!grew && Date.now() - lastLease >= IDLE_MS) return; // idle: the next lease starts a new run
+  // A run started on the checks' own task queue (by workers before the limiter had one) moves
+  // to the limiter's queue here: the id already names it (rateLimiterTaskQueue).
+  const { taskQueue, workflowId } = workflowInfo();
+  if (taskQueue !== workflowId && patched('rate-limiter-own-task-queue')) {
+    await makeContinueAsNewFunc<typeof rateLimiter>({ taskQueue: workflowId })({ nextFree });
+  }
   await continueAsNew<typeof rateLimiter>({ nextFree });
 }
