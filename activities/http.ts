@@ -382,10 +382,10 @@ export function createHttpClient(options: HttpOptions = {}): HttpClient {
     if (signal?.aborted) throw cancellationFailure(signal, path);
     const { pool, permits } = poolFor(url.origin);
     const releases: Array<() => void> = [];
-    const turn = async (pacer: RequestPacer | undefined): Promise<void> => {
-      if (!pacer) return;
+    const turn = async (gate: RequestPacer | undefined): Promise<void> => {
+      if (!gate) return;
       const queuedAt = performance.now();
-      const release = await pacer.take(signal, options.priority);
+      const release = await gate.take(signal, options.priority);
       if (release) releases.push(release);
       observer?.onRateLimitWait?.(performance.now() - queuedAt);
     };

@@ -14,8 +14,7 @@ import type { RequestLogEntry } from '../simulator/request-log.js';
 import { benchRequests } from './numbers.js';
 import type { Mode } from './options.js';
 import { MODE_SETTINGS, nextRun, simulatorFor, startWorker, type BenchContext } from './runs.js';
-import { maxInWindow } from './stats.js';
-import { perSecond, round } from './stats.js';
+import { maxInWindow, perSecond, round } from './stats.js';
 
 /** The scenario's fixed settings (the sizes come from the options). */
 export const FAULT_SCENARIO = {

@@ -185,8 +185,6 @@ async function stopChild(child: ChildProcess): Promise<void> {
 
 const SIMULATOR = fileURLToPath(new URL('./simulator-process.ts', import.meta.url));
 
-/** Nice value of the simulator process (lower = more CPU when the machine is busy). */
-
 /** The simulator for one run, in its own (higher-priority) process. */
 export interface SimulatorHandle {
   url: string;

@@ -37,9 +37,9 @@ export function rateLimiterId(taskQueue: string): string {
 }
 
 /**
- * The limiter's own task queue (named like its workflow): served by a small worker beside each netcheck worker, so its
- * workflow tasks never wait behind the checks' (a fast check's task stays open while its local
- * activities wait for slots from this very limiter).
+ * The limiter's own task queue (named like its workflow): served by a small worker beside each
+ * netcheck worker, so its workflow tasks never wait behind the checks' (a fast check's task
+ * stays open while its local activities wait for slots from this very limiter).
  */
 export function rateLimiterTaskQueue(taskQueue: string): string {
   return rateLimiterId(taskQueue); // the same name as the workflow it serves

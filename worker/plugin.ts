@@ -14,8 +14,6 @@
  * one Vonage client (HTTP pools, JWT minter, request pacing), opened when the first of them
  * starts running and closed when the last one stops.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { SimplePlugin } from '@temporalio/plugin';
 import type { ReplayWorkerOptions, WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps, type NetcheckActivities } from '../activities/index.js';
@@ -24,16 +22,11 @@ import { encryptingDataConverter } from '../codec/data-converter.js';
 import type { KeyRing } from '../codec/keyring.js';
 import type { VonageConfig } from './config.js';
 import { QueueRateLimit } from './rate-limit.js';
+import { workflowModulePath } from './workflow-path.js';
 
 /** The workflow entry module, as source (tests, tsx) or compiled (dist/). */
 export function netcheckWorkflowsPath(): string {
-  for (const name of ['../workflows/index.js', '../workflows/index.ts']) {
-    const candidate = fileURLToPath(new URL(name, import.meta.url));
-    if (existsSync(candidate)) return candidate;
-  }
-  throw new ConfigurationError([
-    'netcheck workflows not found next to worker/: is the package installed completely?',
-  ]);
+  return workflowModulePath('index');
 }
 
 export interface NetcheckPluginOptions extends VonageConfig {

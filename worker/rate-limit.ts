@@ -9,8 +9,6 @@
  * wait for slots. On the checks' task queue, the limiter's tasks would wait for a workflow task
  * slot held by those very checks, and leases would come only as open tasks time out.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Client, WithStartWorkflowOperation } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import type { WorkerOptions } from '@temporalio/worker';
@@ -22,7 +20,7 @@ import {
   type LeaseRequest,
   type RateLease,
 } from '../domain/rate-limit.js';
-import { ConfigurationError } from '../domain/errors.js';
+import { workflowModulePath } from './workflow-path.js';
 
 type WorkflowSource = Pick<WorkerOptions, 'workflowBundle'>['workflowBundle'];
 
@@ -35,17 +33,6 @@ interface Target {
   taskQueue: string;
   /** What the limiter's worker needs from the netcheck worker's options. */
   worker: Pick<WorkerOptions, 'connection' | 'namespace' | 'dataConverter' | 'workflowBundle'>;
-}
-
-/** The rateLimiter workflow module alone, as source (tests, tsx) or compiled (dist/). */
-function rateLimiterWorkflowPath(): string {
-  for (const name of ['../workflows/rate-limiter.js', '../workflows/rate-limiter.ts']) {
-    const candidate = fileURLToPath(new URL(name, import.meta.url));
-    if (existsSync(candidate)) return candidate;
-  }
-  throw new ConfigurationError([
-    'netcheck workflows not found next to worker/: is the package installed completely?',
-  ]);
 }
 
 /** One small bundle per process (and converter), for workers that bundle at start. */
@@ -67,7 +54,7 @@ function limiterBundle(dataConverter: WorkerOptions['dataConverter']): Promise<W
     bundle = import('@temporalio/worker')
       .then(({ bundleWorkflowCode }) =>
         bundleWorkflowCode({
-          workflowsPath: rateLimiterWorkflowPath(),
+          workflowsPath: workflowModulePath('rate-limiter'),
           ...converters,
           logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
         }),
@@ -90,19 +77,18 @@ export class QueueRateLimit {
   /** The first worker configured with this plugin instance names the queue and the connection. */
   bind(options: WorkerOptions): void {
     if (this.#target || !options.connection) return;
+    const worker = {
+      connection: options.connection,
+      ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
+      ...(options.dataConverter !== undefined ? { dataConverter: options.dataConverter } : {}),
+    };
     this.#target = {
-      client: new Client({
-        connection: options.connection,
-        ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
-        ...(options.dataConverter !== undefined ? { dataConverter: options.dataConverter } : {}),
-      }),
+      client: new Client(worker),
       workflowId: rateLimiterId(options.taskQueue),
       queue: options.taskQueue,
       taskQueue: rateLimiterTaskQueue(options.taskQueue),
       worker: {
-        connection: options.connection,
-        ...(options.namespace !== undefined ? { namespace: options.namespace } : {}),
-        ...(options.dataConverter !== undefined ? { dataConverter: options.dataConverter } : {}),
+        ...worker,
         ...(options.workflowBundle !== undefined ? { workflowBundle: options.workflowBundle } : {}),
       },
     };
@@ -115,17 +101,15 @@ export class QueueRateLimit {
   async during(run: () => Promise<void>): Promise<void> {
     const target = this.#target;
     if (!target) return run();
-    this.#runs++;
+    if (this.#runs++ === 0) this.#limiter = this.#startWorker(target);
     try {
-      const limiter = (this.#limiter ??= this.#startWorker(target));
-      limiter.catch(() => (this.#limiter = undefined));
-      await limiter;
+      await this.#limiter;
       await run();
     } finally {
-      if (--this.#runs === 0 && this.#limiter) {
+      if (--this.#runs === 0) {
         const limiter = this.#limiter;
         this.#limiter = undefined;
-        await (await limiter.catch(() => undefined))?.stop();
+        await (await limiter?.catch(() => undefined))?.stop();
       }
     }
   }
