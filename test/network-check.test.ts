@@ -143,14 +143,17 @@ describe('CIBA polling', () => {
   });
 
   it('gives up with AUTHORIZATION_EXPIRED when expires_in runs out every time, never polling late', async () => {
-    const msisdn = await numberWith({ pendingPolls: 1000, interval: 1, expiresIn: 2.5 });
+    // expires_in 2.8 s: the last poll allowed is due by 2.52 s (the deadline margin is 10 %), so
+    // the second poll (~2.1 s) still has ~0.4 s of slack on a loaded machine (with 2.5 s it had
+    // ~0.15 s, and a full suite run once sent only three polls), and the third (~3.1 s) none.
+    const msisdn = await numberWith({ pendingPolls: 1000, interval: 1, expiresIn: 2.8 });
     const result = await run({ msisdn, operation: 'sim-swap' }, { maxAuthorizations: 2 });
     expect(result.status).toBe('failed');
     expect(result.error?.code).toBe('AUTHORIZATION_EXPIRED');
     expect(result.authorizations).toBe(2);
     const stats = await simulatorStats(ctx.env.simulatorUrl, msisdn);
     expect(requestCount(stats, 'bc-authorize')).toBe(2);
-    // Polls at ~1 s and ~2 s of each 2.5-s authorization; the one due at ~3 s is never sent.
+    // Polls at ~1 s and ~2 s of each 2.8-s authorization; the one due at ~3 s is never sent.
     expect(result.polls).toBe(4);
     expect(stats.violations['poll-too-early']).toBe(0);
     expect(stats.violations['poll-after-expiry']).toBe(0);
