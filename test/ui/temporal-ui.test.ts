@@ -106,21 +106,29 @@ describe.skipIf(!chromiumPath && !process.env.CI)('the Temporal UI', () => {
     return [await page.locator('main').innerText({ timeout: 10_000 }), ...frames].join('\n');
   }
 
-  /** The text of the page (with its iframes), once `pattern` shows in it (reloading: visibility, details and decoding through the codec server lag, more so on a loaded machine). */
-  async function mainTextWith(pattern: RegExp, tab?: string, timeoutMs = 60_000): Promise<string> {
+  /**
+   * The text of the page (with its iframes), once `pattern` shows in it. Visibility, details and
+   * decoding through the codec server lag, more so on a loaded machine: each load is read for a
+   * few seconds (the UI fetches its data after the page's load event, and a list query can take
+   * longer than a fixed pause), then the page is reloaded, until `timeoutMs`.
+   */
+  async function mainTextWith(pattern: RegExp, tab?: string, timeoutMs = 90_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     let text = '';
     for (;;) {
       if (tab) await page.getByRole('tab', { name: tab }).click({ timeout: 10_000 });
-      // The User Metadata tab has three markdown frames: summary, details, current details.
-      text = await pageText(tab === 'User Metadata' ? 3 : 0);
-      if (pattern.test(text)) return text;
-      if (Date.now() > deadline) {
+      const settle = Math.min(Date.now() + 6_000, deadline);
+      do {
+        // The User Metadata tab has three markdown frames: summary, details, current details.
+        text = await pageText(tab === 'User Metadata' ? 3 : 0);
+        if (pattern.test(text)) return text;
+        await page.waitForTimeout(500);
+      } while (Date.now() < settle);
+      if (Date.now() >= deadline) {
         writeFileSync(path.join(SHOTS, 'failure-page.txt'), `${page.url()}\n\n${text}`);
         await page.screenshot({ path: path.join(SHOTS, 'failure.png') });
         throw new Error(`${pattern} not on ${page.url()} in time; the page says:\n${text}`);
       }
-      await page.waitForTimeout(500);
       await page.reload({ waitUntil: 'load' });
     }
   }
