@@ -6,6 +6,8 @@
  * `Retry-After` is the whole seconds until the oldest accepted request leaves the window
  * (at least 1). Memory is O(limit); each request is O(1) amortized.
  */
+import { insertSorted } from './stats.js';
+
 const WINDOW_MS = 1000;
 
 export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number };
@@ -18,6 +20,10 @@ export class RateLimiter {
     if (!(limit > 0)) throw new RangeError(`rateLimit must be > 0 (got ${limit})`);
   }
 
+  /**
+   * A request received at `now` (its receipt time: requests whose bodies arrive at once may be
+   * decided a few ms out of order, so an accepted time is inserted in place).
+   */
   take(now: number): RateDecision {
     while (this.head < this.accepted.length && (this.accepted[this.head] ?? now) <= now - WINDOW_MS)
       this.head++;
@@ -26,7 +32,7 @@ export class RateLimiter {
       this.head = 0;
     }
     if (this.accepted.length - this.head < this.limit) {
-      this.accepted.push(now);
+      insertSorted(this.accepted, this.head, now);
       return { ok: true };
     }
     const oldest = this.accepted[this.head] ?? now;

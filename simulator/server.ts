@@ -221,11 +221,12 @@ export class SimulatorServer {
   private async vonage(ex: Exchange, endpoint: Endpoint, body: string): Promise<void> {
     const { stats, faults, scenarios, rateLimiter } = this.deps;
     ex.msisdn = this.identify(ex, endpoint, body);
-    const now = this.deps.now();
-    stats.arrival(now, ex.msisdn);
+    // Counted and limited by receipt (the request's headers), as a provider's edge counts, not
+    // by when the body was read: a busy machine reads bodies late and in bunches.
+    stats.arrival(ex.receivedAt, ex.msisdn);
 
     if (rateLimiter) {
-      const decision = rateLimiter.take(now);
+      const decision = rateLimiter.take(ex.receivedAt);
       if (!decision.ok) {
         stats.violation('rate-limit-exceeded', ex.msisdn);
         return this.send(

@@ -9,6 +9,8 @@ const WINDOW_MS = 1000;
 /**
  * Arrival times of the last second in a queue: the maximum queue length ever seen is the
  * most requests received within any 1-s span. Each timestamp is pushed and popped once.
+ * Times are receipt times (request headers), recorded once the body is read: concurrent
+ * requests may be recorded a few ms out of order, so each is inserted in place.
  */
 export class SlidingWindowMax {
   private times: number[] = [];
@@ -16,14 +18,24 @@ export class SlidingWindowMax {
   max = 0;
 
   add(at: number): void {
-    this.times.push(at);
-    while (this.head < this.times.length && (this.times[this.head] ?? at) <= at - WINDOW_MS) this.head++;
+    insertSorted(this.times, this.head, at);
+    const newest = this.times[this.times.length - 1] ?? at;
+    while (this.head < this.times.length && (this.times[this.head] ?? newest) <= newest - WINDOW_MS)
+      this.head++;
     if (this.head > 1024 && this.head * 2 > this.times.length) {
       this.times = this.times.slice(this.head);
       this.head = 0;
     }
     this.max = Math.max(this.max, this.times.length - this.head);
   }
+}
+
+/** Inserts `t` into `times` (sorted from `head` on), scanning from the tail: O(1) when in order. */
+export function insertSorted(times: number[], head: number, t: number): void {
+  let i = times.length;
+  while (i > head && (times[i - 1] ?? t) > t) i--;
+  if (i === times.length) times.push(t);
+  else times.splice(i, 0, t);
 }
 
 class Counters {

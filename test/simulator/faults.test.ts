@@ -1,5 +1,6 @@
 /** Seeded random faults, latency, the global rate limit and the 1-s window statistic. */
 import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -241,6 +242,30 @@ describe('rate limit', () => {
       expect(stats.total).toBe(11);
     }));
 
+  it('counts a request when its headers arrive, not when its body has been read', () =>
+    withSim({ fakeClock: true, rateLimit: 1, faults: { unavailable: 0 } }, async (t) => {
+      const { port } = new URL(t.url);
+      // A slow sender: headers at t0, the body 1.5 s later.
+      const slow = request({ host: '127.0.0.1', port, path: '/oauth2/token', method: 'POST' });
+      slow.setHeader('content-type', 'application/x-www-form-urlencoded');
+      slow.flushHeaders();
+      const answered = new Promise<number>((resolve, reject) => {
+        slow.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        slow.on('error', reject);
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100)); // the server has the headers
+      t.advance(1500);
+      slow.end('grant_type=x');
+      expect(await answered).toBe(401); // received at t0: within the limit
+      // At t0 + 1.5 s the window holds nothing received after t0 + 0.5 s: this one passes too
+      // (counted at body-read time, the slow request would have filled the window).
+      expect(await hit(t.url)).toBe(401);
+      expect(await hit(t.url)).toBe(429);
+    }));
+
   it('is attributed to the number in per-number stats', () =>
     withSim({ fakeClock: true, rateLimit: 1 }, async (t) => {
       const form = { login_hint: '+447700900801', scope: 'openid' };
@@ -263,6 +288,13 @@ describe('maxRequestsInAnyWindow1s', () => {
     const spread = new SlidingWindowMax();
     for (let i = 0; i < 5000; i++) spread.add(i * 250);
     expect(spread.max).toBe(4);
+  });
+
+  it('places a receipt time recorded late (its body came later) where it belongs', () => {
+    const w = new SlidingWindowMax();
+    // 0 arrives second; in time order the spans are {0}, {1000}, {1000, 1100}: never 3.
+    for (const at of [1000, 0, 1100]) w.add(at);
+    expect(w.max).toBe(2);
   });
 
   it('counts a real burst', () =>
