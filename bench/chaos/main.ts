@@ -197,10 +197,16 @@ async function main(): Promise<number> {
     // ---- the disruptions, each when the batch is that far along ----
     let latest: BatchProgress | undefined;
     let lastDoneAt = Date.now();
+    let longestStall = { ms: 0, atRecord: 0 };
     const follow = async (): Promise<void> => {
       const p = await tryProgress(client, batchId);
       if (p) {
-        if (!latest || p.done > latest.done) lastDoneAt = Date.now();
+        if (!latest || p.done > latest.done) {
+          const now = Date.now();
+          if (latest && now - lastDoneAt > longestStall.ms)
+            longestStall = { ms: now - lastDoneAt, atRecord: p.done };
+          lastDoneAt = now;
+        }
         latest = p;
       }
     };
@@ -359,6 +365,7 @@ async function main(): Promise<number> {
       simulatorStats: simulator.stats,
       disruptions,
       badInput: bad,
+      longestStall,
       ...(sendError !== undefined ? { sendError } : {}),
     };
     const report = chaosReport(result);

@@ -48,6 +48,8 @@ export interface ChaosResult {
   badInput: BadInputCase[];
   /** startBatch failed while sending the input (the batch then never gets all its items). */
   sendError?: string;
+  /** The longest the batch went without a new record, and the records done when it ended. */
+  longestStall?: { ms: number; atRecord: number };
 }
 
 /** Client misbehaviours that break the run; the others are reported as figures. */
@@ -121,6 +123,7 @@ export function chaosReport(r: ChaosResult): { markdown: string; json: unknown; 
     reauthorizations: f.reauthorizations,
     checksReauthorized: f.checksReauthorized,
     disruptions: r.disruptions,
+    longestStall: r.longestStall,
     rateLimit: {
       limit: r.settings.rate,
       maxInAnyWindow1sPerProcess: r.simulatorStats.map((s) => s.maxRequestsInAnyWindow1s),
@@ -166,6 +169,10 @@ export function chaosReport(r: ChaosResult): { markdown: string; json: unknown; 
   lines.push(
     `| retries (requests beyond what the records needed) | ${Math.max(0, r.log.requests - f.neededRequests)} |`,
   );
+  if (r.longestStall)
+    lines.push(
+      `| longest time without a new record | ${(r.longestStall.ms / 1000).toFixed(1)} s (ending at record ${r.longestStall.atRecord}) |`,
+    );
   lines.push(`| token polls | ${f.polls} |`);
   lines.push(`| re-authorizations | ${f.reauthorizations} (in ${f.checksReauthorized} checks) |`);
   lines.push(
