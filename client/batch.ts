@@ -51,6 +51,14 @@ import type { networkCheck } from '../workflows/network-check.js';
 import { clientDefaults, resolveSubjectKey, type ClientDefaults } from './index.js';
 import { subjectOf } from './subject.js';
 
+/**
+ * The batch's workflow task timeout (Temporal's default is 10 s; continue-as-new keeps it). A
+ * worker that lost the batch from its cache (killed, restarted, evicted) replays the run's whole
+ * history inside one task, about 1 ms per event on 2 cores and twice that under load: a run of
+ * ~5,000 events needs 5–10 s. The cost: a task lost with a crashed server is retried this long
+ * after the crash.
+ */
+const BATCH_WORKFLOW_TASK_TIMEOUT = '20 seconds';
 export { BATCH_DEFAULTS, FIELD_LIMITS, PAGE_MAX_BYTES, PAGE_MAX_ITEMS } from '../domain/batch-state.js';
 
 export interface StartBatchOptions extends BatchOptions {
@@ -232,6 +240,7 @@ export async function startBatch(
       args: [{ batchId, options: batchOptions }],
       workflowIdConflictPolicy: 'USE_EXISTING',
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      workflowTaskTimeout: BATCH_WORKFLOW_TASK_TIMEOUT,
       typedSearchAttributes: [{ key: NetcheckBatchId, value: batchId }],
       memo: { [INPUT_FINGERPRINT_MEMO]: fingerprint },
       staticSummary: `netcheck batch ${batchId}`,

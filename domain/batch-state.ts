@@ -354,6 +354,8 @@ export class BatchState {
   pending: StoredRecord[] = [];
   /** Checks this run started (continue-as-new after options.continueAsNewAfter). */
   startedThisRun = 0;
+  /** This run starts no more checks than this: options.continueAsNewAfter, or fewer (`endRun`). */
+  private runCap: number;
   /** The queue holds at most this many checks; a page that would overflow it is refused for now. */
   readonly queueLimit: number;
   private queueBytes: number;
@@ -366,6 +368,7 @@ export class BatchState {
     private readonly patched: PatchGate = () => true,
   ) {
     this.options = resolveBatchOptions(options);
+    this.runCap = this.options.continueAsNewAfter;
     this.carried = carried ?? {
       nextPageIndex: 0,
       inputComplete: false,
@@ -473,7 +476,15 @@ export class BatchState {
 
   /** This run has started all the checks it may: it drains and continues as new. */
   timeToContinueAsNew(): boolean {
-    return this.startedThisRun >= this.options.continueAsNewAfter;
+    return this.startedThisRun >= this.runCap;
+  }
+
+  /**
+   * This run starts no more checks (its history is as long as it should get): it drains and
+   * continues as new. A run that started none goes on, so a batch always moves.
+   */
+  endRun(): void {
+    if (this.startedThisRun > 0) this.runCap = Math.min(this.runCap, this.startedThisRun);
   }
 
   /** A queued check may start now. */
@@ -518,7 +529,7 @@ export class BatchState {
    * counted in flight like a launched child; every one ends with `finished` and `settled`.
    */
   takeChunk(size: number): QueuedCheck[] {
-    const room = this.options.continueAsNewAfter - this.startedThisRun;
+    const room = this.runCap - this.startedThisRun;
     const checks = this.queue.splice(0, Math.max(0, Math.min(size, room)));
     for (const check of checks) this.queueBytes -= jsonBytes(check);
     this.progress.inFlight += checks.length;

@@ -13,8 +13,9 @@
  *   received is acknowledged and ignored, so a client may resend after a crash; a full queue
  *   refuses the page (validator, nothing written to history) with a BATCH_BUSY failure and the
  *   client sends it again.
- * - History stays bounded: after `continueAsNewAfter` checks the run drains its children,
- *   stores its records and continues as new, carrying only counters and the queue.
+ * - History stays bounded: after `continueAsNewAfter` checks, or sooner when Temporal suggests
+ *   it (history length), the run drains its children, stores its records and continues as new,
+ *   carrying only counters and the queue. A short run is also a quick replay.
  * - Child ids are `<batchId>/<index>/<operation>`: a replayed page never starts a check twice.
  * - Cancelling the batch cancels the checks in flight; every queued check is recorded as cancelled.
  * - Bulk mode (option `bulk`, docs/bulk.md): instead of children, chunks of checks go to
@@ -38,6 +39,7 @@ import {
   setCurrentDetails,
   setHandler,
   TimeoutFailure,
+  workflowInfo,
   WorkflowIdReusePolicy,
   type ActivityOptions,
 } from '@temporalio/workflow';
@@ -61,6 +63,13 @@ export const batchProgressQuery = defineQuery<BatchProgress>('progress');
 
 /** Patch id: every batch option is validated at start (before, only concurrency was). */
 const OPTIONS_VALIDATED = 'batch-options-validated';
+/**
+ * Patch id: a run also ends (drains, continues as new) once Temporal suggests it (~4,000 events
+ * or a few MB of history), whatever continueAsNewAfter says. A worker that lost the batch from
+ * its cache replays the whole run inside one workflow task: a 2,000-check run (~10,000 events)
+ * took over the task's timeout on a loaded machine, and every retry replayed again.
+ */
+const END_RUN_WHEN_SUGGESTED = 'batch-end-run-when-suggested';
 
 /**
  * Bulk mode's chunk activity. A dead worker is noticed by the missed heartbeat; the retry runs
@@ -203,6 +212,7 @@ export async function batchCheck(input: BatchInput): Promise<BatchProgress> {
     show();
     for (;;) {
       await condition(() => (bulk ? bulk.hasWork() : batch.hasWork()));
+      if (workflowInfo().continueAsNewSuggested && patched(END_RUN_WHEN_SUGGESTED)) batch.endRun();
       if (bulk) while (bulk.canLaunch()) launchChunk(bulk);
       else while (batch.canLaunch()) launch();
       await storeRecords(false);

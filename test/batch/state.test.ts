@@ -194,6 +194,26 @@ describe('BatchState', () => {
     ]);
   });
 
+  it('endRun: the run starts no more checks, drains, then continues as new; a run that started none goes on', () => {
+    const batch = new BatchState('b', { concurrency: 2, continueAsNewAfter: 100 });
+    batch.endRun(); // nothing started yet: ignored, or the batch would continue as new forever
+    batch.addPage(page(0, [item(0), item(1), item(2)], true));
+    expect(batch.canLaunch()).toBe(true);
+    const first = batch.launch();
+    batch.endRun();
+    expect(batch.canLaunch()).toBe(false);
+    expect(batch.timeToContinueAsNew()).toBe(true);
+    expect(batch.readyToContinueAsNew()).toBe(false); // one check still in flight
+    batch.finished(first.check, { result: okResult('sim-swap') });
+    batch.settled();
+    expect(batch.readyToContinueAsNew()).toBe(true);
+    expect(batch.hasWork()).toBe(true);
+    // The next run starts the two checks this one left queued.
+    const next = new BatchState('b', { concurrency: 2, continueAsNewAfter: 100 }, batch.continueAsNew());
+    expect(next.queue.map((c) => c.index)).toEqual([1, 2]);
+    expect(next.canLaunch()).toBe(true);
+  });
+
   it('records an overlong ref as before where the patch gate says the run predates the rule', () => {
     const old = new BatchState('b', {}, undefined, () => false);
     old.addPage(page(0, [item(0, { ref: 'r'.repeat(300) })], true));
