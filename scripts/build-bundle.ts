@@ -29,6 +29,13 @@ export interface BuildBundleOptions {
   encryptFailures?: boolean;
 }
 
+/**
+ * The workflows' source entry. Whatever runs the rest of the code from source (tests, the chaos
+ * run, the cluster script) bundles this, not dist/: a dist/ left by an earlier build would give
+ * its workers old workflow code.
+ */
+export const SOURCE_WORKFLOWS_PATH = path.join(projectRoot, 'workflows', 'index.ts');
+
 export function defaultWorkflowsPath(root = projectRoot): string {
   const compiled = path.join(root, 'dist', 'workflows', 'index.js');
   return existsSync(compiled) ? compiled : path.join(root, 'workflows', 'index.ts');

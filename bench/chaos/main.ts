@@ -20,7 +20,7 @@ import { Client, Connection } from '@temporalio/client';
 import { getBatch, startBatch } from '../../client/batch.js';
 import type { BatchProgress, BatchRecord } from '../../domain/batch.js';
 import type { RequestLogEntry } from '../../simulator/request-log.js';
-import { buildWorkflowBundle } from '../../scripts/build-bundle.js';
+import { buildWorkflowBundle, SOURCE_WORKFLOWS_PATH } from '../../scripts/build-bundle.js';
 import { feedBadInput, type BadInputCase } from './bad-input.js';
 import { chaosReport, type ChaosResult, type Disruption } from './report.js';
 import {
@@ -149,7 +149,8 @@ async function main(): Promise<number> {
   let connection: Connection | undefined;
   try {
     log('bundling the workflows once for every worker');
-    await buildWorkflowBundle({ out: paths.bundle });
+    // The workers run the source (tsx): so does their bundle, even where a dist/ exists.
+    await buildWorkflowBundle({ workflowsPath: SOURCE_WORKFLOWS_PATH, out: paths.bundle });
     await temporal.start();
     await simulator.start();
     log(`temporal ${temporal.address} (db ${temporal.dbFile}), simulator ${simulator.url}`);

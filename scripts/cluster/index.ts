@@ -26,7 +26,7 @@ import { freePort, isPortFree } from '../../cli/stack/ports.js';
 import { NetcheckBatchId } from '../../domain/search-attributes.js';
 import { keySetup } from '../../simulator/cli.js';
 import type { SimulatorStats } from '../../simulator/index.js';
-import { buildWorkflowBundle } from '../build-bundle.js';
+import { buildWorkflowBundle, SOURCE_WORKFLOWS_PATH } from '../build-bundle.js';
 import { projectRoot } from '../../cli/stack/temporal-cli.js';
 import { startPostgres, stopLeftover, type Postgres } from './postgres.js';
 import { isAlive, startProcess, type Managed } from './processes.js';
@@ -291,7 +291,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     // The workers' workflow bundle, built while PostgreSQL starts.
     const bundlePath = path.join(stateDir, 'workflow-bundle.js');
     const bundling = buildWorkflowBundle({
-      workflowsPath: path.join(projectRoot, 'workflows', 'index.ts'),
+      workflowsPath: SOURCE_WORKFLOWS_PATH,
       out: bundlePath,
     });
     bundling.catch(() => undefined);

@@ -13,7 +13,7 @@ import { createVonageClient } from '../../activities/index.js';
 import { isLoopbackHost } from '../../activities/base-url.js';
 import { startCheck } from '../../client/index.js';
 import { bundleEncodesFailures, dataConverterFromEnv, newKeyEntry } from '../../codec/index.js';
-import { buildWorkflowBundle } from '../../scripts/build-bundle.js';
+import { buildWorkflowBundle, SOURCE_WORKFLOWS_PATH } from '../../scripts/build-bundle.js';
 import { ConfigurationError as ConfigError } from '../../domain/errors.js';
 import { loadConfig } from '../../worker/config.js';
 import { eventually, Running, spawnCli } from '../cli/support.js';
@@ -146,7 +146,7 @@ describe('a worker without encryption keys', () => {
 describe('prebuilt workflow bundles and encryption', () => {
   it('a bundle built with --encrypt-failures carries the encrypting failure converter; a plain one does not', async () => {
     const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'netcheck-bundle-')), 'workflow-bundle.js');
-    await buildWorkflowBundle({ out, encryptFailures: true });
+    await buildWorkflowBundle({ workflowsPath: SOURCE_WORKFLOWS_PATH, out, encryptFailures: true });
     expect(bundleEncodesFailures(out)).toBe(true);
     // The test run's shared bundle is built without it (an encrypted worker bundles at start instead).
     expect(bundleEncodesFailures(inject('workflowBundlePath'))).toBe(false);

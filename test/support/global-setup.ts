@@ -20,7 +20,7 @@ import type { TestProject } from 'vitest/node';
 import { SEARCH_ATTRIBUTES } from '../../domain/search-attributes.js';
 import { ensureTemporalCli, projectRoot } from '../../cli/stack/temporal-cli.js';
 import { startSimulator } from '../../simulator/index.js';
-import { buildWorkflowBundle } from '../../scripts/build-bundle.js';
+import { buildWorkflowBundle, SOURCE_WORKFLOWS_PATH } from '../../scripts/build-bundle.js';
 import { makeKeys } from './keys.js';
 
 declare module 'vitest' {
@@ -88,8 +88,13 @@ export default async function setup(project: TestProject) {
   writeFileSync(workflowBundlePath, code);
   const workerBundlePath = path.join(tmp, 'worker-bundle.js');
   const encryptedWorkerBundlePath = path.join(tmp, 'worker-bundle-encrypted.js');
-  await buildWorkflowBundle({ out: workerBundlePath });
-  await buildWorkflowBundle({ out: encryptedWorkerBundlePath, encryptFailures: true });
+  // From the source, even where a dist/ from an earlier build (test/package builds one) exists.
+  await buildWorkflowBundle({ workflowsPath: SOURCE_WORKFLOWS_PATH, out: workerBundlePath });
+  await buildWorkflowBundle({
+    workflowsPath: SOURCE_WORKFLOWS_PATH,
+    out: encryptedWorkerBundlePath,
+    encryptFailures: true,
+  });
 
   project.provide('temporalAddress', env.address);
   project.provide('temporalCliPath', temporalCli);
