@@ -1,5 +1,6 @@
 /** `pollToken`: POST {base}/oauth2/token with the CIBA grant; waiting states are values. */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ApplicationFailure } from '@temporalio/common';
 import { maskMsisdn, netcheckFailure, type PollOutcome, type PollTokenInput } from '../domain/index.js';
 import {
   activityAttempt,
@@ -43,6 +44,11 @@ async function waitBeforePoll(ms: number): Promise<void> {
     throw err;
   }
 }
+
+/** Transient faults in a row a polling loop retries itself (as many as one HTTP call's retry policy). */
+const LOOP_FAULT_ATTEMPTS = 8;
+/** The longest backoff between two of those retries (never shorter than the interval). */
+const LOOP_FAULT_MAX_BACKOFF_MS = 5_000;
 
 /** What a polling loop heartbeats: enough for a retry to go on where the attempt stopped. */
 interface PollLoopDetails {
@@ -93,16 +99,50 @@ export function makePollToken(client: VonageClient) {
     // The activity heartbeats all along (withHeartbeat, activities/index.ts), repeating the
     // progress recorded here after each poll: a retry goes on from it.
     const progress = loopDetails(activityHeartbeatDetails(), keep.intervalSeconds);
-    // A retry goes on at the pace the attempt before it was told (it may have had a slow_down).
-    if (progress.lastPollAt !== undefined) {
-      const due = progress.lastPollAt + Math.max(progress.intervalSeconds, MIN_REPOLL_SECONDS) * 1000;
-      if (due > Date.now()) await waitBeforePoll(due - Date.now());
+    const retried = activityAttempt() > 1;
+    if (retried) {
+      // The attempt before this one ended without handing back its state: its worker died, or
+      // it ran out of transient-fault retries. Heartbeat details reach Temporal only every few
+      // seconds, so it may have polled after what they say, and been told slow_down: assume it
+      // was (CIBA §11: +5 s for this and every later poll), and count from now, which is after
+      // any poll it sent. Slower than needed at worst, never early.
+      progress.intervalSeconds += SLOW_DOWN_SECONDS;
+      progress.lastPollAt = Date.now();
+      activityHeartbeat({ ...progress });
+      await waitBeforePoll(Math.max(progress.intervalSeconds, MIN_REPOLL_SECONDS) * 1000);
     }
     const waitMs = requireWaitMs('pollToken', input.waitMs);
-    if (waitMs > 0 && activityAttempt() === 1) await waitBeforePoll(waitMs);
+    if (waitMs > 0 && !retried) await waitBeforePoll(waitMs);
     const once: PollTokenInput = { ...input, waitMs: 0, keepPolling: undefined };
+    /** Transient faults in a row (503, 429, timeouts, resets), retried here with their state kept. */
+    let faults = 0;
     for (;;) {
-      const outcome = await pollOnce(once);
+      let outcome: PollOutcome;
+      try {
+        outcome = await pollOnce(once, { retry: retried || faults > 0 });
+      } catch (err) {
+        // The attempt fails only on a final error or after as many faults as the retry policy of
+        // a single HTTP call allows; until then the loop keeps its pace itself, knowing every
+        // answer (a retried attempt could not: see above).
+        if (!(err instanceof ApplicationFailure) || err.nonRetryable || ++faults >= LOOP_FAULT_ATTEMPTS)
+          throw err;
+        progress.lastPollAt = Date.now(); // the failed request went out no later
+        activityHeartbeat({ ...progress });
+        const backoffMs = Math.min(1000 * 2 ** (faults - 1), LOOP_FAULT_MAX_BACKOFF_MS);
+        // Our failures carry Retry-After in ms (domain/errors.ts).
+        const retryAfterMs = typeof err.nextRetryDelay === 'number' ? err.nextRetryDelay : 0;
+        const delayMs = Math.max(
+          Math.max(progress.intervalSeconds, MIN_REPOLL_SECONDS) * 1000,
+          backoffMs,
+          retryAfterMs,
+        );
+        if (Date.now() + delayMs >= keep.deadlineMs) {
+          return { outcome: 'pending', polls: progress.polls, intervalSeconds: progress.intervalSeconds };
+        }
+        await waitBeforePoll(delayMs);
+        continue;
+      }
+      faults = 0;
       progress.polls++;
       progress.lastPollAt = Date.now(); // the answer's time: the request went out no later
       if (outcome.outcome !== 'pending' && outcome.outcome !== 'slow_down') {

@@ -239,11 +239,13 @@ describe('pollToken with keepPolling: one activity for every poll of an authoriz
     expect(outcome).toEqual({ outcome: 'pending', polls: 1, intervalSeconds: 6 });
   });
 
-  it('a retry goes on from the heartbeat: polls counted, the slowed-down pace kept', async () => {
+  it('a retried attempt goes on from the heartbeat, assuming a slow_down it may not have heard of', async () => {
     scripted.server.reply({ body: token });
+    // The attempt before recorded 2 polls at interval 1 s; it may have polled once more since
+    // (heartbeat details lag) and been told slow_down: the retry waits 1 + 5 s from its start.
     const retry = new MockActivityEnvironment({
       attempt: 2,
-      heartbeatDetails: { polls: 2, intervalSeconds: 6, lastPollAt: Date.now() - 5_500 },
+      heartbeatDetails: { polls: 2, intervalSeconds: 1, lastPollAt: Date.now() - 5_000 },
     });
     const started = Date.now();
     const outcome = await retry.run(scripted.acts.pollToken, {
@@ -251,8 +253,70 @@ describe('pollToken with keepPolling: one activity for every poll of an authoriz
       keepPolling: { deadlineMs: Date.now() + 60_000, intervalSeconds: 1 },
     });
     expect(outcome).toMatchObject({ outcome: 'token', polls: 3, intervalSeconds: 6 });
-    // The last poll was 5.5 s ago at a 6-s interval: the retry waited the rest.
-    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(6_000);
+    expect(scripted.server.requests).toHaveLength(1);
+  }, 15_000);
+
+  it('retries a transient fault itself, keeping the pace: 503, then pending, then the token', async () => {
+    scripted.server.reply(
+      { status: 503, body: { error: 'unavailable' } },
+      { status: 400, body: { error: 'slow_down' } },
+      { body: token },
+    );
+    const started = Date.now();
+    const outcome = await scripted.acts.pollToken({
+      ...input,
+      keepPolling: { deadlineMs: Date.now() + 60_000, intervalSeconds: 1 },
+    });
+    // One attempt: the failed request is not a poll answered; slow_down still counted.
+    expect(outcome).toMatchObject({ outcome: 'token', polls: 2, intervalSeconds: 6 });
+    expect(scripted.server.requests).toHaveLength(3);
+    // 1 s after the 503 (the interval), 6 s after the slow_down.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(7_000);
+  }, 15_000);
+
+  it("waits out a 429's Retry-After before polling again", async () => {
+    scripted.server.reply({ status: 429, headers: { 'retry-after': '2' } }, { body: token });
+    const started = Date.now();
+    const outcome = await scripted.acts.pollToken({
+      ...input,
+      keepPolling: { deadlineMs: Date.now() + 60_000, intervalSeconds: 1 },
+    });
+    expect(outcome).toMatchObject({ outcome: 'token', polls: 1 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
+  });
+
+  it('after a fault whose answer may be lost, invalid_grant means redeemed (a new authorization follows)', async () => {
+    scripted.server.reply(
+      { status: 502, body: 'bad gateway' },
+      { status: 400, body: { error: 'invalid_grant' } },
+    );
+    const outcome = await scripted.acts.pollToken({
+      ...input,
+      keepPolling: { deadlineMs: Date.now() + 60_000, intervalSeconds: 1 },
+    });
+    expect(outcome).toMatchObject({ outcome: 'redeemed' });
+  });
+
+  it("hands back pending when a fault's retry would come after the deadline", async () => {
+    scripted.server.reply({ status: 503, body: { error: 'unavailable' } });
+    const outcome = await scripted.acts.pollToken({
+      ...input,
+      keepPolling: { deadlineMs: Date.now() + 500, intervalSeconds: 1 },
+    });
+    expect(outcome).toEqual({ outcome: 'pending', polls: 0, intervalSeconds: 1 });
+    expect(scripted.server.requests).toHaveLength(1);
+  });
+
+  it('a final error still fails the attempt at once', async () => {
+    scripted.server.reply({ status: 400, body: { error: 'access_denied' } });
+    const failure = await failureOf(
+      scripted.acts.pollToken({
+        ...input,
+        keepPolling: { deadlineMs: Date.now() + 60_000, intervalSeconds: 1 },
+      }),
+    );
+    expect(failure).toMatchObject({ type: 'ACCESS_DENIED', nonRetryable: true });
   });
 
   it('refuses a malformed keepPolling', async () => {
