@@ -39,6 +39,8 @@ export interface OAuthRequest {
   bearer?: string;
   mediaType: string;
   body: string;
+  /** When its headers arrived (ms; default: now). Poll timing is judged by it, as rate limits are. */
+  receivedAt?: number;
 }
 
 interface AuthRequest {
@@ -263,12 +265,15 @@ export class CibaServer {
       return oauthError('invalid_grant', `auth_req_id was already ${auth.state}`);
     }
     const now = this.deps.now();
-    if (now >= auth.expiresAt) {
+    // Early or late by when the poll arrived, not when it was handled (after a latency that
+    // differs from one request to the next, or a late body read).
+    const arrived = req.receivedAt ?? now;
+    if (arrived >= auth.expiresAt) {
       this.deps.violation('poll-after-expiry', msisdn);
       return oauthError('expired_token', 'auth_req_id has expired; start a new bc-authorize');
     }
-    const early = now - auth.lastPollAt < auth.intervalMs - POLL_TOLERANCE_MS;
-    auth.lastPollAt = now;
+    const early = arrived - auth.lastPollAt < auth.intervalMs - POLL_TOLERANCE_MS;
+    auth.lastPollAt = arrived;
     if (early) {
       auth.intervalMs += SLOW_DOWN_STEP_SECONDS * 1000;
       this.deps.violation('poll-too-early', msisdn);

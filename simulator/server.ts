@@ -285,7 +285,12 @@ export class SimulatorServer {
       );
     }
 
-    const request = { bearer: bearerToken(ex.req), mediaType: mediaType(ex.req), body };
+    const request = {
+      bearer: bearerToken(ex.req),
+      mediaType: mediaType(ex.req),
+      body,
+      receivedAt: ex.receivedAt,
+    };
     let reply: Reply;
     if (endpoint === 'bc-authorize') reply = await this.deps.ciba.bcAuthorize(request);
     else if (endpoint === 'token') reply = await this.deps.ciba.poll(request);

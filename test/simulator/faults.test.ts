@@ -155,6 +155,21 @@ describe('random faults', () => {
       expect(t.sim.stats(msisdn).violations['poll-too-early']).toBe(0);
     }));
 
+  it('judges a poll by when it arrived: a first poll held 300 ms does not make the next, sent 1 s later, early', () =>
+    withSim({ interval: 1, pendingPolls: 2 }, async (t) => {
+      const msisdn = '+447700900002';
+      t.sim.addScenarios({ numbers: { [msisdn]: { faults: [{ endpoint: 'token', delayMs: 300 }] } } });
+      const id = await t.authorize(msisdn, 'sim-swap');
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      const firstSent = Date.now();
+      expectOAuthError(await t.poll(id), 'authorization_pending'); // answered ~300 ms later
+      await new Promise((resolve) => setTimeout(resolve, firstSent + 1_000 - Date.now()));
+      // One interval after the first poll was sent (CIBA: between requests) — handled 700 ms
+      // after the first was handled, which the old clock called early.
+      expectOAuthError(await t.poll(id), 'authorization_pending');
+      expect(t.sim.stats(msisdn).violations['poll-too-early']).toBe(0);
+    }));
+
   it("slowDown leaves the other faults' sequence as it was", async () => {
     const statuses = async (faults: SimulatorOptions['faults']) =>
       withSim({ faults }, (t) => sequence(t.url, 40));
