@@ -99,6 +99,14 @@ export function makePollToken(client: VonageClient) {
     // The activity heartbeats all along (withHeartbeat, activities/index.ts), repeating the
     // progress recorded here after each poll: a retry goes on from it.
     const progress = loopDetails(activityHeartbeatDetails(), keep.intervalSeconds);
+    /** The wait between two polls at the current interval (interval 0 re-polls after 1 s). */
+    const paceMs = () => Math.max(progress.intervalSeconds, MIN_REPOLL_SECONDS) * 1000;
+    /** What the loop hands back when it stops early: the workflow takes its count and pace. */
+    const pending = (): PollOutcome => ({
+      outcome: 'pending',
+      polls: progress.polls,
+      intervalSeconds: progress.intervalSeconds,
+    });
     const retried = activityAttempt() > 1;
     if (retried) {
       // The attempt before this one ended without handing back its state: its worker died, or
@@ -109,7 +117,7 @@ export function makePollToken(client: VonageClient) {
       progress.intervalSeconds += SLOW_DOWN_SECONDS;
       progress.lastPollAt = Date.now();
       activityHeartbeat({ ...progress });
-      await waitBeforePoll(Math.max(progress.intervalSeconds, MIN_REPOLL_SECONDS) * 1000);
+      await waitBeforePoll(paceMs());
     }
     const waitMs = requireWaitMs('pollToken', input.waitMs);
     if (waitMs > 0 && !retried) await waitBeforePoll(waitMs);
@@ -131,13 +139,9 @@ export function makePollToken(client: VonageClient) {
         const backoffMs = Math.min(1000 * 2 ** (faults - 1), LOOP_FAULT_MAX_BACKOFF_MS);
         // Our failures carry Retry-After in ms (domain/errors.ts).
         const retryAfterMs = typeof err.nextRetryDelay === 'number' ? err.nextRetryDelay : 0;
-        const delayMs = Math.max(
-          Math.max(progress.intervalSeconds, MIN_REPOLL_SECONDS) * 1000,
-          backoffMs,
-          retryAfterMs,
-        );
+        const delayMs = Math.max(paceMs(), backoffMs, retryAfterMs);
         if (Date.now() + delayMs >= keep.deadlineMs) {
-          return { outcome: 'pending', polls: progress.polls, intervalSeconds: progress.intervalSeconds };
+          return pending();
         }
         await waitBeforePoll(delayMs);
         continue;
@@ -150,10 +154,10 @@ export function makePollToken(client: VonageClient) {
       }
       if (outcome.outcome === 'slow_down') progress.intervalSeconds += SLOW_DOWN_SECONDS;
       activityHeartbeat({ ...progress }); // a retry must not poll again sooner, nor at the old pace
-      const waitMs = Math.max(progress.intervalSeconds, MIN_REPOLL_SECONDS) * 1000;
+      const waitMs = paceMs();
       // The next poll would reach the provider after expires_in: the workflow authorizes again.
       if (Date.now() + waitMs >= keep.deadlineMs) {
-        return { outcome: 'pending', polls: progress.polls, intervalSeconds: progress.intervalSeconds };
+        return pending();
       }
       await waitBeforePoll(waitMs);
     }

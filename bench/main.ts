@@ -18,6 +18,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { projectRoot } from '../cli/stack/temporal-cli.js';
+import { SOURCE_WORKFLOWS_PATH } from '../scripts/build-bundle.js';
 import { parseOptions, plan, type BenchOptions } from './options.js';
 import { markdown, svgChart, targets, type BenchReport, type Machine } from './report.js';
 import {
@@ -79,7 +80,7 @@ async function main(): Promise<void> {
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const bundlePath = path.join(tmpDir, 'workflow-bundle.js');
     const { code } = await bundleWorkflowCode({
-      workflowsPath: path.join(projectRoot, 'workflows', 'index.ts'),
+      workflowsPath: SOURCE_WORKFLOWS_PATH,
       logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} },
     });
     writeFileSync(bundlePath, code);

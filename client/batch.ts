@@ -59,6 +59,7 @@ import { subjectOf } from './subject.js';
  * after the crash.
  */
 const BATCH_WORKFLOW_TASK_TIMEOUT = '20 seconds';
+
 export { BATCH_DEFAULTS, FIELD_LIMITS, PAGE_MAX_BYTES, PAGE_MAX_ITEMS } from '../domain/batch-state.js';
 
 export interface StartBatchOptions extends BatchOptions {

@@ -18,7 +18,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { SEARCH_ATTRIBUTES } from '../../domain/search-attributes.js';
-import { ensureTemporalCli, projectRoot } from '../../cli/stack/temporal-cli.js';
+import { ensureTemporalCli } from '../../cli/stack/temporal-cli.js';
 import { startSimulator } from '../../simulator/index.js';
 import { buildWorkflowBundle, SOURCE_WORKFLOWS_PATH } from '../../scripts/build-bundle.js';
 import { makeKeys } from './keys.js';
@@ -82,7 +82,7 @@ export default async function setup(project: TestProject) {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'netcheck-test-'));
   const workflowBundlePath = path.join(tmp, 'workflow-bundle.js');
   const { code } = await bundleWorkflowCode({
-    workflowsPath: path.join(projectRoot, 'workflows', 'index.ts'),
+    workflowsPath: SOURCE_WORKFLOWS_PATH,
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
   });
   writeFileSync(workflowBundlePath, code);
