@@ -38,7 +38,7 @@ export function encryptionLines(stack: Stack): string[] {
     `  Encryption   payloads encrypted (AES-256-GCM, key "${ring.primary}") with the key ring in ${keysFile}` +
       (created ? ' — generated now' : ''),
     ...(stack.codec
-      ? [`  Codec server ${stack.codec.url} (the UI decodes through it; token in the state dir)`]
+      ? [`  Codec server ${stack.codec.url} (the UI decodes through it; loopback only, no auth)`]
       : []),
   ];
 }

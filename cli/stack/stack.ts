@@ -7,7 +7,6 @@
  *   simulator-private-key.pem, simulator-application-id   the test application (shared with `netcheck simulator`)
  *   subject-key                                            NETCHECK_SUBJECT_KEY of the stack
  *   encryption-keys                                        NETCHECK_ENCRYPTION_KEYS_FILE: payloads are encrypted
- *   codec-token                                            the token of the stack's codec server (the UI decodes through it)
  *   <name>/temporal.db                                     the dev server's SQLite (runs survive a restart)
  *   <name>/temporal.log                                    the dev server's output
  *   <name>/stack.json                                      pid and addresses while it runs (one stack per folder)
@@ -34,7 +33,7 @@ import {
   type KeyRing,
 } from '../../codec/index.js';
 import { DEFAULT_TASK_QUEUE } from '../../common/index.js';
-import { netcheckPlugin } from '../../worker/index.js';
+import { netcheckPlugin, redactingLogger } from '../../worker/index.js';
 import {
   keySetup,
   startSimulator,
@@ -83,7 +82,7 @@ export interface Stack {
   taskQueue: string;
   /** The payload encryption: its key file (created on first start) and the converter clients need. */
   encryption: { keysFile: string; created: boolean; ring: KeyRing; dataConverter: DataConverter };
-  /** The codec server the UI decodes through (with the UI only): its URL and the endpoint with the token. */
+  /** The codec server the UI decodes through (with the UI only, on loopback): its URL and the UI's endpoint (the same, no secret). */
   codec?: { url: string; uiEndpoint: string };
   /** Connected to the stack's server, encrypting like the worker. */
   client: Client;
@@ -159,7 +158,7 @@ export function installRuntimeLogger(level: LogLevel): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: new DefaultLogger(level) });
+    Runtime.install({ logger: redactingLogger(new DefaultLogger(level)) }); // numbers and tokens masked
   } catch {
     // already installed by someone else in this process: keep theirs
   }
@@ -240,16 +239,17 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const ring = parseKeyRing(encryptionKeys.value, keysFile);
     const dataConverter = encryptingDataConverter(ring);
 
-    // The UI decodes through a codec server of the stack, allowed for the UI's origin only.
+    // The UI decodes through a codec server of the stack, allowed for the UI's origin only: on
+    // loopback, without authentication (development), and without any secret in its URL.
     let codec: Stack['codec'];
     if (uiPort !== undefined && codecPort !== undefined) {
-      const token = await secretIn(path.join(stateDir, 'codec-token'), () =>
-        randomBytes(32).toString('base64url'),
-      );
+      // Earlier versions kept a codec token here; it is no longer used.
+      await rm(path.join(stateDir, 'codec-token'), { force: true });
       const codecServer = await startCodecServer({
         ring,
-        token: token.value,
+        host: '127.0.0.1',
         port: codecPort,
+        namespaces: ['default'],
         corsOrigins: [`http://127.0.0.1:${uiPort}`, `http://localhost:${uiPort}`],
       });
       cleanups.push(() => codecServer.close());

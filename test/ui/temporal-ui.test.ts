@@ -4,7 +4,8 @@
  * (through playwright-core) finds the runs by search attribute and shows their summaries, the
  * live phase in the current details, the activity and timer summaries and the result.
  * Payloads are encrypted (the stack's key ring): the UI decodes them through the stack's codec
- * server (`--ui-codec-endpoint`); without it, the same page shows only ciphertext.
+ * server (`--ui-codec-endpoint`), which in dev mode listens on loopback without authentication
+ * and without any secret in its URL; without it, the same page shows only ciphertext.
  * Screenshots go to test-results/ui/ (git-ignored).
  */
 import { execFileSync } from 'node:child_process';
@@ -44,8 +45,8 @@ describe.skipIf(!chromiumPath && !process.env.CI)('the Temporal UI', () => {
   let stack: Stack;
   let browser: Browser;
   let page: Page;
-  /** Requests the UI made to the codec server. */
-  const codecRequests: string[] = [];
+  /** Requests the UI made to the codec server: method, path and namespace header. */
+  const codecRequests: { method: string; path: string; namespace?: string }[] = [];
   let checkWorkflowId = '';
   const taskQueue = 'netcheck-ui';
   const msisdn = '+99012345601';
@@ -56,12 +57,13 @@ describe.skipIf(!chromiumPath && !process.env.CI)('the Temporal UI', () => {
     stack = await startStack({
       stateDir: mkdtempSync(path.join(os.tmpdir(), 'netcheck-ui-')),
       name: 'ui',
-      ports: { temporal: 0, ui: 0, simulator: 0 },
+      ports: { temporal: 0, ui: 0, simulator: 0, codec: 0 },
       persist: false,
       taskQueue,
       // Pending polls keep the check running long enough to see its phase live.
       scenarios: { defaults: { interval: 1, expiresIn: 60 }, numbers: {} },
-      worker: { workflowBundle: { codePath: inject('workflowBundlePath') } },
+      // The stack encrypts: its worker needs the bundle with netcheck's encrypting converters.
+      worker: { workflowBundle: { codePath: inject('encryptedWorkerBundlePath') } },
       log: () => {},
     });
     browser = await chromium.launch({
@@ -77,7 +79,14 @@ describe.skipIf(!chromiumPath && !process.env.CI)('the Temporal UI', () => {
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
     page.on('request', (request) => {
-      if (stack.codec && request.url().startsWith(stack.codec.url)) codecRequests.push(request.method());
+      if (stack.codec && request.url().startsWith(stack.codec.url)) {
+        const namespace = request.headers()['x-namespace'];
+        codecRequests.push({
+          method: request.method(),
+          path: new URL(request.url()).pathname,
+          ...(namespace !== undefined ? { namespace } : {}),
+        });
+      }
     });
   });
 
@@ -176,8 +185,15 @@ describe.skipIf(!chromiumPath && !process.env.CI)('the Temporal UI', () => {
     // The result, on the history tab.
     const history = await mainTextWith(/"swapped": true/, 'History');
     expect(history).toMatch(/"status": "ok"/);
-    // The result was decoded by the stack's codec server, which the UI called from the browser.
-    expect(codecRequests.filter((m) => m === 'POST').length).toBeGreaterThan(0);
+    // The result was decoded by the stack's codec server, which the UI called from the browser:
+    // at <endpoint>/decode with the namespace, and no secret anywhere in the URL.
+    const posts = codecRequests.filter((r) => r.method === 'POST');
+    expect(posts.length).toBeGreaterThan(0);
+    for (const r of posts) expect(r).toEqual({ method: 'POST', path: '/decode', namespace: 'default' });
+    expect(stack.codec!.uiEndpoint).toBe(stack.codec!.url);
+    // What the UI server hands to anyone who loads its settings: the endpoint, nothing secret in it.
+    const settings = await (await fetch(`${stack.uiUrl!}/api/v1/settings`)).text();
+    expect(settings).toContain(`"${stack.codec!.url}"`);
     // Decoded, the history holds the input as sent: who may use the codec sees the number.
     expect(history).toContain(`"msisdn": "${msisdn}"`);
     await page.screenshot({ path: path.join(SHOTS, 'check-history.png') });
