@@ -18,6 +18,8 @@ import type {
   StoredRecord,
 } from './batch.js';
 import { maskMsisdn } from './msisdn.js';
+import { isAcceptedRate, RATE_BOUNDS_TEXT } from './rate-limit.js';
+import { EXECUTION_TIMEOUT_LIMITS } from './timeouts.js';
 import {
   DEFAULT_API,
   defaultPurpose,
@@ -61,8 +63,21 @@ export const BATCH_OPTION_LIMITS = {
   chunkConcurrency: { min: 1, max: 100 },
 } as const;
 
-/** Bulk mode's rateLimit: requests per second for the whole batch (any positive number up to this). */
+/**
+ * Bulk mode's rateLimit before RATE_LIMITS (0.1–10,000 requests per second) held: batches
+ * already running keep a rate up to this (workflows/batch.ts checks the new bounds on new runs).
+ */
 export const RATE_LIMIT_MAX = 100_000;
+
+/**
+ * Each check's execution timeout in a per-check batch (ms; default DEFAULT_CHECK_TIMEOUT_MS,
+ * 1 h). The client sends it only when the caller configured one (option or
+ * NETCHECK_CHECK_TIMEOUT), so workers from before the option still take the batch.
+ */
+export const CHECK_TIMEOUT_LIMITS = {
+  min: EXECUTION_TIMEOUT_LIMITS.minMs,
+  max: EXECUTION_TIMEOUT_LIMITS.maxMs,
+} as const;
 
 /** Options that only mean something in bulk mode. */
 const BULK_ONLY_OPTIONS = ['chunkSize', 'chunkConcurrency', 'rateLimit'] as const;
@@ -78,10 +93,22 @@ export interface ResolvedBatchOptions extends BatchOptions {
 }
 
 const BOOLEAN_OPTIONS = ['dedupe', 'skipFirstWait', 'fast', 'bulk'] as const;
-const KNOWN_OPTIONS = new Set<string>([...Object.keys(BATCH_OPTION_LIMITS), ...BOOLEAN_OPTIONS, 'rateLimit']);
+const KNOWN_OPTIONS = new Set<string>([
+  ...Object.keys(BATCH_OPTION_LIMITS),
+  ...BOOLEAN_OPTIONS,
+  'rateLimit',
+  'checkTimeout',
+]);
 
-/** What is wrong with batch options (every problem, joined), or undefined when they are valid. */
-export function batchOptionsProblem(options: unknown): string | undefined {
+/**
+ * What is wrong with batch options (every problem, joined), or undefined when they are valid.
+ * `legacyRate`: a bulk rateLimit is checked against the bounds of batches started before
+ * RATE_LIMITS (> 0 and at most RATE_LIMIT_MAX), for runs already going (workflows/batch.ts).
+ */
+export function batchOptionsProblem(
+  options: unknown,
+  { legacyRate = false }: { legacyRate?: boolean } = {},
+): string | undefined {
   if (options === undefined) return undefined;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
     return `batch options must be an object (got ${JSON.stringify(options)})`;
@@ -102,10 +129,33 @@ export function batchOptionsProblem(options: unknown): string | undefined {
     }
   }
   const rate = given.rateLimit;
-  if (rate !== undefined && (typeof rate !== 'number' || !(rate > 0) || rate > RATE_LIMIT_MAX)) {
+  if (legacyRate) {
+    if (rate !== undefined && (typeof rate !== 'number' || !(rate > 0) || rate > RATE_LIMIT_MAX)) {
+      problems.push(
+        `rateLimit must be a number of requests per second above 0 and at most ${RATE_LIMIT_MAX} (got ${JSON.stringify(rate)})`,
+      );
+    }
+  } else if (rate !== undefined && !isAcceptedRate(rate)) {
     problems.push(
-      `rateLimit must be a number of requests per second above 0 and at most ${RATE_LIMIT_MAX} (got ${JSON.stringify(rate)})`,
+      `rateLimit must be a number of requests per second ${RATE_BOUNDS_TEXT} (got ${JSON.stringify(rate)})`,
     );
+  }
+  const checkTimeout = given.checkTimeout;
+  if (checkTimeout !== undefined) {
+    const { min, max } = CHECK_TIMEOUT_LIMITS;
+    if (
+      typeof checkTimeout !== 'number' ||
+      !Number.isInteger(checkTimeout) ||
+      checkTimeout < min ||
+      checkTimeout > max
+    ) {
+      problems.push(
+        `checkTimeout must be a whole number of milliseconds from ${min} (1s) to ${max} (366d) (got ${JSON.stringify(checkTimeout)})`,
+      );
+    }
+    if (given.bulk === true) {
+      problems.push('checkTimeout applies to per-check batches only: a bulk batch has no workflow per check');
+    }
   }
   if (given.bulk !== true) {
     const bulkOnly = BULK_ONLY_OPTIONS.filter((name) => given[name] !== undefined);
@@ -142,7 +192,8 @@ export function resolveBatchOptions(options: BatchOptions | undefined): Resolved
 export const FIELD_LIMITS = {
   msisdn: 32,
   ref: 256,
-  purpose: 64,
+  /** One purpose, or one per API family (`sim-swap=…,device-status=…`: up to 78 characters today). */
+  purpose: 128,
   operation: 32,
   api: 32,
 } as const;
@@ -155,6 +206,12 @@ export const MAX_OPERATIONS_PER_ITEM = 16;
  * under Temporal's 2 MB payload limit: the update that carries it is stored in history.
  */
 export const PAGE_MAX_ITEMS = 5_000;
+/**
+ * The most items one batch takes (startBatch and `netcheck batch`), beside the CLI's byte cap
+ * (MAX_INPUT_BYTES): one batch's records, dedupe map and progress stay within what a client and
+ * a week's execution timeout can carry. A bigger input is several batches.
+ */
+export const MAX_BATCH_ITEMS = 1_000_000;
 export const PAGE_MAX_BYTES = 256 * 1024;
 export const DEFAULT_PAGE_ITEMS = 500;
 

@@ -57,6 +57,13 @@ export interface BatchOptions extends CheckOptions {
    * pacing, NETCHECK_RATE_LIMIT, still applies per worker).
    */
   rateLimit?: number;
+  /**
+   * Per-check batches: each check's execution timeout in milliseconds, 1 s–366 days (default
+   * 1 h, DEFAULT_CHECK_TIMEOUT_MS). startBatch fills it from its `checkTimeout` option or
+   * NETCHECK_CHECK_TIMEOUT when one is set. A check that runs out is recorded `failed` with
+   * `INTERNAL` (timed out).
+   */
+  checkTimeout?: number;
 }
 
 /** Outcome of one (item, operation): `ok`/`failed` from the check, `invalid` input, or `cancelled`. */

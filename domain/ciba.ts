@@ -1,16 +1,16 @@
 /**
- * The CIBA timing rules every road follows: the check workflow, the polling activity and a bulk
- * chunk (workflows/network-check.ts, activities/token.ts, activities/bulk.ts). Workflow-safe.
+ * CIBA's own numbers (OpenID CIBA Core) and the limits netcheck puts on what a provider may ask
+ * for. What netcheck does with them — the deadline margin, the re-poll floor, the retries, where
+ * each wait happens — is the policy of domain/ciba-flow.ts. Workflow-safe.
  */
 
-/** bc-authorize requests in all, when earlier ones expire before the token is granted. */
-export const DEFAULT_MAX_AUTHORIZATIONS = 2;
 /** CIBA's slow_down penalty (OpenID CIBA Core §11). */
 export const SLOW_DOWN_SECONDS = 5;
-/** Shortest wait between two polls when the provider says interval 0 (Temporal timers' own floor). */
-export const MIN_REPOLL_SECONDS = 1;
 /**
- * The last poll goes at least this long before `expires_in` ends (never more than a tenth of
- * the window), so it reaches the provider while the auth_req_id is still valid.
+ * Caps on what a provider may ask for in a bc-authorize answer: a longer `expires_in`, an
+ * `interval` above this or above `expires_in`, is a PROTOCOL_ERROR (activities/responses.ts),
+ * never a wait. Real providers answer in minutes (Vonage: expires_in 120, interval 2); without
+ * these caps `interval: 1e12` would park a check for decades.
  */
-export const DEADLINE_MARGIN_MS = 1_000;
+export const MAX_EXPIRES_IN_SECONDS = 3_600;
+export const MAX_INTERVAL_SECONDS = 300;

@@ -44,3 +44,24 @@ export function rateLimiterId(taskQueue: string): string {
 export function rateLimiterTaskQueue(taskQueue: string): string {
   return rateLimiterId(taskQueue); // the same name as the workflow it serves
 }
+
+/**
+ * Every rate netcheck accepts (the plugin's rateLimit and http.maxRequestsPerSecond,
+ * NETCHECK_RATE_LIMIT and `--rate`, a bulk batch's rateLimit) is requests per second within
+ * these bounds. Below 0.1 a check waits minutes for each request; above 10,000 the limit is no
+ * limit (and the slot arithmetic loses its meaning).
+ */
+export const RATE_LIMITS = { min: 0.1, max: 10_000 } as const;
+
+/** The bounds as messages say them. */
+export const RATE_BOUNDS_TEXT = 'from 0.1 to 10,000';
+
+/** Whether `value` is a rate netcheck accepts: a finite number of requests per second within RATE_LIMITS. */
+export function isAcceptedRate(value: unknown): value is number {
+  return (
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    value >= RATE_LIMITS.min &&
+    value <= RATE_LIMITS.max
+  );
+}

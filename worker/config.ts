@@ -6,6 +6,7 @@ import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { DEFAULT_API_BASE_URL, DEFAULT_TASK_QUEUE, readPrivateKey } from '../common/index.js';
 import { ConfigurationError } from '../domain/errors.js';
+import { isAcceptedRate, RATE_BOUNDS_TEXT } from '../domain/rate-limit.js';
 import { insecureBaseUrlProblem } from '../activities/base-url.js';
 import { loadKeyRing, type KeyRing } from '../codec/keyring.js';
 
@@ -63,7 +64,10 @@ const envSchema = z.object({
     .optional(),
   NETCHECK_RATE_LIMIT: z.coerce
     .number({ error: 'NETCHECK_RATE_LIMIT must be a number of requests per second, e.g. 50.' })
-    .positive('NETCHECK_RATE_LIMIT must be more than 0 requests per second.')
+    .refine(
+      isAcceptedRate,
+      `NETCHECK_RATE_LIMIT must be a number of requests per second ${RATE_BOUNDS_TEXT}, e.g. 50.`,
+    )
     .optional(),
 });
 

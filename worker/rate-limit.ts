@@ -12,8 +12,11 @@
 import { Client, WithStartWorkflowOperation } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import type { WorkerOptions } from '@temporalio/worker';
+import { ConfigurationError } from '../domain/errors.js';
 import {
+  isAcceptedRate,
   LEASE_UPDATE,
+  RATE_BOUNDS_TEXT,
   RATE_MARGIN_MS,
   rateLimiterId,
   rateLimiterTaskQueue,
@@ -72,7 +75,13 @@ export class QueueRateLimit {
   #runs = 0;
   #limiter: Promise<{ stop(): Promise<void> }> | undefined;
 
-  constructor(readonly perSecond: number) {}
+  constructor(readonly perSecond: number) {
+    if (!isAcceptedRate(perSecond)) {
+      throw new ConfigurationError([
+        `rateLimit must be a positive number of requests per second ${RATE_BOUNDS_TEXT} (got ${String(perSecond)}).`,
+      ]);
+    }
+  }
 
   /** The first worker configured with this plugin instance names the queue and the connection. */
   bind(options: WorkerOptions): void {
