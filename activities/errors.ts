@@ -9,7 +9,7 @@
  * JWT-shaped string or known secret in it is redacted.
  */
 import type { ApplicationFailure } from '@temporalio/common';
-import { netcheckFailure, type ErrorCode } from '../domain/index.js';
+import { CAMARA_APIS, camaraApiAt, netcheckFailure, redact, type ErrorCode } from '../domain/index.js';
 import { identityInsightsHttpVerdict } from './insights-errors.js';
 
 /** Which Vonage endpoint answered; the mapping differs per endpoint. */
@@ -39,10 +39,8 @@ export interface HttpAnswer {
 }
 
 const MAX_DESCRIPTION = 300;
-/** Anything shaped like a compact JWS/JWT (`eyJ….….…`). */
-const JWT_LIKE = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g;
-/** Anything shaped like a phone number a provider may echo: 7+ digits, `+` or `%2B` first or not. */
-const NUMBER_LIKE = /(?:\+|%2B)?\d{7,}/gi;
+/** A secret that is a spelling of the number (numberVariants): redacted as a number, in any spelling. */
+const NUMBER_SECRET = /^(?:\+|%2B)?\d{7,15}$/i;
 /** Longest `Retry-After` netcheck honours: a provider asking for more is asked again after this. */
 export const MAX_RETRY_AFTER_MS = 5 * 60_000;
 
@@ -64,21 +62,20 @@ function nonEmptyString(value: unknown): string | undefined {
 }
 
 /**
- * Makes provider text safe to put in a message: one line, bounded, no control characters,
- * JWT-shaped strings and the given secrets replaced by `[redacted]`.
+ * Makes provider text safe to put in a message: one line, bounded, no control characters, then
+ * netcheck's redaction (domain/redact.ts): the given secrets, the number in any spelling (its
+ * variants among the secrets), any other phone number, JWT, bearer token or auth_req_id.
  */
 export function sanitizeText(text: string, secrets: readonly string[] = []): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret.length >= 8) out = out.split(secret).join('[redacted]');
-  }
-  out = out
-    .replace(JWT_LIKE, '[redacted]')
-    .replace(NUMBER_LIKE, '[number]')
+  const flat = text
     // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/\u001b\[[0-9;?]*[ -/]*[@-~]|[\u0000-\u001f\u007f-\u009f]+/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
+  const out = redact(flat, {
+    secrets: secrets.filter((s) => !NUMBER_SECRET.test(s)),
+    numbers: secrets.filter((s) => NUMBER_SECRET.test(s)),
+  });
   return out.length > MAX_DESCRIPTION ? `${out.slice(0, MAX_DESCRIPTION)}…` : out;
 }
 
@@ -235,7 +232,24 @@ function unexpected(endpoint: Endpoint, err: ProviderError): ApplicationFailure 
   );
 }
 
+/**
+ * A 404 at bc-authorize or token is never about the number, whatever its body: the request
+ * reached no authorization endpoint for this application (a wrong base URL, or, as Vonage's
+ * Node SDK notes for bc-authorize, a misconfigured network application).
+ */
+function oauthNotFound(endpoint: Endpoint, err: ProviderError): ApplicationFailure {
+  return fail(
+    'CONFIGURATION',
+    endpoint,
+    err,
+    endpoint.kind === 'bc-authorize'
+      ? `A 404 here is not an answer about the number: nothing serves POST ${endpoint.path} for this application. Check VONAGE_API_BASE_URL, and that the Vonage application has a Network Registry profile (Playground or Production) with this API enabled.`
+      : `Nothing answers POST ${endpoint.path} at the configured base URL; check VONAGE_API_BASE_URL.`,
+  );
+}
+
 function classifyAuthorize(endpoint: Endpoint, err: ProviderError): ApplicationFailure {
+  if (err.status === 404) return oauthNotFound(endpoint, err);
   const code = err.providerCode?.toLowerCase();
   switch (code) {
     case 'access_denied':
@@ -277,34 +291,47 @@ function classifyAuthorize(endpoint: Endpoint, err: ProviderError): ApplicationF
         err,
         'Vonage refused to authorize this number for the application; in the Playground add it to the allowlist, in production check the Network Registry approval for its operator.',
       );
-    case 404:
-      return notFound(endpoint, err, 'The operator does not serve or know this number.');
   }
   return unexpected(endpoint, err);
 }
 
 /**
- * A 404 means "unknown number" only when the body says so in a form the API defines (a JSON
- * error of the provider); an HTML, empty or foreign 404 means the request reached the wrong
- * place: a configuration error that names the path.
+ * A CAMARA 404 means "unknown number" only with the code that API's own OpenAPI file documents
+ * for an unknown subscriber (CAMARA_APIS: SIM Swap v0.4.0 `SIM_SWAP.UNKNOWN_PHONE_NUMBER`,
+ * Device Status v0.5.0 `NOT_FOUND`). Any other 404 (HTML, empty, RFC 7807, another code such as
+ * CAMARA `NOT_FOUND` on SIM Swap) says the request reached no such API: a configuration error
+ * naming the path, never negative data about the number.
  */
-function notFound(endpoint: Endpoint, err: ProviderError, unknownAdvice: string): ApplicationFailure {
-  const code = err.providerCode?.toUpperCase();
-  const documented =
-    endpoint.kind === 'camara'
-      ? code !== undefined && UNKNOWN_NUMBER_CODES.has(code)
-      : err.providerCode !== undefined || err.json === true;
-  if (documented) return fail('UNKNOWN_NUMBER', endpoint, err, unknownAdvice);
+function camaraNotFound(endpoint: Endpoint, err: ProviderError): ApplicationFailure {
+  const at = camaraApiAt(endpoint.path);
+  if (at && err.providerCode?.toUpperCase() === CAMARA_APIS[at.api].unknownNumberCode) {
+    return fail('UNKNOWN_NUMBER', endpoint, err, 'The operator does not know this number.');
+  }
+  return camaraNotServed(endpoint, err, 'a 404 without the code the API documents for an unknown number');
+}
+
+/**
+ * No API at this path (404 without the documented code, 410): on Vonage's retired SIM Swap
+ * routes the message says so and names the road that serves SIM swap today.
+ */
+function camaraNotServed(endpoint: Endpoint, err: ProviderError, what: string): ApplicationFailure {
+  const at = camaraApiAt(endpoint.path);
+  const retiredOn = at ? CAMARA_APIS[at.api].retiredOn : undefined;
+  if (retiredOn !== undefined) {
+    return fail(
+      'CONFIGURATION',
+      endpoint,
+      err,
+      `Vonage retired its standalone SIM Swap API (CAMARA ${CAMARA_APIS['sim-swap'].version} over CIBA) on ${retiredOn}; SIM swap on Vonage now goes through Identity Insights: run the check with --api identity-insights (NETCHECK_API=identity-insights, or api: 'identity-insights' in the library).`,
+    );
+  }
   return fail(
     'CONFIGURATION',
     endpoint,
     err,
-    `Nothing answers POST ${endpoint.path} at the configured base URL (a 404 without an API error body); check VONAGE_API_BASE_URL and that this API is enabled for the application.`,
+    `Nothing serves POST ${endpoint.path} at the configured base URL (${what}); check VONAGE_API_BASE_URL and that this API is enabled for the application.`,
   );
 }
-
-/** CAMARA / Vonage codes that mean the number is unknown (404). */
-const UNKNOWN_NUMBER_CODES = new Set(['NOT_FOUND', 'IDENTIFIER_NOT_FOUND', 'SIM_SWAP.UNKNOWN_PHONE_NUMBER']);
 
 /** CAMARA 422 codes (device identifiers and applicability), by meaning. */
 function classifyUnprocessable(endpoint: Endpoint, err: ProviderError): ApplicationFailure {
@@ -342,6 +369,7 @@ function classifyUnprocessable(endpoint: Endpoint, err: ProviderError): Applicat
 }
 
 function classifyToken(endpoint: Endpoint, err: ProviderError): ApplicationFailure {
+  if (err.status === 404) return oauthNotFound(endpoint, err);
   const code = err.providerCode?.toLowerCase();
   switch (code) {
     case 'access_denied':
@@ -367,13 +395,6 @@ function classifyToken(endpoint: Endpoint, err: ProviderError): ApplicationFailu
   switch (err.status) {
     case 400:
       return fail('INVALID_ARGUMENT', endpoint, err, 'The provider rejected the token request.');
-    case 404:
-      return fail(
-        'CONFIGURATION',
-        endpoint,
-        err,
-        `Nothing answers POST ${endpoint.path} at the configured base URL; check VONAGE_API_BASE_URL.`,
-      );
     case 401:
     case 403:
       return fail(
@@ -400,11 +421,19 @@ function classifyCamara(endpoint: Endpoint, err: ProviderError): ApplicationFail
     case 403:
       return fail('PERMISSION_DENIED', endpoint, err, 'The access token does not allow this check.');
     case 404:
-      return notFound(endpoint, err, 'The operator does not know this number.');
+      return camaraNotFound(endpoint, err);
+    case 410:
+      return camaraNotServed(endpoint, err, '410 Gone');
     case 422:
       return classifyUnprocessable(endpoint, err);
     case 409:
-      return fail('CONFLICT', endpoint, err, 'The provider reported a conflicting request for this number.');
+      // SIM Swap v0.4.0: "Another request is created for the same MSISDN": retried with backoff.
+      return fail(
+        'CONFLICT',
+        endpoint,
+        err,
+        'Another request for this number was in progress at the provider; retrying with backoff.',
+      );
   }
   return unexpected(endpoint, err);
 }

@@ -14,10 +14,25 @@
  * | carrier             | `format`, `original_carrier`, `current_carrier` | `CarrierData`                         |
  *
  * Each insight carries its own `status.code`; insights-errors.ts maps the failing ones to netcheck
- * codes. Nothing returned or thrown carries the JWT or the phone number.
+ * codes. A transient one (SUPPLIER_ERROR, INTERNAL_ERROR) next to insights that answered is asked
+ * again, alone, within this activity (INSIGHT_REASK): what answered is kept, and when the budget
+ * runs out the answer is partial (`missing`, `missingCodes`) unless the insight the operation
+ * cannot answer without is the one still missing. Every field absent from `data` is named in
+ * `missing`, with Vonage's status code for it in `missingCodes`. Timestamps without a zone are
+ * read as UTC. Nothing returned or thrown carries the JWT or the phone number.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
-import { isPurpose, MAX_AGE_DEFAULT, maskMsisdn, netcheckFailure, PURPOSES } from '../domain/index.js';
+import {
+  ERROR_CODES,
+  errorCodeOf,
+  isPurpose,
+  MAX_AGE_DEFAULT,
+  maskMsisdn,
+  netcheckFailure,
+  PURPOSES,
+} from '../domain/index.js';
 import type {
   CarrierData,
   CarrierNetwork,
@@ -39,9 +54,10 @@ import {
   requireObject,
   requireOperation,
 } from './input.js';
+import { activitySignal } from './context.js';
 import { logAnswer } from './log.js';
 import { mccOfCountry } from './mcc.js';
-import { describeIssues } from './responses.js';
+import { describeIssues, utcIfZoneless } from './responses.js';
 
 const ACTIVITY = 'identityInsights';
 
@@ -56,7 +72,8 @@ const shortText = (max: number) => z.string().trim().max(max).nullish();
 const SimSwapInsight = z.object({
   status: Status,
   is_swapped: z.boolean().nullish(),
-  latest_sim_swap_at: z.iso.datetime({ offset: true }).nullish(),
+  /** RFC 3339; without a zone it is read as UTC. */
+  latest_sim_swap_at: z.iso.datetime({ offset: true, local: true }).transform(utcIfZoneless).nullish(),
 });
 const RoamingInsight = z.object({
   status: Status,
@@ -104,8 +121,18 @@ export const IdentityInsightsResponse = z.object({
 type Insights = z.output<typeof IdentityInsightsResponse>['insights'];
 type AnyInsight = NonNullable<Insights[InsightName]>;
 
+/**
+ * A transient per-insight status next to insights that answered: ask again for the missing ones
+ * only, at most `times` more requests, `initialMs` doubling up to `maxIntervalMs` apart (or later,
+ * as a 429's Retry-After says), none starting after `budgetMs` from the activity's start (well
+ * inside its 30-s start-to-close timeout).
+ */
+export const INSIGHT_REASK = { times: 3, initialMs: 500, maxIntervalMs: 4_000, budgetMs: 15_000 } as const;
+
+type InsightParams = Partial<Record<InsightName, Record<string, unknown>>>;
+
 /** The `insights` object of the request, per operation. */
-function insightsRequest(operation: Operation, maxAge: number): Record<string, Record<string, unknown>> {
+function insightsRequest(operation: Operation, maxAge: number): InsightParams {
   switch (operation) {
     case 'sim-swap':
       // period is always sent: it is the check's window (CAMARA's maxAge).
@@ -119,6 +146,12 @@ function insightsRequest(operation: Operation, maxAge: number): Record<string, R
     case 'carrier':
       return { format: {}, original_carrier: {}, current_carrier: {} };
   }
+}
+
+/** Whether an insight's status is transient (retried): Vonage may answer it on another request. */
+function isTransient(insight: AnyInsight, name: InsightName, purpose: string | undefined): boolean {
+  const verdict = insightStatusVerdict(insight.status.code, name, purpose);
+  return verdict !== undefined && ERROR_CODES[verdict.code].retryable;
 }
 
 /** Everything the mapping of one answer needs. */
@@ -188,14 +221,20 @@ function essentialMissing(ctx: AnswerContext, name: InsightName, field: string, 
 
 interface Mapped {
   data: CheckData;
-  missing: string[];
+  /** Each field absent from `data` (in order), with Vonage's status code that left it out. */
+  missing: Record<string, string>;
+}
+
+/** The insight's status code as it may appear in a result: provider text made safe. */
+function statusCodeOf(ctx: AnswerContext, insight: AnyInsight): string {
+  return safeText(insight.status.code, ctx.secrets);
 }
 
 function simSwap(ctx: AnswerContext, insights: Insights): Mapped {
   const insight = insightOf(ctx, insights, 'sim_swap');
   const { partial } = answered(ctx, 'sim_swap', insight);
   if (typeof insight.is_swapped !== 'boolean') throw essentialMissing(ctx, 'sim_swap', 'is_swapped', partial);
-  return { data: { swapped: insight.is_swapped }, missing: [] };
+  return { data: { swapped: insight.is_swapped }, missing: {} };
 }
 
 function simSwapDate(ctx: AnswerContext, insights: Insights): Mapped {
@@ -204,7 +243,10 @@ function simSwapDate(ctx: AnswerContext, insights: Insights): Mapped {
   const latest = insight.latest_sim_swap_at;
   const data: SimSwapDateData = typeof latest === 'string' ? { latestSimChange: latest } : {};
   // OK without a date: no SIM change known, as CAMARA answers. PARTIAL_SUCCESS: Vonage could not tell.
-  return { data, missing: latest == null && partial ? ['latestSimChange'] : [] };
+  return {
+    data,
+    missing: latest == null && partial ? { latestSimChange: statusCodeOf(ctx, insight) } : {},
+  };
 }
 
 async function roaming(ctx: AnswerContext, insights: Insights): Promise<Mapped> {
@@ -212,7 +254,7 @@ async function roaming(ctx: AnswerContext, insights: Insights): Promise<Mapped> 
   const { partial } = answered(ctx, 'roaming', insight);
   if (typeof insight.is_roaming !== 'boolean') throw essentialMissing(ctx, 'roaming', 'is_roaming', partial);
   const data: RoamingData = { roaming: insight.is_roaming };
-  const missing: string[] = [];
+  const missing: Record<string, string> = {};
   if (insight.is_roaming) {
     const countries = insight.country_codes;
     if (countries) {
@@ -220,7 +262,7 @@ async function roaming(ctx: AnswerContext, insights: Insights): Promise<Mapped> 
       if (mcc !== undefined) data.countryCode = mcc;
       data.countryName = countries;
     } else if (partial) {
-      missing.push('countryName');
+      missing.countryName = statusCodeOf(ctx, insight);
     }
   }
   return { data, missing };
@@ -238,11 +280,15 @@ function connectivity(ctx: AnswerContext, insights: Insights): Mapped {
     const field = insight.is_reachable === true ? 'connectivity' : 'is_reachable';
     throw essentialMissing(ctx, 'reachability', field, partial);
   }
-  return { data: { connectivityStatus: status }, missing: [] };
+  return { data: { connectivityStatus: status }, missing: {} };
 }
 
-/** Statuses after which a carrier insight is simply absent from an otherwise good answer. */
-const CARRIER_ABSENT = new Set(['UNKNOWN_NUMBER', 'NOT_COVERED', 'INVALID_INPUT']);
+/**
+ * Verdicts after which a carrier insight is simply absent from an otherwise good answer: Vonage
+ * has no carrier data for this number, or (UPSTREAM_UNAVAILABLE) it still failed transiently
+ * when the activity's re-asks ran out.
+ */
+const CARRIER_ABSENT = new Set(['UNKNOWN_NUMBER', 'NOT_COVERED', 'INVALID_INPUT', 'UPSTREAM_UNAVAILABLE']);
 
 const NETWORK_FIELDS = [
   ['name', 'name'],
@@ -258,14 +304,20 @@ function carrier(ctx: AnswerContext, insights: Insights): Mapped {
     ['current_carrier', 'currentCarrier', insightOf(ctx, insights, 'current_carrier')],
   ] as const;
 
-  // A failure that is not about this number (retryable, configuration, protocol) wins, whichever insight had it.
+  // A failure that is not about this number (configuration, protocol; a transient one of format,
+  // which `carrier` cannot answer without) wins, whichever insight had it. A carrier insight
+  // still failing transiently after the re-asks is only missing.
   const all: (readonly [InsightName, AnyInsight])[] = [
     ['format', format],
     ...carriers.map(([name, , insight]) => [name, insight] as const),
   ];
   for (const [name, insight] of all) {
     const verdict = insightStatusVerdict(insight.status.code, name, ctx.purpose);
-    if (verdict && !CARRIER_ABSENT.has(verdict.code)) answered(ctx, name, insight);
+    const absent =
+      verdict !== undefined &&
+      CARRIER_ABSENT.has(verdict.code) &&
+      !(name === 'format' && verdict.code === 'UPSTREAM_UNAVAILABLE');
+    if (verdict && !absent) answered(ctx, name, insight);
   }
 
   // The number's format is the question `carrier` answers first: an invalid number is an answer.
@@ -273,22 +325,23 @@ function carrier(ctx: AnswerContext, insights: Insights): Mapped {
     const data: CarrierData = { valid: false };
     if (format.country_code) data.countryCode = format.country_code;
     if (format.country_name) data.countryName = format.country_name;
-    return { data, missing: [] };
+    return { data, missing: {} };
   }
   const { partial } = answered(ctx, 'format', format);
   if (typeof format.is_format_valid !== 'boolean') {
     throw essentialMissing(ctx, 'format', 'is_format_valid', partial);
   }
   const data: CarrierData = { valid: true };
-  const missing: string[] = [];
+  const missing: Record<string, string> = {};
   if (format.country_code) data.countryCode = format.country_code;
-  else if (partial) missing.push('countryCode');
+  else if (partial) missing.countryCode = statusCodeOf(ctx, format);
   if (format.country_name) data.countryName = format.country_name;
-  else if (partial) missing.push('countryName');
+  else if (partial) missing.countryName = statusCodeOf(ctx, format);
 
   for (const [name, key, insight] of carriers) {
     if (insightStatusVerdict(insight.status.code, name, ctx.purpose)) {
-      missing.push(key); // NOT_FOUND, NO_COVERAGE, …: Vonage has no carrier data for this number
+      // NOT_FOUND, NO_COVERAGE, …: no carrier data for this number; SUPPLIER_ERROR, …: not this time.
+      missing[key] = statusCodeOf(ctx, insight);
       continue;
     }
     const isPartial = insight.status.code.toUpperCase() === 'PARTIAL_SUCCESS';
@@ -296,7 +349,7 @@ function carrier(ctx: AnswerContext, insights: Insights): Mapped {
     for (const [wire, field] of NETWORK_FIELDS) {
       const value = insight[wire];
       if (value) network[field] = value;
-      else if (isPartial) missing.push(`${key}.${field}`);
+      else if (isPartial) missing[`${key}.${field}`] = statusCodeOf(ctx, insight);
     }
     data[key] = network;
   }
@@ -321,28 +374,64 @@ export function makeIdentityInsights(client: VonageClient) {
     const purpose = input.purpose;
     const maxAge =
       operation === 'sim-swap' ? requireMaxAge(ACTIVITY, input.maxAge, MAX_AGE_DEFAULT) : MAX_AGE_DEFAULT;
-
     const started = Date.now();
-    const { endpoint, answer, secrets } = await client.postJsonWithAppJwt(
-      'identity-insights',
-      path,
-      {
-        phone_number: msisdn,
-        ...(purpose !== undefined ? { purpose } : {}),
-        insights: insightsRequest(operation, maxAge),
-      },
-      correlationId,
-    );
-    logAnswer(endpoint, answer.status, { msisdn, correlationId, durationMs: Date.now() - started });
-    // Provider text may echo the number: redact it like a credential.
-    const redact = [...secrets, msisdn, msisdn.slice(1)];
-    if (answer.status !== 200) throw classifyHttpError(endpoint, answer, redact);
+    // Provider text may echo the number: redact it like a credential (and every JWT sent).
+    const redact = [msisdn, msisdn.slice(1)];
 
-    const parsed = IdentityInsightsResponse.safeParse(answer.body);
-    if (!parsed.success) throw protocolError(endpoint, answer.status, describeIssues(parsed.error));
-    const { request_id: requestId, insights } = parsed.data;
-    const ctx: AnswerContext = { endpoint, requestId, purpose, secrets: redact };
+    /** One request for these insights: the 200 body checked, any other answer thrown as its failure. */
+    async function ask(requested: InsightParams) {
+      const sent = Date.now();
+      const { endpoint, answer, secrets } = await client.postJsonWithAppJwt(
+        'identity-insights',
+        path,
+        { phone_number: msisdn, ...(purpose !== undefined ? { purpose } : {}), insights: requested },
+        correlationId,
+      );
+      logAnswer(endpoint, answer.status, { msisdn, correlationId, durationMs: Date.now() - sent });
+      redact.push(...secrets);
+      if (answer.status !== 200) throw classifyHttpError(endpoint, answer, redact);
+      const parsed = IdentityInsightsResponse.safeParse(answer.body);
+      if (!parsed.success) throw protocolError(endpoint, answer.status, describeIssues(parsed.error));
+      return { endpoint, requestId: parsed.data.request_id, insights: parsed.data.insights };
+    }
 
+    const wanted = insightsRequest(operation, maxAge);
+    const names = Object.keys(wanted) as InsightName[];
+    const first = await ask(wanted);
+    const insights: Insights = { ...first.insights };
+    const held = insights as Partial<Record<InsightName, AnyInsight>>;
+    const stillMissing = () =>
+      names.filter((name) => held[name] !== undefined && isTransient(held[name], name, purpose));
+
+    // Ask again for what failed transiently, keeping what answered; with nothing answered there is
+    // nothing to keep, and the activity's failure (Temporal's retry) asks again for everything.
+    let missing = stillMissing();
+    if (missing.length > 0 && missing.length < names.length) {
+      const signal = activitySignal();
+      let retryAfterMs: number | undefined;
+      for (let n = 0; n < INSIGHT_REASK.times && missing.length > 0; n++) {
+        const backoff = Math.min(INSIGHT_REASK.initialMs * 2 ** n, INSIGHT_REASK.maxIntervalMs);
+        const delay = Math.max(backoff, retryAfterMs ?? 0);
+        if (Date.now() + delay - started > INSIGHT_REASK.budgetMs) break;
+        await sleep(delay, undefined, signal ? { signal } : {});
+        retryAfterMs = undefined;
+        try {
+          const again = await ask(Object.fromEntries(missing.map((name) => [name, wanted[name]])));
+          const got = again.insights as Partial<Record<InsightName, AnyInsight>>;
+          for (const name of missing) if (got[name] !== undefined) held[name] = got[name];
+        } catch (err) {
+          // A transient failure of the whole request uses up one re-ask; any other is the answer.
+          const code = errorCodeOf(err);
+          if (code === undefined || !ERROR_CODES[code].retryable) throw err;
+          const hinted: unknown = err instanceof ApplicationFailure ? err.nextRetryDelay : undefined;
+          retryAfterMs = typeof hinted === 'number' ? hinted : undefined;
+        }
+        missing = stillMissing();
+      }
+    }
+
+    const requestId = first.requestId;
+    const ctx: AnswerContext = { endpoint: first.endpoint, requestId, purpose, secrets: redact };
     let mapped: Mapped;
     switch (operation) {
       case 'sim-swap':
@@ -361,10 +450,11 @@ export function makeIdentityInsights(client: VonageClient) {
         mapped = carrier(ctx, insights);
         break;
     }
+    const absent = Object.keys(mapped.missing);
     return {
       data: mapped.data,
       ...(requestId !== undefined ? { requestId } : {}),
-      ...(mapped.missing.length > 0 ? { missing: mapped.missing } : {}),
+      ...(absent.length > 0 ? { missing: absent, missingCodes: mapped.missing } : {}),
     };
   };
 }

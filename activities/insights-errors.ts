@@ -5,14 +5,15 @@
  *
  * | Vonage                         | netcheck code          | why                                                      |
  * |--------------------------------|------------------------|----------------------------------------------------------|
- * | OK, PARTIAL_SUCCESS            | (an answer)            | PARTIAL_SUCCESS: absent fields are named in `missing`     |
+ * | OK, PARTIAL_SUCCESS            | (an answer)            | PARTIAL_SUCCESS: absent fields are named in `missing`    |
  * | NOT_FOUND                      | UNKNOWN_NUMBER         | the number is unknown for this insight                   |
  * | INVALID_NUMBER_FORMAT          | INVALID_INPUT          | the number itself is wrong: fix it and run again         |
  * | NO_COVERAGE                    | NOT_COVERED            | no supplier for the number's country or network          |
  * | UNSUPPORTED_NETWORK_TYPE       | NOT_COVERED            | the insight does not serve that kind of network          |
  * | UNAUTHORIZED                   | PERMISSION_DENIED      | application + supplier + number not authorized           |
  * | INVALID_PURPOSE                | CONFIGURATION          | the purpose does not match the application's registration |
- * | SUPPLIER_ERROR, INTERNAL_ERROR | UPSTREAM_UNAVAILABLE   | transient: retried by Temporal                           |
+ * | SUPPLIER_ERROR, INTERNAL_ERROR | UPSTREAM_UNAVAILABLE   | transient: asked again alone while others answered (the  |
+ * |                                |                        | activity), else retried by Temporal                      |
  * | anything else                  | PROTOCOL_ERROR         | not part of the API                                      |
  */
 import type { ErrorCode } from '../domain/index.js';
@@ -87,7 +88,7 @@ export function insightStatusVerdict(
     case 'INVALID_PURPOSE':
       return {
         code: 'CONFIGURATION',
-        advice: `The purpose ${purpose === undefined ? '(none sent)' : `"${purpose}"`} is not allowed for ${label}: send the purpose your application's network profile is registered with (--purpose, NETCHECK_PURPOSE); the Playground accepts only FraudPreventionAndDetection.`,
+        advice: `The purpose ${purpose === undefined ? '(none sent)' : `"${purpose}"`} is not allowed for ${label}: send the purpose your application's network profile is registered with (--purpose or NETCHECK_PURPOSE, one per API family if they differ: sim-swap=…,device-status=…); the Playground accepts only FraudPreventionAndDetection.`,
       };
     case 'SUPPLIER_ERROR':
       return {

@@ -1,7 +1,8 @@
 /**
  * The four CAMARA endpoints as Vonage serves them (SIM Swap v0.4.0, Device Status v0.5.0):
  * bearer access token checks (bound number and operation), request-body validation and
- * answers from the subscriber data.
+ * answers from the subscriber data. With the scenario's `retiredSimSwap`, the SIM Swap routes
+ * answer as the retired routes they are at Vonage since 2025-11-23: 404, like an unserved path.
  */
 import { z } from 'zod';
 import { CAMARA_ERROR_CODES, CAMARA_SCHEMAS } from './camara-schemas.js';
@@ -118,6 +119,10 @@ export function msisdnOfCamara(token: IssuedToken | undefined, body: string): st
 }
 
 export function handleCamara(operation: CamaraOperation, req: CamaraRequest, deps: CamaraDeps): Reply {
+  // Retired (scenario `retiredSimSwap`): the route answers like any path nothing serves.
+  if (CAMARA_OPERATIONS[operation].api === 'sim-swap' && deps.subscribers.simSwapRetired()) {
+    return camaraError(404, 'NOT_FOUND', `No endpoint POST ${CAMARA_OPERATIONS[operation].path}`);
+  }
   if (!req.bearer) {
     return camaraError(
       401,

@@ -8,9 +8,14 @@
  * - **Body**: `{phone_number, purpose?, insights}` with at least one of `sim_swap` (`period`
  *   1–2400 h, default 240), `roaming`, `reachability`, `format`, `original_carrier`,
  *   `current_carrier`; anything else is a 400 (RFC 7807 body, as Vonage answers).
+ * - **Virtual Operator**: as Vonage documents it for Identity Insights, only the ten numbers
+ *   +990123400, +990123411, … +990123499 (virtual-operator.ts); any other +990 number without a
+ *   scenario entry answers INVALID_NUMBER_FORMAT for every insight (the scenario file's
+ *   `identityInsightsVirtualOperator: "every-number"` answers every +990 number instead).
  * - **Network Registry insights** (sim_swap, roaming, reachability) answer from the same
- *   subscribers as the CAMARA endpoints (scenario numbers, Virtual Operator `+990…` numbers),
- *   under the Playground rule: the purpose must be FraudPreventionAndDetection, else that
+ *   subscribers as the CAMARA endpoints (scenario numbers, the Virtual Operator numbers: SIM swap
+ *   500 h ago, +990123499 NOT_FOUND; roaming and reachability by the CIBA road's rules), under the
+ *   Playground rule: the purpose must be FraudPreventionAndDetection, else that
  *   insight answers INVALID_PURPOSE. Unlisted numbers answer NO_COVERAGE outside the countries
  *   the simulator knows, INVALID_NUMBER_FORMAT when the length is wrong for the country,
  *   UNSUPPORTED_NETWORK_TYPE for a landline and NOT_FOUND otherwise.
@@ -31,7 +36,11 @@ import { problem, type Reply } from './http.js';
 import { verifyApplicationJwt } from './jwt.js';
 import type { NumberEntry, ScenarioStore } from './scenarios.js';
 import type { Subscribers } from './subscribers.js';
-import { isVirtualOperatorNumber } from './virtual-operator.js';
+import {
+  IDENTITY_INSIGHTS_OTHER_VIRTUAL_NUMBER_MESSAGE,
+  isIdentityInsightsVirtualNumber,
+  isVirtualOperatorNumber,
+} from './virtual-operator.js';
 
 export const IDENTITY_INSIGHTS_PATHS = ['/identity-insights/v1/requests', '/v0.1/identity-insights'] as const;
 
@@ -336,6 +345,10 @@ export class IdentityInsightsServer {
         insights[name] = only('INVALID_NUMBER_FORMAT');
         continue;
       }
+      if (!entry && this.otherVirtualNumber(msisdn)) {
+        insights[name] = only('INVALID_NUMBER_FORMAT', IDENTITY_INSIGHTS_OTHER_VIRTUAL_NUMBER_MESSAGE);
+        continue;
+      }
       const override = this.override(msisdn, name, entry);
       if (override?.status && !['OK', 'PARTIAL_SUCCESS'].includes(override.status)) {
         insights[name] = only(override.status, override.message);
@@ -346,6 +359,15 @@ export class IdentityInsightsServer {
       insights[name] = override ? applyOverride(answer, override) : answer;
     }
     return { status: 200, body: { request_id: randomUUID(), insights } };
+  }
+
+  /** A +990 number that is not one of the ten Vonage's Identity Insights Virtual Operator answers. */
+  private otherVirtualNumber(msisdn: string): boolean {
+    return (
+      isVirtualOperatorNumber(msisdn) &&
+      !isIdentityInsightsVirtualNumber(msisdn) &&
+      this.deps.scenarios.identityInsightsVirtualOperator === 'documented'
+    );
   }
 
   /** The scenario override of this insight for this request, counting `times`. */

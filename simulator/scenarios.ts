@@ -156,6 +156,19 @@ export const ScenarioFileSchema = z.strictObject({
    * "No Network Application associated with Vonage Application: <id>"; false undoes it.
    */
   noNetworkApplication: z.boolean().optional(),
+  /**
+   * true: the CAMARA SIM Swap routes (`/camara/sim-swap/v040/check`, `/retrieve-date`) answer as
+   * retired routes would, 404 like any path the simulator does not serve (Vonage retired them on
+   * 2025-11-23); false undoes it. Device Status and the OAuth endpoints are unaffected.
+   */
+  retiredSimSwap: z.boolean().optional(),
+  /**
+   * Which +990 numbers Identity Insights answers as Vonage's Virtual Operator: `documented`
+   * (default) the ten Vonage lists (+990123400, +990123411, … +990123499), any other +990 number
+   * INVALID_NUMBER_FORMAT; `every-number` every +990 number by the CIBA road's rules (load tests
+   * that need many distinct numbers; not what Vonage answers).
+   */
+  identityInsightsVirtualOperator: z.enum(['documented', 'every-number']).optional(),
   numbers: z.record(NumberKeySchema, NumberEntrySchema).optional(),
   /** Apply to every number in `numbers` that does not set the field; flow fields apply to all numbers. */
   defaults: DefaultsSchema.optional(),
@@ -229,9 +242,15 @@ export class ScenarioStore {
   private readonly numbers = new Map<string, NumberState>();
   private defaultsValue: ScenarioDefaults = {};
   private noNetworkApplicationValue: boolean | undefined;
+  private retiredSimSwapValue = false;
+  private identityInsightsVirtualOperatorValue: 'documented' | 'every-number' = 'documented';
 
   add(file: ParsedScenarioFile): void {
     if (file.noNetworkApplication !== undefined) this.noNetworkApplicationValue = file.noNetworkApplication;
+    if (file.retiredSimSwap !== undefined) this.retiredSimSwapValue = file.retiredSimSwap;
+    if (file.identityInsightsVirtualOperator !== undefined) {
+      this.identityInsightsVirtualOperatorValue = file.identityInsightsVirtualOperator;
+    }
     if (file.defaults) this.defaultsValue = { ...this.defaultsValue, ...file.defaults };
     for (const [msisdn, entry] of Object.entries(file.numbers ?? {})) {
       this.numbers.set(msisdn, { entry, faults: [...(entry.faults ?? [])] });
@@ -240,6 +259,16 @@ export class ScenarioStore {
 
   get defaults(): ScenarioDefaults {
     return this.defaultsValue;
+  }
+
+  /** Whether the CAMARA SIM Swap routes answer as retired (`retiredSimSwap`). */
+  get retiredSimSwap(): boolean {
+    return this.retiredSimSwapValue;
+  }
+
+  /** Which +990 numbers Identity Insights answers as the Virtual Operator. */
+  get identityInsightsVirtualOperator(): 'documented' | 'every-number' {
+    return this.identityInsightsVirtualOperatorValue;
   }
 
   /** The scenario's `noNetworkApplication`, if any scenario set it. */

@@ -44,6 +44,11 @@ export class Subscribers {
     private readonly options: FlowDefaults,
   ) {}
 
+  /** Whether the CAMARA SIM Swap routes answer as retired (scenario `retiredSimSwap`). */
+  simSwapRetired(): boolean {
+    return this.scenarios.retiredSimSwap;
+  }
+
   flow(msisdn: string): FlowSettings {
     const entry = this.scenarios.entry(msisdn) ?? {};
     const defaults = this.scenarios.defaults;

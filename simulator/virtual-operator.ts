@@ -4,6 +4,11 @@
  * virtual-operator and device-status/concepts/virtual-operator). Deterministic, derived from the
  * number alone.
  *
+ * Two roads, two rule sets. The CIBA road (CAMARA SIM Swap and Device Status) answers any +990
+ * number by its trailing digits. Identity Insights' Virtual Operator
+ * (identity-insights/concepts/virtual-operator) answers exactly ten numbers,
+ * IDENTITY_INSIGHTS_VIRTUAL_NUMBERS, and any other +990 number with INVALID_NUMBER_FORMAT.
+ *
  * Known gaps (docs/simulator.md): Vonage's Device Status page says the trailing digits also
  * decide /connectivity, and lists roaming rows past "22" (a "33" row with a single country
  * name, …); those rows could not be read from the stored copy of the page, so connectivity
@@ -43,3 +48,31 @@ export function virtualOperatorRoaming(msisdn: string): Roaming {
   const lastDigit = Number(msisdn.slice(-1));
   return lastDigit % 2 === 0 ? { roaming: true, countryCode: 234, countryName: ['GB'] } : { roaming: false };
 }
+
+/**
+ * The ten numbers Vonage's Identity Insights Virtual Operator answers. SIM Swap: the last swap
+ * 500 h before the request for all but +990123499, which answers NOT_FOUND ("Unknown phone
+ * number."). Any other +990 number answers INVALID_NUMBER_FORMAT on that road.
+ */
+export const IDENTITY_INSIGHTS_VIRTUAL_NUMBERS = [
+  '+990123400',
+  '+990123411',
+  '+990123422',
+  '+990123433',
+  '+990123444',
+  '+990123455',
+  '+990123466',
+  '+990123477',
+  '+990123488',
+  '+990123499',
+] as const;
+
+/** The Identity Insights Virtual Operator number that is unknown to SIM Swap. */
+export const IDENTITY_INSIGHTS_UNKNOWN_NUMBER = '+990123499';
+
+export function isIdentityInsightsVirtualNumber(msisdn: string): boolean {
+  return (IDENTITY_INSIGHTS_VIRTUAL_NUMBERS as readonly string[]).includes(msisdn);
+}
+
+/** The status message Vonage's Identity Insights answers for any other +990 number. */
+export const IDENTITY_INSIGHTS_OTHER_VIRTUAL_NUMBER_MESSAGE = `Invalid number. Only the following Virtual Operator numbers are allowed: ${IDENTITY_INSIGHTS_VIRTUAL_NUMBERS.map((n) => n.slice(1)).join(', ')}.`;

@@ -119,6 +119,10 @@ describe('carrier', () => {
       status: 'ok',
       data: { valid: true, currentCarrier: { networkType: 'LANDLINE' } },
       missing: ['originalCarrier.networkCode', 'currentCarrier.networkCode'],
+      missingCodes: {
+        'originalCarrier.networkCode': 'PARTIAL_SUCCESS',
+        'currentCarrier.networkCode': 'PARTIAL_SUCCESS',
+      },
     });
   });
 
@@ -155,7 +159,12 @@ describe('per-insight statuses become CheckResults or failed runs', () => {
   it('PARTIAL_SUCCESS → ok with the absent field named in missing', async () => {
     const msisdn = await numberWith({ roaming: { roaming: true } });
     const result = await run({ msisdn, operation: 'device-roaming', api: 'identity-insights' });
-    expect(result).toMatchObject({ status: 'ok', data: { roaming: true }, missing: ['countryName'] });
+    expect(result).toMatchObject({
+      status: 'ok',
+      data: { roaming: true },
+      missing: ['countryName'],
+      missingCodes: { countryName: 'PARTIAL_SUCCESS' },
+    });
   });
 
   it('SUPPLIER_ERROR is retried: the next attempt answers', async () => {

@@ -1,13 +1,14 @@
 /**
- * `netcheck demo`: the embedded stack, then one batch that runs every operation on Virtual
- * Operator numbers (+990…) over both APIs — the CIBA flow (camara) and Identity Insights, plus
- * `carrier`, which only Identity Insights serves — including a number whose subscriber refuses
- * consent, one the SIM Swap API does not know (+990…99), and a malformed one; a results table,
- * and the link to the batch in the Temporal UI. The failures are part of the design: the demo
- * exits 0 when every record came out as designed, 3 when one did not.
+ * `netcheck demo`: the embedded stack, then one batch over both roads, each with what Vonage
+ * serves on it today and with numbers Vonage's Virtual Operator answers the same way there:
+ * Device Status over the CIBA flow (`camara`, Vonage's Playground; roaming by the number's last
+ * two digits) and SIM swap over Identity Insights (its ten Virtual Operator numbers, +990123400 …
+ * +990123499), including a number Identity Insights does not know (+990123499), a +990 number
+ * outside its ten (an invalid-number answer) and a malformed one; a results table, and the link
+ * to the batch in the Temporal UI. The failures are part of the design: the demo exits 0 when
+ * every record came out as designed, 3 when one did not.
  */
 import type { BatchItem, BatchRecord } from '../../domain/batch.js';
-import { CAMARA_OPERATION_NAMES } from '../../domain/operations.js';
 import { startBatch } from '../../client/batch.js';
 import type { ScenarioFile } from '../../simulator/index.js';
 import { EXIT, type ExitCode } from '../errors.js';
@@ -16,60 +17,31 @@ import { progressView } from '../progress.js';
 import { startStack, workflowListUrl, workflowUrl } from '../stack/stack.js';
 import { encryptionLines, envLines, stackPorts, stopAfter, stopOnSignal, type StackFlags } from './dev.js';
 
-const DENIED = '+99012345677';
-
-/** Every number keeps the Virtual Operator's answers; one pending poll per check shows the CIBA wait. */
+/** Every number keeps the Virtual Operator's answers; one pending poll per CIBA check shows the wait. */
 export const DEMO_SCENARIOS: ScenarioFile = {
-  description:
-    'netcheck demo: Virtual Operator numbers, one pending token poll each, one subscriber who refuses',
+  description: "netcheck demo: Vonage's Virtual Operator numbers, one pending token poll per CIBA check",
   defaults: { interval: 1, expiresIn: 60, pendingPolls: 1 },
-  numbers: { [DENIED]: { denied: true } },
 };
 
 const II = 'identity-insights' as const;
+const HOUR_MS = 3_600_000;
 
+/**
+ * Only numbers and roads whose answers Vonage documents (developer.vonage.com: device-status/
+ * concepts/virtual-operator, identity-insights/concepts/virtual-operator). Vonage retired SIM Swap
+ * over CIBA on 2025-11-23, so SIM swap goes over Identity Insights here.
+ */
 export const DEMO_ITEMS: BatchItem[] = [
-  {
-    ref: 'odd-number',
-    msisdn: '+99012345601',
-    api: 'camara',
-    operations: [...CAMARA_OPERATION_NAMES],
-    maxAge: 240,
-  },
-  {
-    ref: 'wide-window',
-    msisdn: '+99012345602',
-    api: 'camara',
-    operations: ['sim-swap', 'device-roaming'],
-    maxAge: 720,
-  },
-  { ref: 'roaming-901', msisdn: '+99012345611', api: 'camara', operations: ['device-roaming'] },
-  { ref: 'roaming-de', msisdn: '+99012345622', api: 'camara', operations: ['device-roaming'] },
-  {
-    ref: 'unknown-to-sim-swap',
-    msisdn: '+99012345699',
-    api: 'camara',
-    operations: ['sim-swap', 'device-connectivity'],
-  },
-  { ref: 'consent-refused', msisdn: DENIED, api: 'camara', operations: ['sim-swap'] },
-  { ref: 'typo', msisdn: '+99O12345603', api: 'camara', operations: ['sim-swap'] },
-  // The same questions over Identity Insights (one JWT request each, no CIBA), and carrier.
-  {
-    ref: 'ii-odd-number',
-    msisdn: '+99012345601',
-    api: II,
-    operations: [...CAMARA_OPERATION_NAMES, 'carrier'],
-    maxAge: 240,
-  },
-  {
-    ref: 'ii-wide-window',
-    msisdn: '+99012345602',
-    api: II,
-    operations: ['sim-swap', 'device-roaming'],
-    maxAge: 720,
-  },
-  { ref: 'ii-roaming-de', msisdn: '+99012345622', api: II, operations: ['device-roaming'] },
-  { ref: 'ii-unknown', msisdn: '+99012345699', api: II, operations: ['sim-swap'] },
+  // Device Status over CIBA (Vonage's Playground): roaming by the last two digits.
+  { ref: 'roaming-gb', msisdn: '+9902345600', api: 'camara', operations: ['device-roaming'] },
+  { ref: 'home', msisdn: '+9902345601', api: 'camara', operations: ['device-roaming'] },
+  { ref: 'roaming-901', msisdn: '+9902345611', api: 'camara', operations: ['device-roaming'] },
+  { ref: 'roaming-de', msisdn: '+9902345622', api: 'camara', operations: ['device-roaming'] },
+  { ref: 'typo', msisdn: '+99O2345603', api: 'camara', operations: ['device-roaming'] },
+  // SIM swap over Identity Insights (one JWT request each, no CIBA): its ten Virtual Operator numbers.
+  { ref: 'ii-swap', msisdn: '+990123400', api: II, operations: ['sim-swap', 'sim-swap-date'], maxAge: 240 },
+  { ref: 'ii-unknown', msisdn: '+990123499', api: II, operations: ['sim-swap'] },
+  { ref: 'ii-not-virtual', msisdn: '+9902345601', api: II, operations: ['sim-swap'] },
 ];
 
 type Expectation = { says: string; holds: (r: BatchRecord) => boolean };
@@ -83,45 +55,29 @@ const failed = (code: string): Expectation => ({
   holds: (r) => r.outcome === 'failed' && (r.result?.error?.code ?? r.error?.code) === code,
 });
 
-/** What each (ref, operation) must come out as, per the Virtual Operator rules. */
+/** What each (ref, operation) must come out as, per Vonage's Virtual Operator pages. */
 export const DEMO_EXPECTED: Record<string, Expectation> = {
-  'odd-number/sim-swap': ok('not swapped (last swap 500 h ago > 240 h)', (d) => d.swapped === false),
-  'odd-number/sim-swap-date': ok('a date 500 h ago', (d) => typeof d.latestSimChange === 'string'),
-  'odd-number/device-connectivity': ok('CONNECTED_DATA', (d) => d.connectivityStatus === 'CONNECTED_DATA'),
-  'odd-number/device-roaming': ok('not roaming (odd last digit)', (d) => d.roaming === false),
-  'wide-window/sim-swap': ok('swapped (500 h < 720 h)', (d) => d.swapped === true),
-  'wide-window/device-roaming': ok(
-    'roaming in GB (even)',
+  'roaming-gb/device-roaming': ok(
+    'roaming in GB (even ending)',
     (d) => d.roaming === true && d.countryCode === 234,
   ),
+  'home/device-roaming': ok('not roaming (odd ending)', (d) => d.roaming === false),
   'roaming-901/device-roaming': ok(
     'roaming, 901, no country',
     (d) => d.roaming === true && d.countryCode === 901,
   ),
   'roaming-de/device-roaming': ok('roaming in DE', (d) => d.roaming === true && d.countryCode === 262),
-  'unknown-to-sim-swap/sim-swap': failed('UNKNOWN_NUMBER'),
-  'unknown-to-sim-swap/device-connectivity': ok(
-    'CONNECTED_DATA',
-    (d) => d.connectivityStatus === 'CONNECTED_DATA',
-  ),
-  'consent-refused/sim-swap': failed('ACCESS_DENIED'),
-  'typo/sim-swap': { says: 'invalid input', holds: (r) => r.outcome === 'invalid' },
-  // Identity Insights: the same Virtual Operator answers in the same CheckResult fields.
-  'ii-odd-number/sim-swap': ok('not swapped (500 h ago > 240 h)', (d) => d.swapped === false),
-  'ii-odd-number/sim-swap-date': ok('a date 500 h ago', (d) => typeof d.latestSimChange === 'string'),
-  'ii-odd-number/device-connectivity': ok('CONNECTED_DATA', (d) => d.connectivityStatus === 'CONNECTED_DATA'),
-  'ii-odd-number/device-roaming': ok('not roaming (odd last digit)', (d) => d.roaming === false),
-  'ii-odd-number/carrier': ok('the number, its country and network', (d) => typeof d.valid === 'boolean'),
-  'ii-wide-window/sim-swap': ok('swapped (500 h < 720 h)', (d) => d.swapped === true),
-  'ii-wide-window/device-roaming': ok(
-    'roaming in GB (even)',
-    (d) => d.roaming === true && Array.isArray(d.countryName) && d.countryName.includes('GB'),
-  ),
-  'ii-roaming-de/device-roaming': ok(
-    'roaming in DE',
-    (d) => d.roaming === true && Array.isArray(d.countryName) && d.countryName.includes('DE'),
+  'typo/device-roaming': { says: 'invalid input', holds: (r) => r.outcome === 'invalid' },
+  'ii-swap/sim-swap': ok('not swapped (last swap 500 h ago > 240 h)', (d) => d.swapped === false),
+  'ii-swap/sim-swap-date': ok(
+    'a date 500 h ago',
+    (d) =>
+      typeof d.latestSimChange === 'string' &&
+      Math.abs(Date.parse(d.latestSimChange) - (Date.now() - 500 * HOUR_MS)) < HOUR_MS,
   ),
   'ii-unknown/sim-swap': failed('UNKNOWN_NUMBER'),
+  // Identity Insights answers INVALID_NUMBER_FORMAT for a +990 number outside its ten.
+  'ii-not-virtual/sim-swap': failed('INVALID_INPUT'),
 };
 
 export function demoBatchId(now = new Date()): string {
@@ -146,7 +102,7 @@ export async function demoCommand(flags: StackFlags & { keep?: boolean }): Promi
     const batchId = demoBatchId();
     const checks = DEMO_ITEMS.reduce((n, item) => n + item.operations.length, 0);
     console.error(
-      `running batch ${batchId}: ${DEMO_ITEMS.length} rows, ${checks} checks over camara (CIBA) and identity-insights…`,
+      `running batch ${batchId}: ${DEMO_ITEMS.length} rows, ${checks} checks: Device Status over camara (CIBA), SIM swap over identity-insights…`,
     );
     const handle = await startBatch(stack.client, DEMO_ITEMS, {
       batchId,
@@ -204,7 +160,7 @@ export async function demoCommand(flags: StackFlags & { keep?: boolean }): Promi
       console.log('--keep: the stack stays up. In another shell:');
       console.log(envLines(stack).join('\n'));
       console.log(`  (or: source ${stack.envFile})`);
-      console.log('  netcheck find +99012345601');
+      console.log('  netcheck find +9902345622');
       console.log('Ctrl-C stops everything.');
       const stopped = await stopAfter(stack);
       return stopped === EXIT.OK && unexpected === 0

@@ -163,6 +163,33 @@ describe('activities against the simulator', () => {
     expect(moved.type).toBe('UNAUTHENTICATED');
   });
 
+  it('a number the operator does not serve (bc-authorize 404) is a configuration error, not an unknown number', async () => {
+    sim.addScenarios({ numbers: { '+447700900106': { operatorServes: false } } });
+    const failure = await failureOf(authorizeAndPoll(acts, 'device-roaming', '+447700900106', randomUUID()));
+    expect(failure.type).toBe('CONFIGURATION');
+    expect(failure.message).toContain('POST /oauth2/bc-authorize');
+  });
+
+  it('on retired SIM Swap routes every number fails CONFIGURATION naming the road to use, never UNKNOWN_NUMBER', async () => {
+    sim.addScenarios({ retiredSimSwap: true });
+    try {
+      for (const operation of ['sim-swap', 'sim-swap-date'] as const) {
+        const failure = await failureOf(
+          runCheck(operation, KNOWN, operation === 'sim-swap' ? 240 : undefined),
+        );
+        expect(failure.type).toBe('CONFIGURATION');
+        expect(failure.nonRetryable).toBe(true);
+        expect(failure.message).toContain(`POST ${CAMARA_OPERATIONS[operation].path}`);
+        expect(failure.message).toMatch(/retired .* on 2025-11-23/);
+        expect(failure.message).toMatch(/--api identity-insights/);
+      }
+      // Device Status over CIBA is still served.
+      await expect(runCheck('device-roaming', KNOWN)).resolves.toMatchObject({ roaming: true });
+    } finally {
+      sim.addScenarios({ retiredSimSwap: false });
+    }
+  });
+
   it('reads numeric-string expires_in/interval and a missing interval (→ 5 s)', async () => {
     const stringy = await startSimulator({
       applicationId,

@@ -215,7 +215,8 @@ describe('authorize: error classification', () => {
       reply: { status: 400, body: { error: 'unknown_user_id' } },
       code: 'UNKNOWN_NUMBER',
     },
-    { name: '404 RFC 7807', reply: { status: 404, body: problem(404, 'not-found') }, code: 'UNKNOWN_NUMBER' },
+    // Never an answer about the number at bc-authorize (Vonage's SDK: a misconfigured network application).
+    { name: '404 RFC 7807', reply: { status: 404, body: problem(404, 'not-found') }, code: 'CONFIGURATION' },
     {
       name: '403 access_denied',
       reply: { status: 403, body: { error: 'access_denied' } },

@@ -173,7 +173,9 @@ describe('check activities: CAMARA error classification', () => {
       reply: { status: 404, body: camara(404, 'SIM_SWAP.UNKNOWN_PHONE_NUMBER') },
       code: 'UNKNOWN_NUMBER',
     },
-    { name: '404 NOT_FOUND', reply: { status: 404, body: camara(404, 'NOT_FOUND') }, code: 'UNKNOWN_NUMBER' },
+    // SIM Swap v0.4.0 documents SIM_SWAP.UNKNOWN_PHONE_NUMBER for an unknown number: CAMARA's
+    // generic NOT_FOUND there says the route is not served (Vonage retired it), not the number.
+    { name: '404 NOT_FOUND', reply: { status: 404, body: camara(404, 'NOT_FOUND') }, code: 'CONFIGURATION' },
     { name: '409 CONFLICT', reply: { status: 409, body: camara(409, 'CONFLICT') }, code: 'CONFLICT' },
     {
       name: '429 QUOTA_EXCEEDED',
@@ -225,7 +227,7 @@ describe('check activities: CAMARA error classification', () => {
     scripted.server.reply(reply);
     const failure = await failureOf(run('sim-swap'));
     expect(failure.type).toBe(code);
-    expect(failure.nonRetryable).toBe(!(code === 'RATE_LIMITED' || code === 'UPSTREAM_UNAVAILABLE'));
+    expect(failure.nonRetryable).toBe(!['RATE_LIMITED', 'UPSTREAM_UNAVAILABLE', 'CONFLICT'].includes(code));
     expect(failure.nextRetryDelay).toBe(retryAfterMs);
     const body = reply.body as { code?: string } | undefined;
     expect(detailsOf(failure)).toMatchObject({

@@ -107,29 +107,101 @@ describe('classifyHttpError: what each answer means', () => {
   const classify = (endpoint: Ep, status: number, body: unknown, headers = {}) =>
     classifyHttpError(endpoint, { status, headers, body });
 
-  it.each(['NOT_FOUND', 'IDENTIFIER_NOT_FOUND', 'SIM_SWAP.UNKNOWN_PHONE_NUMBER'])(
-    'a CAMARA 404 %s is an unknown number',
-    (code) => {
-      expect(classify(camara, 404, { status: 404, code, message: 'x' }).type).toBe('UNKNOWN_NUMBER');
+  const simSwapDate = { kind: 'camara', path: '/camara/sim-swap/v040/retrieve-date' } as const;
+  const connectivity = { kind: 'camara', path: '/camara/device-status/v050/connectivity' } as const;
+  const roaming = { kind: 'camara', path: '/camara/device-status/v050/roaming' } as const;
+  const camaraAt = (endpoint: { kind: 'camara'; path: string }, status: number, body: unknown) =>
+    classifyHttpError(endpoint, { status, headers: {}, body });
+  const problem404 = { type: 'https://developer.vonage.com/api-errors#not-found', title: 'Not Found' };
+
+  it.each([
+    ['SIM Swap v0.4.0 /check', camara, 'SIM_SWAP.UNKNOWN_PHONE_NUMBER'],
+    ['SIM Swap v0.4.0 /retrieve-date', simSwapDate, 'SIM_SWAP.UNKNOWN_PHONE_NUMBER'],
+    ['Device Status v0.5.0 /connectivity', connectivity, 'NOT_FOUND'],
+    ['Device Status v0.5.0 /roaming', roaming, 'NOT_FOUND'],
+  ])(
+    '%s: a 404 with the code its spec documents for an unknown subscriber (%s) is an unknown number',
+    (_api, endpoint, code) => {
+      const failure = camaraAt(endpoint, 404, { status: 404, code, message: 'x' });
+      expect(failure.type).toBe('UNKNOWN_NUMBER');
+      expect(failure.nonRetryable).toBe(true);
     },
   );
 
   it.each([
+    ['CAMARA NOT_FOUND', { status: 404, code: 'NOT_FOUND', message: 'The specified resource is not found' }],
+    ['IDENTIFIER_NOT_FOUND', { status: 404, code: 'IDENTIFIER_NOT_FOUND', message: 'x' }],
+    ['problem+json', problem404],
     ['HTML', '<html><body>Not Found</body></html>'],
     ['empty', ''],
+  ])(
+    'on the retired SIM Swap routes a 404 with %s is CONFIGURATION: Vonage retired them on 2025-11-23, use identity-insights',
+    (_name, body) => {
+      for (const endpoint of [camara, simSwapDate]) {
+        const failure = camaraAt(endpoint, 404, body);
+        expect(failure.type).toBe('CONFIGURATION');
+        expect(failure.nonRetryable).toBe(true);
+        expect(failure.message).toContain(`POST ${endpoint.path}`);
+        expect(failure.message).toMatch(/Vonage retired its standalone SIM Swap API .* on 2025-11-23/);
+        expect(failure.message).toMatch(/--api identity-insights/);
+      }
+    },
+  );
+
+  it.each([
+    ['SIM_SWAP.UNKNOWN_PHONE_NUMBER', { status: 404, code: 'SIM_SWAP.UNKNOWN_PHONE_NUMBER', message: 'x' }],
+    ['IDENTIFIER_NOT_FOUND', { status: 404, code: 'IDENTIFIER_NOT_FOUND', message: 'x' }],
     ['another code', { status: 404, code: 'ROUTE_NOT_FOUND', message: 'no route' }],
-  ])('a CAMARA 404 with an %s body is a configuration error naming the path', (_name, body) => {
-    const failure = classify(camara, 404, body);
+    ['problem+json', problem404],
+    ['HTML', '<html><body>Not Found</body></html>'],
+    ['empty', ''],
+  ])('a Device Status 404 with %s is a configuration error naming the path (not retired)', (_name, body) => {
+    const failure = camaraAt(roaming, 404, body);
     expect(failure.type).toBe('CONFIGURATION');
-    expect(failure.message).toContain('/camara/sim-swap/v040/check');
-    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toContain('POST /camara/device-status/v050/roaming');
+    expect(failure.message).toMatch(/VONAGE_API_BASE_URL/);
+    expect(failure.message).not.toMatch(/retired/);
   });
 
-  it('a bc-authorize 404: unknown number with an API error body, configuration without one', () => {
-    const problem = { type: 'https://developer.vonage.com/api-errors#not-found', title: 'Not Found' };
-    expect(classify(authorize, 404, problem).type).toBe('UNKNOWN_NUMBER');
-    expect(classify(authorize, 404, '<html>404</html>').type).toBe('CONFIGURATION');
-    expect(classify(token, 404, '').type).toBe('CONFIGURATION');
+  it('a 410 Gone is a configuration error too; on a SIM Swap route it says Vonage retired it', () => {
+    expect(camaraAt(camara, 410, '').message).toMatch(/retired .* on 2025-11-23.*--api identity-insights/);
+    const gone = camaraAt(roaming, 410, '');
+    expect(gone.type).toBe('CONFIGURATION');
+    expect(gone.message).toContain('POST /camara/device-status/v050/roaming');
+  });
+
+  it.each([
+    ['problem+json', problem404],
+    ['CIBA unknown_user_id', { error: 'unknown_user_id', error_description: 'no such user' }],
+    ['CAMARA NOT_FOUND', { status: 404, code: 'NOT_FOUND', message: 'x' }],
+    ['HTML', '<html>404</html>'],
+    ['empty', ''],
+  ])(
+    'any 404 at bc-authorize or token (%s) is CONFIGURATION naming the path, never an unknown number',
+    (_name, body) => {
+      const atAuthorize = classify(authorize, 404, body);
+      expect(atAuthorize.type).toBe('CONFIGURATION');
+      expect(atAuthorize.message).toContain('POST /oauth2/bc-authorize');
+      expect(atAuthorize.message).toMatch(/Network Registry profile/);
+      const atToken = classify(token, 404, body);
+      expect(atToken.type).toBe('CONFIGURATION');
+      expect(atToken.message).toContain('POST /oauth2/token');
+    },
+  );
+
+  it('unknown_user_id outside a 404 is still an unknown number', () => {
+    expect(classify(authorize, 400, { error: 'unknown_user_id' }).type).toBe('UNKNOWN_NUMBER');
+  });
+
+  it('409 "another request is created for the same MSISDN" is CONFLICT, retried with backoff', () => {
+    const failure = classify(camara, 409, {
+      status: 409,
+      code: 'CONFLICT',
+      message: 'Another request is created for the same MSISDN',
+    });
+    expect(failure.type).toBe('CONFLICT');
+    expect(failure.nonRetryable).toBe(false);
+    expect(failure.message).toMatch(/retrying with backoff/);
   });
 
   it('"No Network Application associated with Vonage Application" is a configuration error', () => {

@@ -13,6 +13,7 @@ import {
   DEFAULT_IDENTITY_INSIGHTS_PATH,
   type NetcheckActivities,
 } from '../../activities/index.js';
+import { INSIGHT_REASK } from '../../activities/identity-insights.js';
 import type { InsightsCallInput, Operation } from '../../domain/index.js';
 import { startSimulator, type ScenarioFile, type Simulator } from '../../simulator/index.js';
 import { loadConfig } from '../../worker/config.js';
@@ -50,6 +51,11 @@ const SMS_ONLY = '+447700900216';
 const OFFLINE = '+447700900217';
 const CARRIER_JP = '+819012345678';
 const REACH_NO_KIND = '+447700900218';
+const CARRIER_FLAKY_ONCE = '+447700900219';
+const FORMAT_FAILS = '+447700900220';
+const VIRTUAL_OK = '+990123400';
+const VIRTUAL_UNKNOWN = '+990123499';
+const OTHER_VIRTUAL = '+99012345601';
 
 const scenarios: ScenarioFile = {
   numbers: {
@@ -67,6 +73,14 @@ const scenarios: ScenarioFile = {
     [SUPPLIER_ERROR]: { insights: { reachability: { status: 'SUPPLIER_ERROR' } } },
     [INTERNAL_ERROR]: { insights: { roaming: { status: 'INTERNAL_ERROR' } } },
     [CARRIER_FAILS]: { insights: { current_carrier: { status: 'SUPPLIER_ERROR' } } },
+    [CARRIER_FLAKY_ONCE]: {
+      insights: {
+        current_carrier: { status: 'INTERNAL_ERROR', times: 1 },
+        // Answered NOT_FOUND on the first request only: a re-ask that asked for it again would get data.
+        original_carrier: { status: 'NOT_FOUND', times: 1 },
+      },
+    },
+    [FORMAT_FAILS]: { insights: { format: { status: 'SUPPLIER_ERROR' } } },
     [LIMITED]: { faults: [{ endpoint: 'identity-insights', status: 429, retryAfter: 3 }] },
     [DOWN]: { faults: [{ endpoint: 'identity-insights', status: 503 }] },
     [FORBIDDEN]: { faults: [{ endpoint: 'identity-insights', status: 403, code: 'FORBIDDEN' }] },
@@ -226,6 +240,7 @@ describe('PARTIAL_SUCCESS: the answer without the fields Vonage could not give, 
     expect(await call(PARTIAL_DATE, 'sim-swap-date')).toMatchObject({
       data: {},
       missing: ['latestSimChange'],
+      missingCodes: { latestSimChange: 'PARTIAL_SUCCESS' },
     });
     // The check itself still answers.
     expect(await call(PARTIAL_DATE, 'sim-swap', { maxAge: 5 })).toMatchObject({ data: { swapped: true } });
@@ -235,6 +250,7 @@ describe('PARTIAL_SUCCESS: the answer without the fields Vonage could not give, 
     expect(await call(ROAMING_UNKNOWN_COUNTRY, 'device-roaming')).toMatchObject({
       data: { roaming: true },
       missing: ['countryName'],
+      missingCodes: { countryName: 'PARTIAL_SUCCESS' },
     });
   });
 
@@ -253,6 +269,12 @@ describe('PARTIAL_SUCCESS: the answer without the fields Vonage could not give, 
     expect(await call('+81312345678', 'carrier')).toMatchObject({
       data: { valid: true },
       missing: ['countryCode', 'countryName', 'originalCarrier', 'currentCarrier'],
+      missingCodes: {
+        countryCode: 'PARTIAL_SUCCESS',
+        countryName: 'PARTIAL_SUCCESS',
+        originalCarrier: 'NO_COVERAGE',
+        currentCarrier: 'NO_COVERAGE',
+      },
     });
   });
 
@@ -310,8 +332,58 @@ describe('per-insight status codes → netcheck codes', () => {
   it('SUPPLIER_ERROR and INTERNAL_ERROR → UPSTREAM_UNAVAILABLE, retryable', async () => {
     await failing(call(SUPPLIER_ERROR, 'device-connectivity'), 'UPSTREAM_UNAVAILABLE', SUPPLIER_ERROR, true);
     await failing(call(INTERNAL_ERROR, 'device-roaming'), 'UPSTREAM_UNAVAILABLE', INTERNAL_ERROR, true);
-    // One carrier insight failing transiently retries the whole request.
-    await failing(call(CARRIER_FAILS, 'carrier'), 'UPSTREAM_UNAVAILABLE', CARRIER_FAILS, true);
+    // Nothing answered: nothing to keep, one request, and Temporal retries the activity.
+    expect(sim.stats(SUPPLIER_ERROR).requests['identity-insights']).toEqual({ '200': 1 });
+  });
+});
+
+describe('a transient per-insight status: asked again alone, answered insights kept', () => {
+  it('carrier: the insight that failed is asked again, the others are kept as first answered', async () => {
+    const result = await call(CARRIER_FLAKY_ONCE, 'carrier');
+    // current_carrier came on the second request; original_carrier stays the first answer's NOT_FOUND
+    // (it was not asked again, or it would have answered with data).
+    expect(result.data).toMatchObject({
+      valid: true,
+      countryCode: 'GB',
+      currentCarrier: { networkType: 'MOBILE' },
+    });
+    expect(result.data).not.toHaveProperty('originalCarrier');
+    expect(result.missing).toEqual(['originalCarrier']);
+    expect(result.missingCodes).toEqual({ originalCarrier: 'NOT_FOUND' });
+    expect(sim.stats(CARRIER_FLAKY_ONCE).requests['identity-insights']).toEqual({ '200': 2 });
+  });
+
+  it('carrier: when the re-asks run out, the answer is partial — missing, with the code — not a failure', async () => {
+    const result = await call(CARRIER_FAILS, 'carrier');
+    expect(result.data).toMatchObject({
+      valid: true,
+      countryCode: 'GB',
+      originalCarrier: { networkType: 'MOBILE' },
+    });
+    expect(result.data).not.toHaveProperty('currentCarrier');
+    expect(result.missing).toEqual(['currentCarrier']);
+    expect(result.missingCodes).toEqual({ currentCarrier: 'SUPPLIER_ERROR' });
+    expect(sim.stats(CARRIER_FAILS).requests['identity-insights']).toEqual({
+      '200': 1 + INSIGHT_REASK.times,
+    });
+  });
+
+  it('carrier: format is what carrier answers first; still failing after the re-asks it fails the attempt (retryable)', async () => {
+    await failing(call(FORMAT_FAILS, 'carrier'), 'UPSTREAM_UNAVAILABLE', FORMAT_FAILS, true);
+    expect(sim.stats(FORMAT_FAILS).requests['identity-insights']).toEqual({ '200': 1 + INSIGHT_REASK.times });
+  });
+});
+
+describe("Vonage's Identity Insights Virtual Operator: ten numbers", () => {
+  it('+990123400 answers SIM swap (500 h ago), +990123499 is unknown, any other +990 number is invalid', async () => {
+    expect((await call(VIRTUAL_OK, 'sim-swap', { maxAge: 240 })).data).toEqual({ swapped: false });
+    const date = (await call(VIRTUAL_OK, 'sim-swap-date')).data as { latestSimChange: string };
+    expect(Math.abs(Date.parse(date.latestSimChange) - (Date.now() - 500 * HOUR))).toBeLessThan(5_000);
+    await failing(call(VIRTUAL_UNKNOWN, 'sim-swap'), 'UNKNOWN_NUMBER', VIRTUAL_UNKNOWN);
+    const other = await failing(call(OTHER_VIRTUAL, 'sim-swap'), 'INVALID_INPUT', OTHER_VIRTUAL);
+    expect(other.message).toMatch(
+      /INVALID_NUMBER_FORMAT: "Invalid number\. Only the following Virtual Operator numbers/,
+    );
   });
 });
 
@@ -448,6 +520,113 @@ describe('wire form and answers the simulator never gives (scripted server)', ()
     );
     for (let i = 0; i < 5; i++)
       await failing(call(MSISDN, 'sim-swap', {}, scripted), 'PROTOCOL_ERROR', MSISDN);
+  });
+
+  it('a timestamp without a zone is read as UTC', async () => {
+    server.reset();
+    server.reply(
+      ok({ sim_swap: { latest_sim_swap_at: '2017-11-14T01:07:28', is_swapped: false, status: okStatus } }),
+      ok({ sim_swap: { latest_sim_swap_at: '2017-11-14T01:07:28.5', status: okStatus } }),
+      ok({ sim_swap: { latest_sim_swap_at: '2017-11-14T02:07:28+01:00', status: okStatus } }),
+    );
+    expect((await call(MSISDN, 'sim-swap-date', {}, scripted)).data).toEqual({
+      latestSimChange: '2017-11-14T01:07:28Z',
+    });
+    expect((await call(MSISDN, 'sim-swap-date', {}, scripted)).data).toEqual({
+      latestSimChange: '2017-11-14T01:07:28.5Z',
+    });
+    // With a zone: as sent.
+    expect((await call(MSISDN, 'sim-swap-date', {}, scripted)).data).toEqual({
+      latestSimChange: '2017-11-14T02:07:28+01:00',
+    });
+  });
+
+  const carrierOk = {
+    format: { is_format_valid: true, country_code: 'GB', country_name: 'United Kingdom', status: okStatus },
+    original_carrier: {
+      name: 'Orig',
+      network_type: 'MOBILE',
+      network_code: '23410',
+      country_code: 'GB',
+      status: okStatus,
+    },
+    current_carrier: {
+      name: 'Curr',
+      network_type: 'MOBILE',
+      network_code: '23420',
+      country_code: 'GB',
+      status: okStatus,
+    },
+  };
+  const supplierError = { status: { code: 'SUPPLIER_ERROR', message: 'The supplier returned an error.' } };
+  const insightsAsked = (i: number) =>
+    Object.keys((JSON.parse(server.requests[i]?.body ?? '{}') as { insights: object }).insights);
+
+  it('asks again for the transient insight alone, then answers with everything', async () => {
+    server.reset();
+    server.reply(
+      ok({ ...carrierOk, current_carrier: supplierError }),
+      // Whatever else a re-ask says is not asked for and not taken.
+      ok({ current_carrier: carrierOk.current_carrier, original_carrier: { status: { code: 'NOT_FOUND' } } }),
+    );
+    const result = await call(MSISDN, 'carrier', { correlationId: 'corr-reask' }, scripted);
+    expect(result).toEqual({
+      data: {
+        valid: true,
+        countryCode: 'GB',
+        countryName: 'United Kingdom',
+        originalCarrier: { name: 'Orig', networkType: 'MOBILE', networkCode: '23410', countryCode: 'GB' },
+        currentCarrier: { name: 'Curr', networkType: 'MOBILE', networkCode: '23420', countryCode: 'GB' },
+        ported: true,
+      },
+      requestId: 'req-1',
+    });
+    expect(server.requests).toHaveLength(2);
+    expect(insightsAsked(0)).toEqual(['format', 'original_carrier', 'current_carrier']);
+    expect(JSON.parse(server.requests[1]?.body ?? '')).toEqual({
+      phone_number: MSISDN,
+      insights: { current_carrier: {} },
+    });
+    expect(server.requests[1]?.headers['x-correlator']).toBe('corr-reask');
+    // A fresh application JWT for the re-ask too.
+    expect(decodeJwt(bearerOf(server.requests[1]!)).jti).not.toBe(
+      decodeJwt(bearerOf(server.requests[0]!)).jti,
+    );
+  });
+
+  it('a 503 or 429 on a re-ask uses up one re-ask (after Retry-After); a final answer ends them', async () => {
+    server.reset();
+    server.reply(
+      ok({ ...carrierOk, original_carrier: supplierError, current_carrier: supplierError }),
+      { status: 503, body: { status: 503, code: 'UNAVAILABLE', message: 'down' } },
+      {
+        status: 429,
+        body: { status: 429, code: 'TOO_MANY_REQUESTS', message: 'slow' },
+        headers: { 'retry-after': '1' },
+      },
+      ok({ original_carrier: carrierOk.original_carrier, current_carrier: supplierError }),
+    );
+    const result = await call(MSISDN, 'carrier', {}, scripted);
+    expect(server.requests).toHaveLength(1 + INSIGHT_REASK.times);
+    expect(insightsAsked(3)).toEqual(['original_carrier', 'current_carrier']);
+    expect(result.data).toMatchObject({ originalCarrier: { name: 'Orig' } });
+    expect(result.missing).toEqual(['currentCarrier']);
+    expect(result.missingCodes).toEqual({ currentCarrier: 'SUPPLIER_ERROR' });
+
+    server.reset();
+    server.reply(ok({ ...carrierOk, current_carrier: supplierError }), {
+      status: 401,
+      body: { type: 'https://developer.vonage.com/api-errors#unauthorized', title: 'Unauthorized' },
+    });
+    await failing(call(MSISDN, 'carrier', {}, scripted), 'CONFIGURATION', MSISDN);
+    expect(server.requests).toHaveLength(2);
+  });
+
+  it('a single-insight operation has nothing to keep: a transient status fails the attempt at once', async () => {
+    server.reset();
+    server.reply(ok({ sim_swap: supplierError }));
+    await failing(call(MSISDN, 'sim-swap', {}, scripted), 'UPSTREAM_UNAVAILABLE', MSISDN, true);
+    expect(server.requests).toHaveLength(1);
   });
 
   it('400 → INVALID_ARGUMENT; provider text is cleaned of the number and of JWTs', async () => {

@@ -2,13 +2,16 @@
  * `netcheck dev` and `netcheck demo` as subprocesses, each with its own embedded stack (its own
  * Temporal dev server with the UI, simulator and worker) on free ports and a temporary state
  * folder: the printed environment works from "another shell", runs survive a restart, Ctrl-C
- * stops every part, and the demo runs to completion with exit 0.
+ * stops every part, and the demo runs to completion with exit 0, showing each road only with
+ * numbers Vonage's Virtual Operator answers the same way on it.
  */
 import { existsSync, mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DEMO_EXPECTED, DEMO_ITEMS } from '../../cli/commands/demo.js';
+import { IDENTITY_INSIGHTS_VIRTUAL_NUMBERS } from '../../simulator/virtual-operator.js';
 import { eventually, exportedEnv, runCli, Running, spawnCli } from './support.js';
 
 const FREE_PORTS = ['--port', '0', '--ui-port', '0', '--simulator-port', '0'];
@@ -128,7 +131,29 @@ describe('netcheck dev', () => {
 });
 
 describe('netcheck demo', () => {
-  it('runs the sample batch over both APIs on its own stack, prints the table and the UI link, and exits 0', async () => {
+  it('shows each road with what Vonage serves on it today, and only numbers its Virtual Operator answers the same way', () => {
+    for (const item of DEMO_ITEMS) {
+      const operations = item.operations as string[];
+      if (item.api === 'camara') {
+        // Vonage retired SIM Swap over CIBA (2025-11-23): the CIBA road shows Device Status only.
+        expect(
+          operations.every((op) => op.startsWith('device-')),
+          item.ref,
+        ).toBe(true);
+      } else {
+        expect(item.api, item.ref).toBe('identity-insights');
+        // Identity Insights' Virtual Operator answers ten numbers; one row shows what any other +990 gets.
+        if (item.ref === 'ii-not-virtual') {
+          expect(IDENTITY_INSIGHTS_VIRTUAL_NUMBERS).not.toContain(item.msisdn);
+          expect(DEMO_EXPECTED[`${item.ref}/sim-swap`]?.says).toBe('failed INVALID_INPUT');
+        } else {
+          expect(IDENTITY_INSIGHTS_VIRTUAL_NUMBERS, item.ref).toContain(item.msisdn);
+        }
+      }
+    }
+  });
+
+  it('runs the sample batch over both roads on its own stack, prints the table and the UI link, and exits 0', async () => {
     const stateDir = mkdtempSync(path.join(os.tmpdir(), 'netcheck-demo-'));
     const run = await runCli(['demo', ...FREE_PORTS, '--state-dir', stateDir], { timeoutMs: 150_000 });
     expect(run.code, run.stdout + run.stderr).toBe(0);
@@ -137,28 +162,21 @@ describe('netcheck demo', () => {
       .filter((l) =>
         /^\S+\s+\+99\S*\s+(sim-swap|sim-swap-date|device-\w+|carrier)\s+(camara|identity-insights)\s/.test(l),
       );
-    expect(rows).toHaveLength(21);
+    expect(rows).toHaveLength(Object.keys(DEMO_EXPECTED).length);
     expect(rows.every((r) => r.trimEnd().endsWith('yes'))).toBe(true);
-    // Every operation over both APIs, carrier over Identity Insights, and the deliberate failures.
-    for (const op of ['sim-swap', 'sim-swap-date', 'device-connectivity', 'device-roaming']) {
-      for (const api of ['camara', 'identity-insights']) {
-        expect(
-          rows.some((r) => new RegExp(` ${op}\\s+${api}\\s+ok\\s`).test(r)),
-          `${op} over ${api}`,
-        ).toBe(true);
-      }
-    }
-    expect(run.stdout).toMatch(/ii-odd-number\s+\+99012345601\s+carrier\s+identity-insights\s+ok\s/);
+    // Device Status over CIBA (the Playground), SIM swap over Identity Insights.
+    expect(run.stdout).toMatch(/roaming-gb\s+\+9902345600\s+device-roaming\s+camara\s+ok\s/);
+    expect(run.stdout).toMatch(/roaming-de\s+\+9902345622\s+device-roaming\s+camara\s+ok\s/);
+    expect(run.stdout).toMatch(/ii-swap\s+\+990123400\s+sim-swap\s+identity-insights\s+ok\s/);
+    expect(run.stdout).toMatch(/ii-swap\s+\+990123400\s+sim-swap-date\s+identity-insights\s+ok\s/);
     expect(run.stdout).toMatch(
-      /consent-refused\s+\+99012345677\s+sim-swap\s+camara\s+failed\s+ACCESS_DENIED/,
+      /ii-unknown\s+\+990123499\s+sim-swap\s+identity-insights\s+failed\s+UNKNOWN_NUMBER/,
     );
     expect(run.stdout).toMatch(
-      /unknown-to-sim-swap\s+\+99012345699\s+sim-swap\s+camara\s+failed\s+UNKNOWN_NUMBER/,
+      /ii-not-virtual\s+\+9902345601\s+sim-swap\s+identity-insights\s+failed\s+INVALID_INPUT/,
     );
-    expect(run.stdout).toMatch(
-      /ii-unknown\s+\+99012345699\s+sim-swap\s+identity-insights\s+failed\s+UNKNOWN_NUMBER/,
-    );
-    expect(run.stdout).toMatch(/typo\s+\S+\s+sim-swap\s+camara\s+invalid\s+INVALID_INPUT/);
+    expect(run.stdout).toMatch(/typo\s+\S+\s+device-roaming\s+camara\s+invalid\s+INVALID_INPUT/);
+    expect(run.stdout).not.toMatch(/sim-swap\S*\s+camara/);
     expect(run.stdout).toMatch(/every one as designed/);
     expect(run.stderr).toMatch(
       /payloads encrypted \(AES-256-GCM, key "k\d{8}"\) .*encryption-keys — generated now/,

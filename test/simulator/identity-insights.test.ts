@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskMsisdn } from '../../domain/msisdn.js';
 import { CAMARA_OPERATIONS, type CamaraOperation } from '../../domain/operations.js';
 import { IDENTITY_INSIGHTS_PATHS } from '../../simulator/identity-insights.js';
+import { IDENTITY_INSIGHTS_VIRTUAL_NUMBERS } from '../../simulator/virtual-operator.js';
 import { camaraBody, expectProblem401, makeKeys, post, TestSim, type HttpResult } from './helpers.js';
 
 const HOUR = 3_600_000;
@@ -256,6 +257,43 @@ describe('Network Registry insights: the CAMARA subscribers', () => {
     expect(ii.is_roaming).toBe(roaming.roaming);
     expect(ii.country_codes).toEqual(roaming.countryName);
   });
+
+  it("Vonage's Identity Insights Virtual Operator: exactly the ten documented numbers", async () => {
+    for (const msisdn of IDENTITY_INSIGHTS_VIRTUAL_NUMBERS) {
+      const answer = await insight(msisdn, 'sim_swap');
+      if (msisdn === '+990123499') {
+        expect(answer).toEqual({ status: { code: 'NOT_FOUND', message: 'Unknown phone number.' } });
+      } else {
+        expect(codeOf(answer)).toBe('OK');
+        expect(Date.parse(answer.latest_sim_swap_at as string)).toBe(t.now() - 500 * HOUR);
+        expect(answer.is_swapped).toBe(false); // the default period, 240 h < 500 h
+      }
+    }
+  });
+
+  it.each(['+99012345601', '+99012345699', '+9901234500', '+990123401', '+99088888888'])(
+    'any other +990 number (%s) answers INVALID_NUMBER_FORMAT for every insight, naming the ten',
+    async (msisdn) => {
+      const res = await insightsRequest({
+        phone_number: msisdn,
+        purpose: PURPOSE,
+        insights: { sim_swap: {}, roaming: {}, reachability: {}, format: {}, current_carrier: {} },
+      });
+      expect(res.status).toBe(200);
+      for (const answer of Object.values(res.json.insights as Record<string, Record<string, unknown>>)) {
+        expect(answer).toEqual({
+          status: {
+            code: 'INVALID_NUMBER_FORMAT',
+            message: expect.stringMatching(
+              /^Invalid number\. Only the following Virtual Operator numbers are allowed: 990123400, 990123411, .*990123499\.$/,
+            ) as unknown,
+          },
+        });
+      }
+      // The CIBA road still answers it by its own Virtual Operator rules.
+      expect((await camara('device-roaming', msisdn)).roaming).toBeTypeOf('boolean');
+    },
+  );
 
   it('numbers in no scenario: NO_COVERAGE, INVALID_NUMBER_FORMAT, UNSUPPORTED_NETWORK_TYPE or NOT_FOUND', async () => {
     expect(codeOf(await insight('+81312345678', 'sim_swap'))).toBe('NO_COVERAGE'); // Japan: not simulated
