@@ -5,6 +5,7 @@
  * the benchmark's dev server and the cluster script's process helper.
  */
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
@@ -77,6 +78,7 @@ export class SimulatorProcess {
   private port: number | undefined;
   readonly requestLog: string;
   readonly stateFile: string;
+  readonly scenarioFile: string;
   private starts = 0;
   /** The stats of every process so far, read just before it was stopped. */
   readonly stats: SimulatorStats[] = [];
@@ -87,6 +89,8 @@ export class SimulatorProcess {
   ) {
     this.requestLog = path.join(paths.dir, 'simulator-requests.jsonl');
     this.stateFile = path.join(paths.dir, 'simulator-state.json');
+    this.scenarioFile = path.join(paths.dir, 'simulator-scenarios.json');
+    writeFileSync(this.scenarioFile, JSON.stringify({ identityInsightsVirtualOperator: 'every-number' }));
   }
 
   get url(): string {
@@ -111,6 +115,9 @@ export class SimulatorProcess {
       ...['--reset', String(s.reset), '--slow-down', String(s.slowDown)],
       ...['--rate-limit', String(s.rate)],
       ...['--request-log', this.requestLog, '--state-file', this.stateFile],
+      // The batch checks arbitrary +990 numbers on the Identity Insights road too, where the
+      // documented Virtual Operator answers only ten of them.
+      ...['--scenarios', this.scenarioFile],
     ];
     this.starts++;
     this.stopped = false;
