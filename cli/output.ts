@@ -1,8 +1,11 @@
 /**
  * How the CLI shows check results and batch records: one readable line, a table, JSONL or CSV.
  * Result files hold personal data: they are created readable by their owner only (0600). CSV
- * cells that a spreadsheet would run as a formula (starting with =, +, -, @, tab or CR) get a
- * leading apostrophe, so `+447700900001` reads as the text `'+447700900001`.
+ * cells that a spreadsheet would run as a formula get a leading apostrophe, so `+447700900001`
+ * reads as the text `'+447700900001`: a cell starting with =, +, -, @ (or their fullwidth forms
+ * ＝ ＋ － ＠), also after leading spaces, tabs or line breaks, and one starting with a tab or CR.
+ * Provider-controlled text never reaches a terminal raw (cli/terminal.ts): lines, tables and CSV
+ * cells lose escape sequences and control characters; JSON escapes them.
  */
 import { open } from 'node:fs/promises';
 import { once } from 'node:events';
@@ -12,6 +15,9 @@ import { stringify } from 'csv-stringify';
 import type { BatchRecord } from '../domain/batch.js';
 import type { CarrierData, CarrierNetwork, CheckData, CheckResult } from '../domain/types.js';
 import { UsageError } from './errors.js';
+import { jsonText, terminalText } from './terminal.js';
+import { ASSESS_OPERATION } from '../domain/assess.js';
+import { ASSESS_CSV_COLUMNS, assessRecordRow } from './assess-output.js';
 
 /** What the data of an `ok` check says, in a few words. */
 export function describeData(operation: string, data: CheckData | undefined): string {
@@ -67,6 +73,10 @@ function seconds(result: CheckResult): string {
  * over Identity Insights `(identity-insights, 0.4 s)`.
  */
 export function checkLine(who: string, result: CheckResult): string {
+  return terminalText(checkLineText(who, result));
+}
+
+function checkLineText(who: string, result: CheckResult): string {
   const stats =
     result.api === 'identity-insights'
       ? `identity-insights, ${seconds(result)}`
@@ -80,8 +90,8 @@ export function checkLine(who: string, result: CheckResult): string {
 
 /** Short text for a table cell: the data for `ok`, the code for anything else. */
 export function recordSummary(record: BatchRecord): string {
-  if (record.outcome === 'ok') return describeData(record.operation, record.result?.data);
-  return record.error?.code ?? record.result?.error?.code ?? record.outcome;
+  if (record.outcome === 'ok') return terminalText(describeData(record.operation, record.result?.data));
+  return terminalText(record.error?.code ?? record.result?.error?.code ?? record.outcome);
 }
 
 export const CSV_COLUMNS = [
@@ -160,12 +170,30 @@ export function recordRow(record: BatchRecord, msisdn?: string): Row {
 /** The record as one JSON line, with the input's number beside the index when known. */
 export function recordJson(record: BatchRecord, msisdn?: string): string {
   const { index, ref, ...rest } = record;
-  return JSON.stringify({
+  return jsonText({
     index,
     ...(ref !== undefined ? { ref } : {}),
     ...(msisdn ? { msisdn } : {}),
     ...rest,
   });
+}
+
+/** A leading formula character (ASCII or fullwidth), perhaps after whitespace. */
+const FORMULA_START = /^\s*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]/;
+
+/**
+ * A CSV cell that is safe to open and to print: text without escape sequences or control
+ * characters (tabs and line breaks stay, quoted), and with a leading apostrophe where a
+ * spreadsheet would see a formula (csv-stringify's escape_formulas then covers a leading tab or CR).
+ */
+export function csvCell<T>(value: T): T | string {
+  if (typeof value !== 'string') return value;
+  const text = terminalText(value, { multiline: true });
+  return FORMULA_START.test(text) ? `'${text}` : text;
+}
+
+function csvRow<R extends Record<string, unknown>>(row: R): R {
+  return Object.fromEntries(Object.entries(row).map(([key, value]) => [key, csvCell(value)])) as R;
 }
 
 export type ResultFormat = 'jsonl' | 'csv';
@@ -205,7 +233,15 @@ export async function privateFile(file: string): Promise<Writable> {
 }
 
 /** Writes records as they arrive, to a file (created 0600) or to stdout. */
-export async function recordWriter(format: ResultFormat, out: string | undefined): Promise<RecordWriter> {
+/**
+ * `kind`: the CSV columns — a check batch's (CSV_COLUMNS) or an assessment batch's
+ * (ASSESS_CSV_COLUMNS); by default the first record decides (an assessment's operation is `assess`).
+ */
+export async function recordWriter(
+  format: ResultFormat,
+  out: string | undefined,
+  kind?: 'check' | 'assess',
+): Promise<RecordWriter> {
   let target: Writable;
   try {
     target = out ? await privateFile(out) : process.stdout;
@@ -229,28 +265,39 @@ export async function recordWriter(format: ResultFormat, out: string | undefined
       },
     };
   }
-  const csv = stringify({
-    header: true,
-    columns: [...CSV_COLUMNS],
-    // A cell starting with =, +, -, @, tab or CR gets a leading apostrophe: a spreadsheet shows
-    // it as text and runs nothing.
-    escape_formulas: true,
-    cast: { boolean: (value) => (value ? 'true' : 'false') },
-  });
-  csv.on('data', (chunk: Buffer | string) => {
-    target.write(chunk);
-  });
-  let wroteAny = false;
+  let assess = kind === 'assess';
+  const columns = () => (assess ? ASSESS_CSV_COLUMNS : CSV_COLUMNS);
+  let csv: ReturnType<typeof stringify> | undefined;
+  const open = () => {
+    const stringifier = stringify({
+      header: true,
+      columns: [...columns()],
+      // Behind csvCell: a cell starting with =, +, -, @ (ASCII or fullwidth), tab or CR gets a
+      // leading apostrophe: a spreadsheet shows it as text and runs nothing.
+      escape_formulas: true,
+      cast: { boolean: (value) => (value ? 'true' : 'false') },
+    });
+    stringifier.on('data', (chunk: Buffer | string) => {
+      target.write(chunk);
+    });
+    return stringifier;
+  };
   return {
     write: async (record, msisdn) => {
-      wroteAny = true;
-      if (!csv.write(recordRow(record, msisdn))) await once(csv, 'drain');
+      if (!csv) {
+        if (kind === undefined) assess = record.operation === ASSESS_OPERATION;
+        csv = open();
+      }
+      const row = assess ? assessRecordRow(record, msisdn) : recordRow(record, msisdn);
+      if (!csv.write(csvRow(row))) await once(csv, 'drain');
     },
     close: async () => {
       // An empty result still gets its header line.
-      if (!wroteAny) target.write(`${CSV_COLUMNS.join(',')}\n`);
-      csv.end();
-      await finished(csv);
+      if (!csv) target.write(`${columns().join(',')}\n`);
+      else {
+        csv.end();
+        await finished(csv);
+      }
       if (ownsTarget) {
         target.end();
         await finished(target);
@@ -260,7 +307,8 @@ export async function recordWriter(format: ResultFormat, out: string | undefined
 }
 
 /** A plain text table (no colours: it is read in logs too). */
-export function table(headers: string[], rows: string[][]): string {
+export function table(headers: string[], rawRows: string[][]): string {
+  const rows = rawRows.map((row) => row.map((cell) => terminalText(cell)));
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells

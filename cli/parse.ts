@@ -56,7 +56,8 @@ export function msisdn(raw: string): string {
   const normalized = normalizeMsisdn(raw);
   if (!normalized || !isE164(normalized)) {
     throw new UsageError(
-      `the number must be E.164: "+", the country code and the number, e.g. +447700900001 (got "${raw}")`,
+      // No example number: every error the CLI prints is redacted, an example would read "[number]".
+      `the number must be E.164: "+", the country code (e.g. 44) and the national number without its leading 0 (got "${raw}")`,
     );
   }
   return normalized;

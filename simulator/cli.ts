@@ -44,6 +44,8 @@ export const USAGE = `Usage: npm run simulator -- [options]
   --drop <share>             share of connections dropped
   --reset <share>            share of connections reset (TCP RST)
   --slow-down <share>        share of CIBA flows whose first on-time poll gets slow_down
+  --echo                     a hostile provider: error answers quote the request's number
+                             (several spellings), auth_req_id and credential back
   --rate-limit <n>           global requests per second
   --request-log <file>       JSON-lines request log (appended to)
   --state-file <file>        keep the CIBA state (auth_req_ids, access tokens) across a
@@ -74,6 +76,7 @@ const OPTIONS = {
   reset: { type: 'string' },
   'hang-ms': { type: 'string' },
   'slow-down': { type: 'string' },
+  echo: { type: 'boolean' },
   'state-file': { type: 'string' },
   'rate-limit': { type: 'string' },
   'request-log': { type: 'string' },
@@ -170,6 +173,7 @@ export async function runSimulatorCli(argv: string[], io: CliIo = {}): Promise<S
     const value = num(flag, values[flag]);
     if (value !== undefined) faults[key] = value;
   }
+  if (values.echo) faults.echo = true;
   const port = num('port', values.port) ?? 9090;
   const numeric: Partial<
     Pick<SimulatorOptions, 'interval' | 'expiresIn' | 'pendingPolls' | 'tokenExpiresIn' | 'rateLimit'>

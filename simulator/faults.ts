@@ -4,7 +4,14 @@
  * request order give the same fault sequence. The fault draw is split into bands:
  * [0, unavailable) → 503, then tooManyRequests → 429, then timeout (a hang), then drop, then
  * reset. `slowDown` draws from a second PRNG, only for a flow's first on-time token poll.
+ *
+ * `echo` makes the simulator a hostile provider: every error answer (4xx/5xx, random, scripted or
+ * its own) quotes back what it was sent, as careless providers do: the request's number in
+ * several spellings, its auth_req_id and its Authorization credential (the application JWT or the
+ * access token), appended to the answer's message (`hostileEcho`, `withHostileEcho`). It draws
+ * nothing from the PRNGs: the fault sequence is the same with or without it.
  */
+import type { Reply } from './http.js';
 import { mulberry32 } from './prng.js';
 import type { FaultOptions } from './types.js';
 
@@ -30,6 +37,8 @@ export class FaultInjector {
   readonly retryAfterSeconds: number;
   /** How long a hang (`timeout`) lasts before the connection is destroyed; undefined = until the client gives up. */
   readonly hangMs: number | undefined;
+  /** Error answers echo the request's number, auth_req_id and credential (a hostile provider). */
+  readonly echo: boolean;
 
   constructor(private readonly options: FaultOptions = {}) {
     this.random = mulberry32(options.seed ?? 1);
@@ -57,6 +66,7 @@ export class FaultInjector {
     this.retryAfterSeconds = options.retryAfterSeconds ?? 1;
     if (!(this.retryAfterSeconds >= 0)) throw new RangeError('faults.retryAfterSeconds must be >= 0');
     this.hangMs = options.hangMs;
+    this.echo = options.echo ?? false;
     if (this.hangMs !== undefined && !(Number.isFinite(this.hangMs) && this.hangMs > 0)) {
       throw new RangeError(`faults.hangMs must be ms > 0 (got ${this.hangMs})`);
     }
@@ -76,4 +86,57 @@ export class FaultInjector {
     const band = this.bands.find(([, upper]) => faultDraw < upper);
     return band ? { latencyMs, fault: band[0] } : { latencyMs };
   }
+}
+
+/**
+ * The spellings a hostile provider writes a number in (`+447700900001` shown; the first two
+ * digits stand for the country code): `+44 7700 900001`, `44-7700-900-001`, `+44.7700.900.001`,
+ * `+44 (0) 7700 900001`, `07700 900001` (national: 0 and the last ten digits), `%2B447700900001`,
+ * `tel:+447700900001`, `447700900001` and `7700900001` (the last ten digits).
+ */
+export function echoSpellings(msisdn: string): string[] {
+  const digits = msisdn.replace(/^\+/, '');
+  const cc = digits.slice(0, 2);
+  const rest = digits.slice(2);
+  const last10 = digits.slice(-10);
+  const [a, b, c] = [rest.slice(0, 4), rest.slice(4, 7), rest.slice(7)];
+  return [
+    `+${cc} ${a} ${rest.slice(4)}`,
+    `${cc}-${a}-${b}-${c}`,
+    `+${cc}.${a}.${b}.${c}`,
+    `+${cc} (0) ${a} ${rest.slice(4)}`,
+    `0${last10.slice(0, 4)} ${last10.slice(4)}`,
+    `%2B${digits}`,
+    `tel:+${digits}`,
+    digits,
+    last10,
+  ];
+}
+
+/** What a hostile provider quotes back in an error: the number's spellings, the auth_req_id, the credential. */
+export function hostileEcho(facts: { msisdn?: string; authReqId?: string; authorization?: string }): string {
+  const parts = [
+    ...(facts.msisdn ? [`subscriber ${echoSpellings(facts.msisdn).join(' / ')}`] : []),
+    ...(facts.authReqId ? [`auth_req_id ${facts.authReqId}`] : []),
+    ...(facts.authorization ? [`you sent ${facts.authorization}`] : []),
+  ];
+  return parts.length > 0 ? `(echo: ${parts.join('; ')})` : '';
+}
+
+/**
+ * An error reply with `echo` appended to its message: the CAMARA `message`, the OAuth
+ * `error_description` (added when absent), the RFC 7807 `detail`, or a non-empty raw body.
+ */
+export function withHostileEcho(reply: Reply, echo: string): Reply {
+  if (reply.status < 400 || echo === '') return reply;
+  const add = (text: unknown) => (typeof text === 'string' && text !== '' ? `${text} ${echo}` : echo);
+  if (reply.raw !== undefined) return reply.raw === '' ? reply : { ...reply, raw: add(reply.raw) };
+  const body = reply.body;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return reply;
+  const fields = body as Record<string, unknown>;
+  if ('error' in fields)
+    return { ...reply, body: { ...fields, error_description: add(fields.error_description) } };
+  if ('detail' in fields || 'type' in fields)
+    return { ...reply, body: { ...fields, detail: add(fields.detail) } };
+  return { ...reply, body: { ...fields, message: add(fields.message) } };
 }

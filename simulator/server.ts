@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { isE164 } from '../domain/msisdn.js';
 import { handleCamara, msisdnOfCamara } from './camara.js';
 import type { CibaServer } from './ciba.js';
-import type { FaultInjector } from './faults.js';
+import { hostileEcho, withHostileEcho, type FaultInjector } from './faults.js';
 import { IDENTITY_INSIGHTS_PATHS, type IdentityInsightsServer } from './identity-insights.js';
 import {
   BodyTooLargeError,
@@ -76,6 +76,8 @@ interface Exchange {
   t0: number;
   msisdn?: string;
   correlator?: string;
+  /** The auth_req_id of a token poll (for faults.echo). */
+  authReqId?: string;
   done: boolean;
 }
 
@@ -221,6 +223,7 @@ export class SimulatorServer {
   private async vonage(ex: Exchange, endpoint: Endpoint, body: string): Promise<void> {
     const { stats, faults, scenarios, rateLimiter } = this.deps;
     ex.msisdn = this.identify(ex, endpoint, body);
+    if (endpoint === 'token') ex.authReqId = new URLSearchParams(body).get('auth_req_id') ?? undefined;
     // Counted and limited by receipt (the request's headers), as a provider's edge counts, not
     // by when the body was read: a busy machine reads bodies late and in bunches.
     stats.arrival(ex.receivedAt, ex.msisdn);
@@ -358,6 +361,13 @@ export class SimulatorServer {
 
   private send(ex: Exchange, reply: Reply, fault?: string): void {
     if (ex.res.destroyed || ex.res.headersSent) return;
+    if (this.deps.faults.echo) {
+      const { msisdn, authReqId } = ex;
+      reply = withHostileEcho(
+        reply,
+        hostileEcho({ msisdn, authReqId, authorization: ex.req.headers.authorization }),
+      );
+    }
     // Stats first, so a client reading them right after the answer sees this request.
     this.finish(ex, reply.status, fault);
     const raw = reply.raw !== undefined;

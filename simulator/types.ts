@@ -29,6 +29,12 @@ export interface FaultOptions {
    * Drawn from a PRNG of its own, so the other faults' sequence does not change.
    */
   slowDown?: number;
+  /**
+   * A hostile provider: every error answer (4xx/5xx) quotes back the request's number in several
+   * spellings, its auth_req_id and its Authorization credential in its message (faults.ts
+   * `hostileEcho`). For leak tests of the client; draws nothing from the PRNGs. Default false.
+   */
+  echo?: boolean;
 }
 
 export interface SimulatorOptions {

@@ -3,9 +3,10 @@
  * (workers, pollers, task latencies, …) and netcheck's, all recorded through Temporal's metric
  * meter, which the runtime exports.
  *
- * - `installMetricsRuntime(settings)` installs the Temporal Runtime with its Prometheus
- *   exporter; it must run before the worker's connection is made (worker/main.ts does this when
- *   NETCHECK_METRICS_PORT is set).
+ * - `installWorkerRuntime({ metrics?, logger? })` installs the process's one Temporal Runtime:
+ *   its logger redacts every line (worker/logging.ts) and, with `metrics`, it serves Prometheus.
+ *   It must run before the worker's connection is made (worker/main.ts does this always).
+ *   `installMetricsRuntime(settings)` is the same with metrics.
  * - `netcheckMetricsPlugin()` adds netcheck's metrics to any worker: a workflow interceptor
  *   (checks by operation, api and outcome; time to authorization) and an activity interceptor
  *   (CIBA polls by outcome). A host application with its own Runtime metrics gets them too.
@@ -17,7 +18,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Context } from '@temporalio/activity';
-import type { MetricHistogram, MetricMeter } from '@temporalio/common';
+import type { Logger, MetricHistogram, MetricMeter } from '@temporalio/common';
 import { SimplePlugin } from '@temporalio/plugin';
 import {
   Runtime,
@@ -25,12 +26,12 @@ import {
   type ActivityInboundCallsInterceptor,
   type Next,
 } from '@temporalio/worker';
-import { z } from 'zod';
+import { readSetting } from '../common/settings.js';
 import { errorCodeOf } from '../domain/errors.js';
-import type { PollOutcome, PollTokenInput } from '../domain/types.js';
+import type { PollOutcome } from '../domain/types.js';
 import type { HttpObserver } from '../activities/http.js';
 import { ConfigurationError } from './config.js';
-import { SLOW_DOWN_SECONDS } from '../domain/ciba.js';
+import { redactingLogger } from './logging.js';
 
 /** netcheck's metric names, as exported (the runtime adds no prefix to them). */
 export const METRICS = {
@@ -60,24 +61,14 @@ export interface MetricsSettings {
   host: string;
 }
 
-const portSchema = (name: string) =>
-  z.coerce
-    .number({ error: `${name} must be a TCP port number, e.g. 9464.` })
-    .int(`${name} must be a whole TCP port number, e.g. 9464.`)
-    .min(1, `${name} must be between 1 and 65535.`)
-    .max(65535, `${name} must be between 1 and 65535.`);
-
 /** Reads `<prefix>_PORT` and `<prefix>_HOST`; undefined when the port is unset (the feature is off). */
 export function listenSettingsFromEnv(
   prefix: 'NETCHECK_METRICS' | 'NETCHECK_HEALTH',
   env: NodeJS.ProcessEnv = process.env,
 ): { port: number; host: string } | undefined {
-  const rawPort = env[`${prefix}_PORT`]?.trim();
-  if (!rawPort) return undefined;
-  const port = portSchema(`${prefix}_PORT`).safeParse(rawPort);
-  if (!port.success) throw new ConfigurationError(port.error.issues.map((issue) => issue.message));
-  const host = env[`${prefix}_HOST`]?.trim() || '127.0.0.1';
-  return { port: port.data, host };
+  const port = readSetting(`${prefix}_PORT`, env);
+  if (port === undefined) return undefined;
+  return { port, host: readSetting(`${prefix}_HOST`, env) ?? '127.0.0.1' };
 }
 
 /** NETCHECK_METRICS_PORT / NETCHECK_METRICS_HOST. */
@@ -89,38 +80,63 @@ function bindAddress({ host, port }: MetricsSettings): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+export interface RuntimeSettings {
+  /** Serve Prometheus at http://host:port/metrics; no metrics endpoint when undefined. */
+  metrics?: MetricsSettings;
+  /**
+   * Where the log lines go once redacted (default: the SDK's DefaultLogger at INFO, on stderr).
+   * It is wrapped in `redactingLogger`: pass the logger that writes, not a redacting one.
+   */
+  logger?: Logger;
+}
+
 /**
- * Installs the process's Temporal Runtime with a Prometheus endpoint at http://host:port/metrics.
- * Call it once, before any NativeConnection or Worker is created.
+ * Installs the process's Temporal Runtime: call it once, before any NativeConnection or Worker
+ * is created (Temporal allows one Runtime per process, so the logger and the metrics share it).
+ * - Its logger is `redactingLogger(settings.logger)`: every message and attribute redacted, task
+ *   tokens dropped. The SDK core's own log lines (Rust side) are forwarded to it too (WARN and
+ *   up), instead of going to the console unredacted.
+ * - With `metrics`, a Prometheus endpoint at http://host:port/metrics.
  */
-export function installMetricsRuntime(settings: MetricsSettings): Runtime {
+export function installWorkerRuntime(settings: RuntimeSettings = {}): Runtime {
   try {
-    return installRuntime(settings);
+    return Runtime.install({
+      logger: redactingLogger(settings.logger),
+      telemetryOptions: {
+        logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+        ...(settings.metrics ? { metrics: prometheusOptions(settings.metrics) } : {}),
+      },
+    });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    if (/address already in use|address not available|cannot assign/i.test(message)) {
+    if (settings.metrics && /address already in use|address not available|cannot assign/i.test(message)) {
       throw new ConfigurationError([
-        `NETCHECK_METRICS_PORT: ${bindAddress(settings)} is not free on this machine (${message}); choose another port or NETCHECK_METRICS_HOST.`,
+        `NETCHECK_METRICS_PORT: ${bindAddress(settings.metrics)} is not free on this machine (${message}); choose another port or NETCHECK_METRICS_HOST.`,
       ]);
     }
     throw err;
   }
 }
 
-function installRuntime(settings: MetricsSettings): Runtime {
-  return Runtime.install({
-    telemetryOptions: {
-      metrics: {
-        prometheus: {
-          bindAddress: bindAddress(settings),
-          // Prometheus conventions: counters end in _total, durations in seconds.
-          countersTotalSuffix: true,
-          useSecondsForDurations: true,
-          histogramBucketOverrides: BUCKETS,
-        },
-      },
+/**
+ * Installs the process's Temporal Runtime with a Prometheus endpoint at http://host:port/metrics
+ * and the redacting logger (`installWorkerRuntime` with metrics). Call it once, before any
+ * NativeConnection or Worker is created.
+ */
+export function installMetricsRuntime(settings: MetricsSettings, options: { logger?: Logger } = {}): Runtime {
+  return installWorkerRuntime({ metrics: settings, ...options });
+}
+
+function prometheusOptions(settings: MetricsSettings) {
+  return {
+    prometheus: {
+      bindAddress: bindAddress(settings),
+      // Prometheus conventions: counters end in _total, durations in seconds.
+      countersTotalSuffix: true,
+      useSecondsForDurations: true,
+      histogramBucketOverrides: BUCKETS,
     },
-  });
+  };
 }
 
 /** The workflow interceptor module with netcheck's workflow metrics (source or compiled). */
@@ -149,16 +165,11 @@ class PollMetricsInterceptor implements ActivityInboundCallsInterceptor {
     try {
       const result = (await next(input)) as PollOutcome;
       // A polling loop (keepPolling) answers for every poll it made: the ones before its final
-      // answer were pending, or slow_down where the interval grew (5 s each).
-      const asked = (input.args[0] as PollTokenInput | undefined)?.keepPolling?.intervalSeconds;
-      const earlier = Math.max(0, (result.polls ?? 1) - 1);
-      const slowDowns =
-        asked === undefined || result.intervalSeconds === undefined
-          ? 0
-          : Math.min(earlier, Math.max(0, Math.round((result.intervalSeconds - asked) / SLOW_DOWN_SECONDS)));
-      if (slowDowns > 0) polls.add(slowDowns, { outcome: 'slow_down' });
-      if (earlier - slowDowns > 0) polls.add(earlier - slowDowns, { outcome: 'pending' });
-      polls.add(1, { outcome: result.outcome });
+      // answer were pending (a slow_down ends the loop, domain/ciba-flow.ts); one that stood in
+      // for a lost attempt may hand back without a poll.
+      const made = result.polls ?? 1;
+      if (made > 1) polls.add(made - 1, { outcome: 'pending' });
+      if (made > 0) polls.add(1, { outcome: result.outcome });
       return result;
     } catch (err) {
       polls.add(1, { outcome: 'error', error_code: errorCodeOf(err) ?? 'UNKNOWN' });

@@ -10,7 +10,7 @@ import proto from '@temporalio/proto';
 
 export interface RecordingProxy {
   url: string;
-  /** Every Bearer credential sent (JWTs, access tokens) and every access_token received. */
+  /** Every Bearer credential sent (JWTs, access tokens), every access_token and auth_req_id received. */
   secrets: Set<string>;
   close(): Promise<void>;
 }
@@ -37,8 +37,13 @@ export async function startRecordingProxy(target: string): Promise<RecordingProx
         .then(async (answer) => {
           const body = Buffer.from(await answer.arrayBuffer());
           try {
-            const token = (JSON.parse(body.toString('utf8')) as { access_token?: unknown }).access_token;
-            if (typeof token === 'string') secrets.add(token);
+            const parsed = JSON.parse(body.toString('utf8')) as {
+              access_token?: unknown;
+              auth_req_id?: unknown;
+            };
+            for (const value of [parsed.access_token, parsed.auth_req_id]) {
+              if (typeof value === 'string') secrets.add(value);
+            }
           } catch {
             // not JSON
           }
