@@ -7,8 +7,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
-import { loadKeyRing, type KeyRing } from './keyring.js';
+import { loadEncryption, type KeyRing } from './keyring.js';
 import { EncryptionCodec, KeylessCodec } from './payload-codec.js';
+import { PAYLOAD_CONVERTER_MARKER } from './payload-converter.js';
+
+export { PAYLOAD_CONVERTER_MARKER };
 
 /** A string in the failure converter module, so a prebuilt workflow bundle that includes it can be recognised. */
 export const FAILURE_CONVERTER_MARKER = 'netcheck:encoding-failure-converter/v1';
@@ -35,28 +38,57 @@ export function netcheckFailureConverterPath(): string {
   throw new Error('netcheck codec/failure-converter not found: is the package installed completely?');
 }
 
-/** The encrypting DataConverter for a key ring. */
-export function encryptingDataConverter(ring: KeyRing): DataConverter {
+/**
+ * Path of netcheck's payload converter for the workflow sandbox (codec/payload-converter.ts, or
+ * its compiled .js in dist/): default conversions plus the mark on values that arrived
+ * unencrypted, which netcheck's workflows refuse when their worker has a key ring. The netcheck
+ * plugin adds it to every bundle it takes part in (`configureBundler`); only the workflow
+ * bundler loads it.
+ */
+export function netcheckPayloadConverterPath(): string {
+  for (const name of ['./payload-converter.js', './payload-converter.ts']) {
+    const candidate = fileURLToPath(new URL(name, import.meta.url));
+    if (existsSync(candidate)) return candidate;
+  }
+  throw new Error('netcheck codec/payload-converter not found: is the package installed completely?');
+}
+
+/**
+ * Whether a prebuilt workflow bundle (its file, or `{ code }`) carries netcheck's payload
+ * converter: without it, a worker with a key ring could not tell an input that arrived
+ * unencrypted from one it decrypted, and would run it.
+ */
+export function bundleMarksPlaintext(bundle: string | { code: string }): boolean {
+  const code = typeof bundle === 'string' ? readFileSync(bundle, 'utf8') : bundle.code;
+  return code.includes(PAYLOAD_CONVERTER_MARKER);
+}
+
+/**
+ * The encrypting DataConverter for a key ring. A worker's (`{ worker: true }`, as the plugin
+ * makes it) also marks payloads that arrive unencrypted, for its workflows to refuse them.
+ */
+export function encryptingDataConverter(ring: KeyRing, options: { worker?: boolean } = {}): DataConverter {
   return {
-    payloadCodecs: [new EncryptionCodec(ring)],
+    payloadCodecs: [new EncryptionCodec(ring, { markPlaintext: options.worker === true })],
     failureConverterPath: netcheckFailureConverterPath(),
   };
 }
 
 /**
  * The DataConverter of a process without keys: payloads in the clear, and a clear error (not
- * "Unknown encoding") when it meets an encrypted one.
+ * "Unknown encoding") when it meets an encrypted one. `declaredOff`: NETCHECK_ENCRYPTION=off.
  */
-export function keylessDataConverter(): DataConverter {
-  return { payloadCodecs: [new KeylessCodec()] };
+export function keylessDataConverter(options: { declaredOff?: boolean } = {}): DataConverter {
+  return { payloadCodecs: [new KeylessCodec(options)] };
 }
 
 /**
- * The DataConverter of netcheck's own clients and workers, from the environment
- * (NETCHECK_ENCRYPTION_KEYS or NETCHECK_ENCRYPTION_KEYS_FILE): encrypting, or keyless when no key
- * is configured. Throws a ConfigError for a bad key ring.
+ * The DataConverter of netcheck's own clients, from the environment (NETCHECK_ENCRYPTION_KEYS or
+ * NETCHECK_ENCRYPTION_KEYS_FILE, NETCHECK_ENCRYPTION): encrypting, or keyless when no key is
+ * configured. Throws a ConfigError for a bad key ring, an empty key variable, keys with
+ * NETCHECK_ENCRYPTION=off or none with NETCHECK_ENCRYPTION=on.
  */
 export function dataConverterFromEnv(env: NodeJS.ProcessEnv = process.env): DataConverter {
-  const ring = loadKeyRing(env);
-  return ring ? encryptingDataConverter(ring) : keylessDataConverter();
+  const { ring, mode } = loadEncryption(env);
+  return ring ? encryptingDataConverter(ring) : keylessDataConverter({ declaredOff: mode === 'off' });
 }

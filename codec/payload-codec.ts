@@ -9,12 +9,16 @@
  * - Decoding: a payload that is not `binary/encrypted` passes unchanged (histories written
  *   before encryption was switched on, and Temporal's own payloads); an encrypted one whose key
  *   id is not in the ring, or that does not authenticate, is an error — never passed through.
+ *   A worker's codec (`markPlaintext`) also adds the `netcheck-plaintext` metadata to a payload
+ *   that is not encrypted, so netcheck's workflow entries can refuse inputs a client sent in the
+ *   clear (codec/plaintext-mark.ts); the payload's encoding and data stay as they are.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
 // @temporalio/proto is CommonJS without named exports for Node's ESM loader.
 import proto from '@temporalio/proto';
 import { keyIds, type KeyRing } from './keyring.js';
+import { PLAINTEXT_METADATA_KEY, plaintextMetadataValue } from './plaintext-mark.js';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const METADATA_KEY_ID = 'encryption-key-id';
@@ -41,6 +45,34 @@ export function isEncryptedPayload(payload: Payload): boolean {
   return text(payload.metadata?.[METADATA_ENCODING_KEY]) === ENCRYPTED_ENCODING;
 }
 
+/**
+ * Brand of netcheck's codecs (a symbol, not `instanceof`, so two copies of the package agree):
+ * whether a client's DataConverter encrypts, and what it was told (NETCHECK_ENCRYPTION).
+ */
+export const NETCHECK_CODEC = Symbol.for('netcheck.payload-codec');
+
+/** What a netcheck codec says about itself (see codecEncryption). */
+export interface CodecEncryption {
+  /** `keys`: it encrypts. `off`: keyless, NETCHECK_ENCRYPTION=off. `unset`: keyless, nothing said. */
+  mode: 'keys' | 'off' | 'unset';
+  /** The id of the key it encrypts with. */
+  keyId?: string;
+}
+
+/** What a codec says about encryption when it is one of netcheck's, else undefined. */
+export function codecEncryption(codec: PayloadCodec): CodecEncryption | undefined {
+  const brand = (codec as unknown as Record<symbol, unknown>)[NETCHECK_CODEC];
+  return brand !== null && typeof brand === 'object' ? (brand as CodecEncryption) : undefined;
+}
+
+export interface EncryptionCodecOptions {
+  /**
+   * A worker's codec: payloads that arrive unencrypted get the `netcheck-plaintext` metadata
+   * (with the ring's NETCHECK_ALLOW_PLAINTEXT_UNTIL), for netcheck's workflow entries to refuse.
+   */
+  markPlaintext?: boolean;
+}
+
 /** The codec's work is synchronous (node:crypto); its interface is a promise. */
 function settle<T>(fn: () => T): Promise<T> {
   try {
@@ -51,7 +83,25 @@ function settle<T>(fn: () => T): Promise<T> {
 }
 
 export class EncryptionCodec implements PayloadCodec {
-  constructor(private readonly ring: KeyRing) {}
+  readonly #plaintextMark: Uint8Array | undefined;
+
+  constructor(
+    private readonly ring: KeyRing,
+    options: EncryptionCodecOptions = {},
+  ) {
+    this.#plaintextMark = options.markPlaintext
+      ? utf8(
+          plaintextMetadataValue({
+            keyId: ring.primary,
+            ...(ring.allowPlaintextUntil ? { allowUntil: ring.allowPlaintextUntil.toISOString() } : {}),
+          }),
+        )
+      : undefined;
+  }
+
+  get [NETCHECK_CODEC](): CodecEncryption {
+    return { mode: 'keys', keyId: this.ring.primary };
+  }
 
   /** The id of the key that encrypts. */
   get keyId(): string {
@@ -88,7 +138,10 @@ export class EncryptionCodec implements PayloadCodec {
   }
 
   decrypt(payload: Payload): Payload {
-    if (!isEncryptedPayload(payload)) return payload;
+    if (!isEncryptedPayload(payload)) {
+      if (!this.#plaintextMark) return payload;
+      return { ...payload, metadata: { ...payload.metadata, [PLAINTEXT_METADATA_KEY]: this.#plaintextMark } };
+    }
     const keyId = text(payload.metadata?.[METADATA_KEY_ID]);
     if (!keyId) {
       throw new PayloadDecryptionError(
@@ -139,6 +192,13 @@ export class EncryptionCodec implements PayloadCodec {
  * coming in is an error that says what is missing (instead of Temporal's "Unknown encoding").
  */
 export class KeylessCodec implements PayloadCodec {
+  /** `declaredOff`: NETCHECK_ENCRYPTION=off (deliberately unencrypted), not just no key set. */
+  constructor(private readonly options: { declaredOff?: boolean } = {}) {}
+
+  get [NETCHECK_CODEC](): CodecEncryption {
+    return { mode: this.options.declaredOff ? 'off' : 'unset' };
+  }
+
   encode(payloads: Payload[]): Promise<Payload[]> {
     return Promise.resolve(payloads);
   }

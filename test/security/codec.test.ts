@@ -12,15 +12,25 @@ import { defaultPayloadConverter, METADATA_ENCODING_KEY, type Payload } from '@t
 import { loadDataConverter } from '@temporalio/common/lib/internal-non-workflow/index.js';
 import { describe, expect, it } from 'vitest';
 import {
+  codecEncryption,
   dataConverterFromEnv,
+  encryptingDataConverter,
   EncryptionCodec,
   ENCRYPTED_ENCODING,
+  encryptionIdentityToken,
+  loadEncryption,
   loadKeyRing,
   METADATA_KEY_ID,
   newKeyEntry,
+  parseEncryptionIdentity,
   parseKeyRing,
   PayloadDecryptionError,
+  PLAINTEXT_METADATA_KEY,
+  plaintextMarkOf,
+  withEncryptionIdentity,
 } from '../../codec/index.js';
+import { payloadConverter as sandboxConverter } from '../../codec/payload-converter.js';
+import { plaintextAllowedAt } from '../../codec/plaintext-mark.js';
 import { ConfigurationError as ConfigError } from '../../domain/errors.js';
 
 const key = () => randomBytes(32).toString('base64');
@@ -178,5 +188,161 @@ describe('the payload codec', () => {
     expect(JSON.stringify(failure)).not.toContain('447700900123');
     const [encoded] = await loaded.payloadCodecs[0]!.encode([failure.encodedAttributes!]);
     expect(text(encoded!.metadata![METADATA_KEY_ID])).toBe('env');
+  });
+});
+
+describe('fail closed: the encryption settings', () => {
+  const ring = () => newKeyEntry('k1');
+
+  it('an empty or whitespace-only key variable is a configuration error that names it, not "no encryption"', () => {
+    for (const name of ['NETCHECK_ENCRYPTION_KEYS', 'NETCHECK_ENCRYPTION_KEYS_FILE']) {
+      for (const value of ['', '   ', '\n\t']) {
+        const problems = problemsOf(() => loadKeyRing({ [name]: value }));
+        expect(problems).toHaveLength(1);
+        expect(problems[0]).toMatch(new RegExp(`^${name} is set but empty.*NETCHECK_ENCRYPTION=off`));
+      }
+    }
+    // The client's DataConverter and the worker's configuration read the same rules.
+    expect(() => dataConverterFromEnv({ NETCHECK_ENCRYPTION_KEYS: '' })).toThrow(ConfigError);
+    // Unset is still the zero-config path.
+    expect(loadEncryption({})).toEqual({ mode: 'unset' });
+  });
+
+  it('NETCHECK_ENCRYPTION=off says "deliberately unencrypted"; with keys it is an error; =on requires keys', () => {
+    expect(loadEncryption({ NETCHECK_ENCRYPTION: 'off' })).toEqual({ mode: 'off' });
+    expect(loadEncryption({ NETCHECK_ENCRYPTION: ' OFF ' })).toEqual({ mode: 'off' });
+    expect(loadEncryption({ NETCHECK_ENCRYPTION: '' })).toEqual({ mode: 'unset' });
+    const withKeys = problemsOf(() =>
+      loadEncryption({ NETCHECK_ENCRYPTION: 'off', NETCHECK_ENCRYPTION_KEYS: ring() }),
+    );
+    expect(withKeys[0]).toMatch(
+      /NETCHECK_ENCRYPTION=off says payloads stay in the clear, but NETCHECK_ENCRYPTION_KEYS is set/,
+    );
+    expect(withKeys.join('\n')).not.toMatch(/[A-Za-z0-9+/]{43}=/); // no key material quoted
+    expect(problemsOf(() => loadEncryption({ NETCHECK_ENCRYPTION: 'on' }))[0]).toMatch(
+      /NETCHECK_ENCRYPTION=on requires a key ring: set NETCHECK_ENCRYPTION_KEYS/,
+    );
+    expect(loadEncryption({ NETCHECK_ENCRYPTION: 'on', NETCHECK_ENCRYPTION_KEYS: ring() }).mode).toBe('keys');
+    expect(problemsOf(() => loadEncryption({ NETCHECK_ENCRYPTION: 'none' }))[0]).toMatch(
+      /NETCHECK_ENCRYPTION must be "off" .* or "on"/,
+    );
+    // A keyless client with NETCHECK_ENCRYPTION=off says so through its codec (the start guard reads it).
+    const codec = dataConverterFromEnv({ NETCHECK_ENCRYPTION: 'off' }).payloadCodecs![0]!;
+    expect(codecEncryption(codec)).toEqual({ mode: 'off' });
+    expect(codecEncryption(dataConverterFromEnv({}).payloadCodecs![0]!)).toEqual({ mode: 'unset' });
+    const keyed = dataConverterFromEnv({ NETCHECK_ENCRYPTION_KEYS: ring() }).payloadCodecs![0]!;
+    expect(codecEncryption(keyed)).toEqual({ mode: 'keys', keyId: 'k1' });
+  });
+
+  it('NETCHECK_ALLOW_PLAINTEXT_UNTIL: an ISO date on the ring; anything else is an error; ignored without keys', () => {
+    const settings = loadEncryption({
+      NETCHECK_ENCRYPTION_KEYS: ring(),
+      NETCHECK_ALLOW_PLAINTEXT_UNTIL: '2031-07-01T12:00:00Z',
+    });
+    expect(settings.ring?.allowPlaintextUntil?.toISOString()).toBe('2031-07-01T12:00:00.000Z');
+    expect(
+      loadKeyRing({
+        NETCHECK_ENCRYPTION_KEYS: ring(),
+        NETCHECK_ALLOW_PLAINTEXT_UNTIL: '2031-07-01',
+      })?.allowPlaintextUntil?.toISOString(),
+    ).toBe('2031-07-01T00:00:00.000Z');
+    for (const bad of ['next week', '2031-13-45', '1e12', '2031-07-01T12:00']) {
+      expect(
+        problemsOf(() =>
+          loadEncryption({ NETCHECK_ENCRYPTION_KEYS: ring(), NETCHECK_ALLOW_PLAINTEXT_UNTIL: bad }),
+        )[0],
+      ).toMatch(/NETCHECK_ALLOW_PLAINTEXT_UNTIL must be an ISO 8601 date/);
+    }
+    // A client without keys may share the workers' environment: the setting is theirs.
+    expect(loadEncryption({ NETCHECK_ALLOW_PLAINTEXT_UNTIL: '2031-07-01' })).toEqual({ mode: 'unset' });
+  });
+});
+
+describe('fail closed: the worker identity token', () => {
+  const ring = parseKeyRing(`k2026:${key()},k1:${key()}`, 'TEST');
+
+  it('says whether a worker encrypts and with which key id, never key material', () => {
+    expect(encryptionIdentityToken(ring)).toBe('netcheck/enc=on:k2026');
+    expect(encryptionIdentityToken(undefined)).toBe('netcheck/enc=off');
+    const window = { ...ring, allowPlaintextUntil: new Date('2031-07-01T00:00:00Z') };
+    expect(encryptionIdentityToken(window)).toBe(
+      'netcheck/enc=on:k2026/clear-until:2031-07-01T00:00:00.000Z',
+    );
+    for (const material of ring.keys.values()) {
+      expect(encryptionIdentityToken(window)).not.toContain(material.toString('base64'));
+    }
+  });
+
+  it("keeps the host's identity, replaces an older token, and parses back", () => {
+    expect(withEncryptionIdentity('4242@host-a', ring)).toBe('4242@host-a netcheck/enc=on:k2026');
+    expect(withEncryptionIdentity('4242@host-a netcheck/enc=off', ring)).toBe(
+      '4242@host-a netcheck/enc=on:k2026',
+    );
+    expect(withEncryptionIdentity('', undefined)).toBe('netcheck/enc=off');
+    expect(withEncryptionIdentity('pod-7  (eu-west) netcheck/enc=on:old', undefined)).toBe(
+      'pod-7  (eu-west) netcheck/enc=off',
+    );
+    expect(parseEncryptionIdentity('4242@host-a netcheck/enc=on:k2026')).toEqual({
+      encrypts: true,
+      keyId: 'k2026',
+    });
+    expect(parseEncryptionIdentity('netcheck/enc=off')).toEqual({ encrypts: false });
+    expect(parseEncryptionIdentity('x netcheck/enc=on:k1/clear-until:2031-07-01T00:00:00.000Z y')).toEqual({
+      encrypts: true,
+      keyId: 'k1',
+      clearUntil: '2031-07-01T00:00:00.000Z',
+    });
+    // A worker without netcheck's token (another SDK, an older netcheck) says nothing.
+    for (const other of [
+      '4242@host',
+      '',
+      null,
+      undefined,
+      'netcheck/enc=maybe',
+      'netcheck/enc=on:',
+      'netcheck/enc=on:b@d',
+    ]) {
+      expect(parseEncryptionIdentity(other)).toBeUndefined();
+    }
+  });
+});
+
+describe("fail closed: a worker's codec marks what arrived unencrypted; the sandbox converter carries the mark", () => {
+  const ring = {
+    ...parseKeyRing(`k7:${key()}`, 'TEST'),
+    allowPlaintextUntil: new Date('2031-01-01T00:00:00Z'),
+  };
+  const input = { msisdn: NUMBER, operation: 'sim-swap' };
+
+  it('an unencrypted input decodes to the same value, marked with the key id and the window', async () => {
+    const worker = encryptingDataConverter(ring, { worker: true }).payloadCodecs![0]!;
+    const [decoded] = await worker.decode([defaultPayloadConverter.toPayload(input)]);
+    expect(Object.keys(decoded!.metadata!)).toContain(PLAINTEXT_METADATA_KEY);
+    expect(text(decoded!.metadata![METADATA_ENCODING_KEY])).toBe('json/plain');
+    const value = sandboxConverter.fromPayload<typeof input>(decoded!);
+    // The same value for everyone else: JSON, keys, spreads and equality do not see the mark.
+    expect(value).toEqual(input);
+    expect(JSON.stringify(value)).toBe(JSON.stringify(input));
+    expect({ ...value }).toEqual(input);
+    expect(plaintextMarkOf({ ...value })).toBeUndefined();
+    expect(plaintextMarkOf(value)).toEqual({ keyId: 'k7', allowUntil: '2031-01-01T00:00:00.000Z' });
+    expect(plaintextAllowedAt(plaintextMarkOf(value)!, Date.parse('2030-12-31T23:59:59Z'))).toBe(true);
+    expect(plaintextAllowedAt(plaintextMarkOf(value)!, Date.parse('2031-01-01T00:00:00Z'))).toBe(false);
+    // Values that are not objects, and Temporal's own payloads, convert as before.
+    const [none] = await worker.decode([defaultPayloadConverter.toPayload(undefined)]);
+    expect(sandboxConverter.fromPayload(none!)).toBeUndefined();
+    const [num] = await worker.decode([defaultPayloadConverter.toPayload(3)]);
+    expect(sandboxConverter.fromPayload(num!)).toBe(3);
+  });
+
+  it('an encrypted input is not marked; neither is anything a client (or the codec server) decodes', async () => {
+    const worker = encryptingDataConverter(ring, { worker: true }).payloadCodecs![0]!;
+    const client = encryptingDataConverter(ring).payloadCodecs![0]!;
+    const [encrypted] = await client.encode([defaultPayloadConverter.toPayload(input)]);
+    const [decrypted] = await worker.decode([encrypted!]);
+    expect(Object.keys(decrypted!.metadata!)).not.toContain(PLAINTEXT_METADATA_KEY);
+    expect(plaintextMarkOf(sandboxConverter.fromPayload(decrypted!))).toBeUndefined();
+    const [clear] = await client.decode([defaultPayloadConverter.toPayload(input)]);
+    expect(plaintextMarkOf(sandboxConverter.fromPayload(clear!))).toBeUndefined();
   });
 });
