@@ -1,7 +1,8 @@
 /**
  * `bulkChunk`: bulk mode's one long-running activity. It runs the flows of a chunk of checks
  * concurrently in this process, with the same activity functions a per-check workflow calls one
- * by one, and the same CIBA rules as workflows/network-check.ts:
+ * by one, and the same CIBA policy (domain/ciba-flow.ts), whose polling loop it shares with the
+ * `pollToken` activity (activities/token.ts):
  *
  *   bc-authorize ─► wait `interval` ─► token poll ─┬─ pending:   wait max(interval, 1 s), poll again
  *        ▲                                         ├─ slow_down: interval += 5 s, wait, poll again
@@ -10,9 +11,9 @@
  *
  * - Never polls after the `expires_in` deadline (counted from the provider's answer, less a
  *   margin); at most `maxAuthorizations` bc-authorize requests per check.
- * - Retries each request in process as Temporal would retry the activity: the error taxonomy
- *   (domain/errors.ts) decides what is retried, `Retry-After` sets the next attempt, and a poll's
- *   retries end with its authorization's window.
+ * - Retries each request in process as Temporal would retry the activity, by the same retry
+ *   policies: the error taxonomy (domain/errors.ts) decides what is retried, `Retry-After` sets
+ *   the next attempt, and a poll's retries keep its pace and end with its authorization's window.
  * - Paces its own requests to `ratePerSecond` (the batch's rateLimit shared by the chunks it
  *   runs at once) with the worker's sliding-window pacer: no bursts; started flows go first.
  * - Heartbeats every outcome so far. A retried attempt reads the last recorded heartbeat and
@@ -24,7 +25,7 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import type { BulkChunkInput, BulkChunkProgress, BulkCheck, BulkOutcome } from '../domain/bulk.js';
 import { errorCodeOf, failsRun, netcheckFailure, type ErrorCode } from '../domain/errors.js';
 import { CAMARA_OPERATIONS, type CamaraOperation } from '../domain/operations.js';
@@ -52,11 +53,20 @@ import {
 } from './context.js';
 import { createPacer, PACING_MARGIN_MS } from './http.js';
 import {
-  DEADLINE_MARGIN_MS,
+  afterAuthorization,
+  afterOutcome,
+  authorizationsAfterUnauthenticated,
+  AUTHORIZE_STEP,
+  backoffMs,
   DEFAULT_MAX_AUTHORIZATIONS,
-  MIN_REPOLL_SECONDS,
-  SLOW_DOWN_SECONDS,
-} from '../domain/ciba.js';
+  giveUp,
+  isRetried,
+  STEP_RETRY,
+  STEP_TIMEOUTS,
+  type Next,
+  type RetryData,
+} from '../domain/ciba-flow.js';
+import { runPollLoop } from './token.js';
 
 /** The single-request activity functions a chunk's flows are made of (createActivities's). */
 export interface BulkSteps {
@@ -75,24 +85,14 @@ export interface BulkSteps {
  */
 const HEARTBEAT_EVERY_MS = 1_000;
 
+/** A step's retry policy (domain/ciba-flow.ts, as Temporal applies it to a check's steps), in process. */
 interface Retry {
-  initialMs: number;
-  maxIntervalMs: number;
-  maxAttempts: number;
-  /** No attempt starts at or after this time (ms since the epoch). */
+  policy: RetryData;
+  /** No attempt starts at or after this time (ms since the epoch): the step's schedule-to-close. */
   deadline: number;
 }
 
-/** The retry policies of network-check.ts's steps, in process. */
-const STEP_RETRY = { initialMs: 1_000, maxIntervalMs: 30_000, maxAttempts: 8, totalMs: 10 * 60_000 };
-
 const iso = (ms: number = Date.now()) => new Date(ms).toISOString();
-
-function isRetryable(err: unknown): boolean {
-  if (err instanceof CancelledFailure) return false;
-  if (err instanceof ApplicationFailure) return !err.nonRetryable;
-  return true; // Temporal retries an activity's unknown errors too
-}
 
 function messageOf(err: unknown, code: ErrorCode): string {
   return err instanceof Error ? err.message : code;
@@ -161,27 +161,37 @@ export function makeBulkChunk(steps: BulkSteps) {
     const ticker = setInterval(beat, HEARTBEAT_EVERY_MS);
 
     /**
-     * One request, retried as the policy says; every attempt is paced (the HTTP client serves
-     * started flows' polls and calls before new bc-authorize requests).
+     * One request, paced: the HTTP client serves started flows' polls and calls before new
+     * bc-authorize requests, where the request is sent (after the JWT is minted).
      */
-    async function attempt<T>(retry: Retry, send: (retried: boolean) => Promise<T>): Promise<T> {
+    async function paced<T>(send: () => Promise<T>): Promise<T> {
+      if (warmUp) await warmUp;
+      return pacer ? withRequestPacer(pacer, send) : send();
+    }
+
+    /** One request, retried as the step's policy says (a 429's Retry-After replaces the backoff). */
+    async function attempt<T>(retry: Retry, send: () => Promise<T>): Promise<T> {
       for (let n = 1; ; n++) {
         try {
-          if (warmUp) await warmUp;
-          // Paced where the request is sent (after the JWT is minted), by the HTTP client.
-          return await (pacer ? withRequestPacer(pacer, () => send(n > 1)) : send(n > 1));
+          return await paced(send);
         } catch (err) {
-          if (signal?.aborted || !isRetryable(err) || n >= retry.maxAttempts) throw err;
-          const backoff = Math.min(retry.initialMs * 2 ** (n - 1), retry.maxIntervalMs);
+          if (signal?.aborted || !isRetried(err) || n >= retry.policy.maximumAttempts) throw err;
           const hinted: unknown = err instanceof ApplicationFailure ? err.nextRetryDelay : undefined;
-          const delay = typeof hinted === 'number' ? hinted : backoff;
+          const delay = typeof hinted === 'number' ? hinted : backoffMs(retry.policy, n);
           if (Date.now() + delay >= retry.deadline) throw err;
           await sleep(delay, undefined, signal ? { signal } : {});
         }
       }
     }
 
-    const stepRetry = (): Retry => ({ ...STEP_RETRY, deadline: Date.now() + STEP_RETRY.totalMs });
+    const stepRetry = (policy: RetryData = STEP_RETRY): Retry => ({
+      policy,
+      deadline: Date.now() + STEP_TIMEOUTS.scheduleToCloseMs,
+    });
+    const waitUntil = async (at: number): Promise<void> => {
+      const ms = at - Date.now();
+      if (ms > 0) await sleep(ms, undefined, signal ? { signal } : {});
+    };
 
     async function runFlow(check: BulkCheck, at: number): Promise<BulkOutcome> {
       const timestamps: Partial<CheckTimestamps> & { started: string } = { started: iso() };
@@ -195,68 +205,49 @@ export function makeBulkChunk(steps: BulkSteps) {
       const count = { polls: 0, authorizations: 0 };
       const operation = valid.operation as CamaraOperation; // the CAMARA road only sees CAMARA operations
 
+      /** The CIBA flow by the policy of domain/ciba-flow.ts, as the check workflow runs it. */
       async function obtainToken(authorizationsLeft: number): Promise<string> {
         for (let left = authorizationsLeft; left > 0; left--) {
-          // Under the rate limit a bc-authorize waits behind started flows: time, not attempts.
-          const auth = await attempt({ ...stepRetry(), maxAttempts: Infinity }, () =>
+          const requestedAt = Date.now();
+          const auth = await attempt(stepRetry(AUTHORIZE_STEP.retry), () =>
             steps.authorize({ msisdn: valid.msisdn, operation, purpose: valid.purpose, correlationId }),
           );
           count.authorizations++;
           timestamps.authorized ??= iso();
-          const answeredAt = Math.min(auth.answeredAt ?? Date.now(), Date.now());
-          const deadline =
-            answeredAt + auth.expiresIn * 1000 - Math.min(DEADLINE_MARGIN_MS, auth.expiresIn * 100);
-          let interval = auth.interval;
-          let waitSeconds = input.skipFirstWait ? 0 : interval;
-          polling: for (;;) {
-            if (waitSeconds > 0) {
-              const pollAt = Date.now() + waitSeconds * 1000;
-              if (pollAt >= deadline) break polling; // never poll after expires_in
-              await sleep(waitSeconds * 1000, undefined, signal ? { signal } : {});
-            }
-            if (deadline - Date.now() <= 0) break polling;
-            let outcome: PollOutcome;
-            try {
-              outcome = await attempt(
-                {
-                  initialMs: Math.max(1000, interval * 1000),
-                  maxIntervalMs: Math.max(5_000, interval * 1000),
-                  maxAttempts: Infinity,
-                  deadline,
-                },
-                (retried) =>
-                  steps.pollToken(
-                    { authReqId: auth.authReqId, correlationId, operation, msisdn: valid.msisdn },
-                    { retry: retried },
+          let next: Next = afterAuthorization(auth, {
+            now: Date.now(),
+            requestedAt,
+            skipFirstWait: input.skipFirstWait,
+          });
+          while (next.action === 'poll') {
+            const { plan } = next;
+            // The polls of the plan, waited here; it returns on a final answer, a pace change or
+            // the window's end (a transient fault is retried inside, at the pace).
+            const outcome = await runPollLoop(
+              { plan, polls: 0 },
+              {
+                poll: (retry) =>
+                  paced(() =>
+                    steps.pollToken(
+                      { authReqId: auth.authReqId, correlationId, operation, msisdn: valid.msisdn },
+                      { retry },
+                    ),
                   ),
-              );
-            } catch (err) {
-              // The window closed while a transient fault was being retried: authorize again.
-              if (!signal?.aborted && isRetryable(err)) break polling;
-              throw err;
-            }
-            count.polls++;
-            switch (outcome.outcome) {
-              case 'token':
-                timestamps.tokenIssued = iso();
-                return outcome.sealedToken;
-              case 'pending':
-                waitSeconds = Math.max(interval, MIN_REPOLL_SECONDS);
-                break;
-              case 'slow_down':
-                interval += SLOW_DOWN_SECONDS;
-                waitSeconds = interval;
-                break;
-              case 'expired':
-              case 'redeemed':
-                break polling;
+                waitUntil,
+                record: () => undefined, // a chunk's retry starts its flows in flight afresh
+                now: Date.now,
+              },
+            );
+            count.polls += outcome.polls ?? 1;
+            next = afterOutcome(plan, outcome, Date.now());
+            if (next.action === 'use-token' && outcome.outcome === 'token') {
+              timestamps.tokenIssued = iso();
+              return outcome.sealedToken;
             }
           }
         }
-        throw netcheckFailure(
-          'AUTHORIZATION_EXPIRED',
-          `No access token within expires_in after ${count.authorizations} bc-authorize request(s)`,
-        );
+        const end = giveUp(count.authorizations);
+        throw netcheckFailure(end.code, end.message);
       }
 
       const callApi = (sealedToken: string) =>
@@ -295,6 +286,7 @@ export function makeBulkChunk(steps: BulkSteps) {
             data: answer.data,
             ...(answer.requestId !== undefined ? { requestId: answer.requestId } : {}),
             ...(answer.missing?.length ? { missing: answer.missing } : {}),
+            ...(answer.missingCodes ? { missingCodes: answer.missingCodes } : {}),
             ...base(),
           } as CheckResult;
           return { at, result };
@@ -304,7 +296,7 @@ export function makeBulkChunk(steps: BulkSteps) {
           data = await callApi(await obtainToken(maxAuthorizations));
         } catch (err) {
           // A CAMARA 401: authorize again, once, with what is left of the check's budget.
-          const left = maxAuthorizations - count.authorizations;
+          const left = authorizationsAfterUnauthenticated(maxAuthorizations, count.authorizations);
           if (errorCodeOf(err) !== 'UNAUTHENTICATED' || left <= 0 || signal?.aborted) throw err;
           data = await callApi(await obtainToken(left));
         }

@@ -1,7 +1,22 @@
 /** `pollToken`: POST {base}/oauth2/token with the CIBA grant; waiting states are values. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/common';
-import { maskMsisdn, netcheckFailure, type PollOutcome, type PollTokenInput } from '../domain/index.js';
+import {
+  afterAnswer,
+  afterFault,
+  isRetried,
+  mayFollowLostRun,
+  mayPoll,
+  resumeAfterLostRun,
+  type PollPlan,
+} from '../domain/ciba-flow.js';
+import {
+  maskMsisdn,
+  netcheckFailure,
+  type PollOutcome,
+  type PollProgress,
+  type PollTokenInput,
+} from '../domain/index.js';
 import {
   activityAttempt,
   activityHeartbeat,
@@ -22,7 +37,6 @@ import {
 } from './input.js';
 import { logAnswer } from './log.js';
 import { describeIssues, TokenResponse } from './responses.js';
-import { MIN_REPOLL_SECONDS, SLOW_DOWN_SECONDS } from '../domain/ciba.js';
 
 export const TOKEN_PATH = '/oauth2/token';
 export const CIBA_GRANT_TYPE = 'urn:openid:params:grant-type:ciba';
@@ -45,27 +59,120 @@ async function waitBeforePoll(ms: number): Promise<void> {
   }
 }
 
-/** Transient faults in a row a polling loop retries itself (as many as one HTTP call's retry policy). */
-const LOOP_FAULT_ATTEMPTS = 8;
-/** The longest backoff between two of those retries (never shorter than the interval). */
-const LOOP_FAULT_MAX_BACKOFF_MS = 5_000;
+/** Where a polling loop stands: its plan (domain/ciba-flow.ts) and the polls answered so far. */
+export interface PollLoopState {
+  plan: PollPlan;
+  polls: number;
+}
+
+/** What a polling loop needs from the process it runs in. */
+export interface PollLoopPorts {
+  /** One token request; `retry`: an earlier request's answer may have been lost. */
+  poll(retry: boolean): Promise<PollOutcome>;
+  /** Resolves at `at` (ms since the epoch) or at once; rejects when the run is cancelled. */
+  waitUntil(at: number): Promise<void>;
+  /** Records where the loop stands (heartbeat details: a retry goes on from them). */
+  record(state: PollLoopState): void;
+  now(): number;
+  /** The longest wait before a poll; a longer one is handed back (the workflow's timer). */
+  maxWaitMs?: number;
+}
+
+/** A loop's progress as its outcome reports it. */
+function progressOf(state: PollLoopState, withNext: boolean): PollProgress {
+  return {
+    polls: state.polls,
+    intervalSeconds: state.plan.intervalSeconds,
+    ...(withNext ? { nextPollAt: state.plan.notBefore } : {}),
+    ...(withNext && state.plan.answerLost ? { answerLost: true } : {}),
+  };
+}
+
+/**
+ * The polls of one authorization, by the CIBA policy: wait until the plan's next poll, poll,
+ * and go on while the answer is `authorization_pending`. It returns a final answer, a
+ * `slow_down` (the pace changed: the caller records it before the next poll), or `pending` with
+ * the next poll's time when that is at or past the deadline, or further off than `maxWaitMs`.
+ * Transient faults are retried here at the pace (the policy's afterFault). Shared by the
+ * `pollToken` activity and bulk chunks (activities/bulk.ts).
+ */
+export async function runPollLoop(start: PollLoopState, ports: PollLoopPorts): Promise<PollOutcome> {
+  let state = start;
+  /** Transient faults in a row since the last answer. */
+  let faults = 0;
+  const handBack = (): PollOutcome => ({ outcome: 'pending', ...progressOf(state, true) });
+  for (;;) {
+    const { plan } = state;
+    if (plan.notBefore >= plan.deadlineMs) return handBack();
+    if (plan.notBefore - ports.now() > (ports.maxWaitMs ?? Infinity)) return handBack();
+    await ports.waitUntil(plan.notBefore);
+    const now = ports.now();
+    // A wait that ended late (a stalled process) past the deadline: the poll that could not go is due now.
+    if (!mayPoll(plan, now)) {
+      state = { ...state, plan: { ...plan, notBefore: now } };
+      return handBack();
+    }
+    let answer: PollOutcome;
+    try {
+      answer = await ports.poll(plan.answerLost === true || faults > 0);
+    } catch (err) {
+      if (!isRetried(err)) throw err; // a cancellation, a final answer
+      faults++;
+      // Our failures carry Retry-After in ms (domain/errors.ts).
+      const hinted: unknown = err instanceof ApplicationFailure ? err.nextRetryDelay : undefined;
+      const next = afterFault(
+        plan,
+        { consecutive: faults, ...(typeof hinted === 'number' ? { retryAfterMs: hinted } : {}) },
+        ports.now(), // the failed request went out no later
+      );
+      if (next.action !== 'poll') {
+        if (next.action === 'authorize' && next.plan) state = { ...state, plan: next.plan };
+        return handBack();
+      }
+      state = { ...state, plan: next.plan };
+      ports.record(state);
+      continue;
+    }
+    faults = 0;
+    state = { ...state, polls: state.polls + 1 };
+    const next = afterAnswer(plan, answer.outcome, ports.now()); // the request went out no later
+    if (next.action === 'poll' && !next.report) {
+      state = { ...state, plan: next.plan };
+      ports.record(state); // a retry must not poll sooner, nor at an older pace
+      continue;
+    }
+    if (next.action !== 'use-token' && next.plan) state = { ...state, plan: next.plan };
+    const waiting = answer.outcome === 'pending' || answer.outcome === 'slow_down';
+    if (waiting) ports.record(state);
+    return { ...answer, ...progressOf(state, waiting) };
+  }
+}
 
 /** What a polling loop heartbeats: enough for a retry to go on where the attempt stopped. */
 interface PollLoopDetails {
   polls: number;
   intervalSeconds: number;
-  /** When the last poll was sent (ms since the epoch). */
-  lastPollAt?: number;
+  /** When the next poll may go (ms since the epoch); absent in details of older attempts. */
+  nextPollAt?: number;
 }
 
-function loopDetails(value: unknown, intervalSeconds: number): PollLoopDetails {
-  const d = value as Partial<PollLoopDetails> | undefined;
+/**
+ * The newest state a run that may follow a lost one can read: the lost attempt's heartbeat
+ * details when there are any (never a slower pace than asked: slow_down only adds), else what
+ * the workflow handed over. Details without `nextPollAt` (an older attempt) say nothing of when
+ * the next poll was due.
+ */
+function recordedState(details: unknown, given: PollLoopState): PollLoopState {
+  const d = details as Partial<PollLoopDetails> | undefined;
   const ok = (n: unknown): n is number => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+  if (!d || typeof d !== 'object' || !ok(d.polls) || !ok(d.intervalSeconds)) return given;
   return {
-    polls: ok(d?.polls) ? d.polls : 0,
-    // A retry never polls faster than the attempt before it was told to (slow_down only adds).
-    intervalSeconds: ok(d?.intervalSeconds) ? Math.max(d.intervalSeconds, intervalSeconds) : intervalSeconds,
-    ...(ok(d?.lastPollAt) ? { lastPollAt: d.lastPollAt } : {}),
+    polls: d.polls,
+    plan: {
+      ...given.plan,
+      intervalSeconds: Math.max(d.intervalSeconds, given.plan.intervalSeconds),
+      notBefore: ok(d.nextPollAt) ? d.nextPollAt : 0,
+    },
   };
 }
 
@@ -73,13 +180,29 @@ function requireKeepPolling(value: unknown): PollTokenInput['keepPolling'] {
   if (value === undefined || value === null) return undefined;
   const v = value as Record<string, unknown>;
   const fine = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n >= 0;
-  if (typeof value !== 'object' || !fine(v.deadlineMs) || !fine(v.intervalSeconds)) {
+  const optional = (n: unknown) => n === undefined || fine(n);
+  if (
+    typeof value !== 'object' ||
+    !fine(v.deadlineMs) ||
+    !fine(v.intervalSeconds) ||
+    !optional(v.notBefore) ||
+    !optional(v.maxWaitMs) ||
+    !optional(v.freshUntil) ||
+    !(v.answerLost === undefined || typeof v.answerLost === 'boolean')
+  ) {
     throw netcheckFailure(
       'INVALID_INPUT',
-      'pollToken: keepPolling must be { deadlineMs, intervalSeconds } with numbers ≥ 0',
+      'pollToken: keepPolling must be { deadlineMs, intervalSeconds } with numbers ≥ 0 (and optional notBefore, maxWaitMs, freshUntil ≥ 0, answerLost true or false)',
     );
   }
-  return { deadlineMs: v.deadlineMs as number, intervalSeconds: v.intervalSeconds as number };
+  return {
+    deadlineMs: v.deadlineMs as number,
+    intervalSeconds: v.intervalSeconds as number,
+    ...(v.notBefore !== undefined ? { notBefore: v.notBefore as number } : {}),
+    ...(v.maxWaitMs !== undefined ? { maxWaitMs: v.maxWaitMs as number } : {}),
+    ...(v.freshUntil !== undefined ? { freshUntil: v.freshUntil as number } : {}),
+    ...(v.answerLost === true ? { answerLost: true } : {}),
+  };
 }
 
 export function makePollToken(client: VonageClient) {
@@ -95,72 +218,61 @@ export function makePollToken(client: VonageClient) {
     requireObject('pollToken', input);
     const keep = requireKeepPolling(input.keepPolling);
     if (!keep) return pollOnce(input, options);
-    // The polling loop: one activity for every poll until a final answer or the deadline.
-    // The activity heartbeats all along (withHeartbeat, activities/index.ts), repeating the
-    // progress recorded here after each poll: a retry goes on from it.
-    const progress = loopDetails(activityHeartbeatDetails(), keep.intervalSeconds);
-    /** The wait between two polls at the current interval (interval 0 re-polls after 1 s). */
-    const paceMs = () => Math.max(progress.intervalSeconds, MIN_REPOLL_SECONDS) * 1000;
-    /** What the loop hands back when it stops early: the workflow takes its count and pace. */
-    const pending = (): PollOutcome => ({
-      outcome: 'pending',
-      polls: progress.polls,
-      intervalSeconds: progress.intervalSeconds,
-    });
-    const retried = activityAttempt() > 1;
-    if (retried) {
-      // The attempt before this one ended without handing back its state: its worker died, or
-      // it ran out of transient-fault retries. Heartbeat details reach Temporal only every few
-      // seconds, so it may have polled after what they say, and been told slow_down: assume it
-      // was (CIBA §11: +5 s for this and every later poll), and count from now, which is after
-      // any poll it sent. Slower than needed at worst, never early.
-      progress.intervalSeconds += SLOW_DOWN_SECONDS;
-      progress.lastPollAt = Date.now();
-      activityHeartbeat({ ...progress });
-      await waitBeforePoll(paceMs());
-    }
     const waitMs = requireWaitMs('pollToken', input.waitMs);
-    if (waitMs > 0 && !retried) await waitBeforePoll(waitMs);
-    const once: PollTokenInput = { ...input, waitMs: 0, keepPolling: undefined };
-    /** Transient faults in a row (503, 429, timeouts, resets), retried here with their state kept. */
-    let faults = 0;
-    for (;;) {
-      let outcome: PollOutcome;
-      try {
-        outcome = await pollOnce(once, { retry: retried || faults > 0 });
-      } catch (err) {
-        // The attempt fails only on a final error or after as many faults as the retry policy of
-        // a single HTTP call allows; until then the loop keeps its pace itself, knowing every
-        // answer (a retried attempt could not: see above).
-        if (!(err instanceof ApplicationFailure) || err.nonRetryable || ++faults >= LOOP_FAULT_ATTEMPTS)
-          throw err;
-        progress.lastPollAt = Date.now(); // the failed request went out no later
-        activityHeartbeat({ ...progress });
-        const backoffMs = Math.min(1000 * 2 ** (faults - 1), LOOP_FAULT_MAX_BACKOFF_MS);
-        // Our failures carry Retry-After in ms (domain/errors.ts).
-        const retryAfterMs = typeof err.nextRetryDelay === 'number' ? err.nextRetryDelay : 0;
-        const delayMs = Math.max(paceMs(), backoffMs, retryAfterMs);
-        if (Date.now() + delayMs >= keep.deadlineMs) {
-          return pending();
-        }
-        await waitBeforePoll(delayMs);
-        continue;
+    requireNonEmpty('pollToken', 'authReqId', input.authReqId);
+    const correlationId = requireCorrelationId('pollToken', input.correlationId);
+    requireOperation('pollToken', input.operation);
+    requireMsisdn('pollToken', input.msisdn);
+    // The polling loop: one activity for every poll until a final answer, a pace change or the
+    // deadline. It heartbeats all along (withHeartbeat, activities/index.ts), repeating the
+    // state recorded here after each poll: a retry goes on from it.
+    const now = Date.now();
+    const lost = mayFollowLostRun({
+      attempt: activityAttempt(),
+      startedAt: now,
+      freshUntil: keep.freshUntil,
+    });
+    let state: PollLoopState = {
+      polls: 0,
+      plan: {
+        deadlineMs: keep.deadlineMs,
+        intervalSeconds: keep.intervalSeconds,
+        // An older workflow says how long to wait, which a lost run cannot count from.
+        notBefore: keep.notBefore ?? (lost ? 0 : now + waitMs),
+        ...(keep.answerLost ? { answerLost: true } : {}),
+      },
+    };
+    const record = (s: PollLoopState) =>
+      activityHeartbeat({
+        polls: s.polls,
+        intervalSeconds: s.plan.intervalSeconds,
+        nextPollAt: s.plan.notBefore,
+      } satisfies PollLoopDetails);
+    if (lost) {
+      // The run before this one ended without handing back its state (its worker died, or it
+      // failed): the policy decides whether its pace is still known (domain/ciba-flow.ts, rule 3).
+      state = recordedState(activityHeartbeatDetails(), state);
+      const resumed = resumeAfterLostRun(state.plan, now);
+      state = { ...state, plan: resumed.plan };
+      record(state);
+      if (resumed.action === 'hand-back') {
+        activityLog.warn('a polling attempt may have lost an answer; the next poll assumes slow_down', {
+          correlationId,
+        });
+        return { outcome: 'pending', ...progressOf(state, true) };
       }
-      faults = 0;
-      progress.polls++;
-      progress.lastPollAt = Date.now(); // the answer's time: the request went out no later
-      if (outcome.outcome !== 'pending' && outcome.outcome !== 'slow_down') {
-        return { ...outcome, polls: progress.polls, intervalSeconds: progress.intervalSeconds };
-      }
-      if (outcome.outcome === 'slow_down') progress.intervalSeconds += SLOW_DOWN_SECONDS;
-      activityHeartbeat({ ...progress }); // a retry must not poll again sooner, nor at the old pace
-      const waitMs = paceMs();
-      // The next poll would reach the provider after expires_in: the workflow authorizes again.
-      if (Date.now() + waitMs >= keep.deadlineMs) {
-        return pending();
-      }
-      await waitBeforePoll(waitMs);
     }
+    const once: PollTokenInput = { ...input, waitMs: 0, keepPolling: undefined };
+    return runPollLoop(state, {
+      poll: (retry) => pollOnce(once, { retry }),
+      waitUntil: async (at) => {
+        const ms = at - Date.now();
+        if (ms > 0) await waitBeforePoll(ms);
+      },
+      record,
+      now: Date.now,
+      ...(keep.maxWaitMs !== undefined ? { maxWaitMs: keep.maxWaitMs } : {}),
+    });
   };
 }
 
@@ -213,6 +325,6 @@ function makePollOnce(client: VonageClient) {
         return { outcome: 'redeemed' };
       }
     }
-    throw classifyHttpError(endpoint, answer, [...secrets, ...numberVariants(msisdn)]);
+    throw classifyHttpError(endpoint, answer, [...secrets, authReqId, ...numberVariants(msisdn)]);
   };
 }

@@ -5,13 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { SLOW_DOWN_SECONDS } from '../domain/ciba.js';
 import { CAMARA_OPERATIONS, type CamaraOperation } from '../domain/operations.js';
 import type { CheckData, CheckRequest } from '../domain/types.js';
 import { validateCheckRequest } from '../domain/validate.js';
 import type { NetcheckActivities } from '../activities/index.js';
-
-/** CIBA's slow_down penalty, as the workflow applies it. */
-const SLOW_DOWN_SECONDS = 5;
 
 export async function rawCheck(activities: NetcheckActivities, request: CheckRequest): Promise<CheckData> {
   const check = validateCheckRequest(request);

@@ -4,6 +4,8 @@ import type { Api, CamaraOperation, Operation } from './operations.js';
 
 export type { Api, CamaraOperation, Operation } from './operations.js';
 export type { ErrorCode } from './errors.js';
+import type { Profile } from './profiles.js';
+export type { Profile } from './profiles.js';
 
 /** What a caller asks for: one operation on one number. */
 export interface CheckRequest {
@@ -15,8 +17,10 @@ export interface CheckRequest {
   /** SIM Swap check window in hours, 1–2400; default 240. Only for `sim-swap`. */
   maxAge?: number;
   /**
-   * The DPV purpose the Vonage application is registered with (one of `PURPOSES`); default:
-   * what Vonage documents for the operation and API (`defaultPurpose`).
+   * The DPV purpose the Vonage application is registered with (one of `PURPOSES`), or one per
+   * API family (`sim-swap=FraudPreventionAndDetection,device-status=NotApplicable`). One purpose
+   * applies where the operation's family accepts it over this API, else the family's default;
+   * default: what Vonage documents for the operation and API (`resolvePurpose`, `defaultPurpose`).
    */
   purpose?: string;
 }
@@ -51,6 +55,11 @@ export interface SimSwapCheckData {
 export interface SimSwapDateData {
   /** Absent (or null) when the provider knows of no SIM change. */
   latestSimChange?: string | null;
+  /**
+   * Profile `camara` (SIM Swap 2.1.0), when the operator sends it: the days it monitors SIM
+   * changes; with a null `latestSimChange`, no SIM change happened in that many days.
+   */
+  monitoredPeriod?: number;
 }
 export interface ConnectivityData {
   connectivityStatus: 'CONNECTED_DATA' | 'CONNECTED_SMS' | 'NOT_CONNECTED';
@@ -115,6 +124,14 @@ export interface CheckTimestamps {
 export interface CheckResultBase {
   /** The API that answered. */
   api: Api;
+  /**
+   * The operator profile of the worker that ran the check (`vonage`, `camara`;
+   * docs/profiles.md). Absent in results of checks that ended before an authorization, over
+   * Identity Insights, and of older netcheck versions: read absent as `vonage`.
+   */
+  profile?: Profile;
+  /** The version of the CAMARA API that answered (e.g. `2.1.0`), with `profile`. */
+  apiVersion?: string;
   /** The `x-correlator` sent on every request of this check. */
   correlationId: string;
   /** Identity Insights' `request_id` of the answer, for support cases with Vonage. */
@@ -133,10 +150,15 @@ export type OkCheckResult<O extends Operation = Operation> = O extends Operation
       status: 'ok';
       data: CheckDataByOperation[O];
       /**
-       * Fields the provider could not give (Identity Insights' PARTIAL_SUCCESS): absent from
-       * `data`, named here.
+       * Fields the provider could not give (Identity Insights' PARTIAL_SUCCESS, a carrier insight
+       * it has no data for or that still failed transiently): absent from `data`, named here.
        */
       missing?: string[];
+      /**
+       * For each entry of `missing`, the Identity Insights status code that left it out
+       * (`PARTIAL_SUCCESS`, `NOT_FOUND`, `NO_COVERAGE`, `SUPPLIER_ERROR`, `INTERNAL_ERROR`, …).
+       */
+      missingCodes?: Record<string, string>;
       error?: undefined;
     }
   : never;
@@ -195,6 +217,10 @@ export interface Authorization {
   interval: number;
   /** When the answer arrived (ms since the epoch): `expires_in` counts from here. */
   answeredAt?: number;
+  /** The worker's operator profile (absent from workers before profiles: `vonage`). */
+  profile?: Profile;
+  /** The version of the CAMARA API the check will call under that profile. */
+  apiVersion?: string;
 }
 
 export interface PollTokenInput {
@@ -210,25 +236,41 @@ export interface PollTokenInput {
    */
   waitMs?: number;
   /**
-   * Keep polling in this one activity while the answer is `authorization_pending` or
-   * `slow_down`, waiting the interval in between (slow_down adds 5 s), until a final answer or
-   * until the next poll would go at or after `deadlineMs` (ms since the epoch; then the outcome is
-   * `pending`). One activity for the whole wait instead of a timer and an activity per poll:
-   * fewer history events and workflow tasks. Retries carry on from the heartbeat (polls made,
-   * the interval after slow_down).
+   * Keep polling in this one activity while the answer is `authorization_pending`, waiting the
+   * interval in between, by the CIBA policy (domain/ciba-flow.ts): one activity for the polls of
+   * an authorization instead of a timer and an activity per poll. It returns on a final answer,
+   * on `slow_down` (the pace changed: the workflow records it before the next poll), and with
+   * `pending` when the next poll would go at or after `deadlineMs` or wait longer than
+   * `maxWaitMs`. Times are ms since the epoch. `notBefore`: the earliest first poll (older
+   * workflows send `waitMs` instead). `freshUntil` (local activities): a run starting at or after
+   * it may follow one lost with its workflow task. `answerLost`: an earlier poll's answer was
+   * never heard. Retries go on from the heartbeat (polls made, the interval, the next poll due).
    */
-  keepPolling?: { deadlineMs: number; intervalSeconds: number };
-}
-
-/** How many polls a `keepPolling` call made (earlier attempts included) and the interval it ended with. */
-export interface PollProgress {
-  polls?: number;
-  intervalSeconds?: number;
+  keepPolling?: {
+    deadlineMs: number;
+    intervalSeconds: number;
+    notBefore?: number;
+    maxWaitMs?: number;
+    freshUntil?: number;
+    answerLost?: boolean;
+  };
 }
 
 /**
- * What a token poll tells the workflow. Waiting states are values, so the workflow times
- * the next poll with a durable timer (in fast mode, with the next poll's `waitMs`). The token
+ * What a `keepPolling` call reports beside its answer: polls made (earlier attempts included),
+ * the interval it ended with, and (pending, slow_down) when the next poll may go, plus
+ * `answerLost` when it stood in for a lost attempt without polling.
+ */
+export interface PollProgress {
+  polls?: number;
+  intervalSeconds?: number;
+  nextPollAt?: number;
+  answerLost?: boolean;
+}
+
+/**
+ * What a token poll tells the workflow. Waiting states are values, so the workflow plans the
+ * next poll by the CIBA policy (domain/ciba-flow.ts). The token
  * is sealed: only a worker holding the Vonage private key can open it, so history never has it
  * in the clear.
  */
@@ -270,8 +312,10 @@ export interface InsightsOutcome {
   data: CheckData;
   /** Identity Insights' `request_id`. */
   requestId?: string;
-  /** Fields absent because the insight answered PARTIAL_SUCCESS. */
+  /** Fields absent from `data` (PARTIAL_SUCCESS, no carrier data, a transient status left over). */
   missing?: string[];
+  /** For each entry of `missing`, Vonage's status code that left it out. */
+  missingCodes?: Record<string, string>;
 }
 
 /**

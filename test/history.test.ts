@@ -135,6 +135,24 @@ describe('recorded histories replay against the current workflow code', () => {
         { msisdn: uniqueNumber(), operation: 'device-roaming' },
         { roaming: { roaming: false }, faults: [{ endpoint: 'token', status: 400, error: 'expired_token' }] },
       ],
+      // Since the ciba-flow patch: the CIBA policy of domain/ciba-flow.ts (a slow_down ends the
+      // polling activity; in fast mode its wait is a durable timer).
+      [
+        'flow-connectivity-pending',
+        { msisdn: uniqueNumber(), operation: 'device-connectivity' },
+        { pendingPolls: 2, connectivity: 'CONNECTED_DATA' },
+      ],
+      [
+        'flow-slow-down',
+        { msisdn: uniqueNumber(), operation: 'device-connectivity' },
+        { connectivity: 'CONNECTED_DATA', faults: [{ endpoint: 'token', status: 400, error: 'slow_down' }] },
+      ],
+      [
+        'flow-fast-slow-down',
+        { msisdn: uniqueNumber(), operation: 'sim-swap', maxAge: 48 },
+        { lastSimChangeHoursAgo: 5, faults: [{ endpoint: 'token', status: 400, error: 'slow_down' }] },
+        { fast: true },
+      ],
     ];
     // Existing fixtures are history from older code: keep them, add only the missing ones.
     const missing = (name: string) => !existsSync(path.join(fixturesDir, `${name}.json`));

@@ -7,15 +7,18 @@
  *                                                                                   │ 401: re-run the auth flow once
  *
  * Every HTTP call is an activity (retried by Temporal per domain/errors.ts) that heartbeats while
- * it runs, so the step of a worker that dies is retried elsewhere within seconds. The token polls of
- * one authorization are one activity (`pollToken` with `keepPolling`): it waits the CIBA interval
- * before each poll, polls again while the answer is pending, and records its progress with its
- * heartbeats, so the retry after a worker died mid-wait goes on with the polls made
- * (runs started before the `lean-history` patch wait with a durable timer and poll in an activity
- * each). In fast mode the HTTP calls are local activities (markers in history, no task-queue hop);
- * a worker dying mid-wait costs a workflow task timeout before another worker waits again, and
- * CIBA intervals above 30 s are durable timers. The access token only crosses history sealed;
- * the application JWT never does.
+ * it runs, so the step of a worker that dies is retried elsewhere within seconds. What follows a
+ * bc-authorize answer and each poll — when the next poll may go, where the wait happens, when to
+ * authorize again or give up — is the CIBA policy's (domain/ciba-flow.ts); this workflow carries
+ * it out. The polls of one authorization are one activity (`pollToken` with `keepPolling`): it
+ * waits until the plan's next poll, polls again while the answer is pending, records its plan
+ * with its heartbeats, and returns on a final answer or when the pace changed (slow_down, or a
+ * retry that could not know the pace after a worker died), which this workflow records before
+ * the next poll. Runs started before the `lean-history` patch wait with a durable timer and poll
+ * in an activity each. In fast mode the HTTP calls are local activities (markers in history, no
+ * task-queue hop); a worker dying mid-wait costs a workflow task timeout before another worker
+ * goes on, and long waits, and the wait after a pace change, are durable timers. The access token
+ * only crosses history sealed; the application JWT never does.
  */
 import {
   ActivityFailure,
@@ -56,59 +59,62 @@ import type {
   NetworkCheckInput,
 } from '../domain/types.js';
 import {
-  DEADLINE_MARGIN_MS,
+  afterAuthorization,
+  afterOutcome,
+  afterPollFailure,
+  AUTHORIZE_STEP,
+  authorizationsAfterUnauthenticated,
   DEFAULT_MAX_AUTHORIZATIONS,
-  MIN_REPOLL_SECONDS,
-  SLOW_DOWN_SECONDS,
-} from '../domain/ciba.js';
+  giveUp,
+  HEARTBEAT_TIMEOUT_MS,
+  INLINE_WAIT_LIMIT_MS,
+  LOCAL_RETRY_THRESHOLD_MS,
+  mayPoll,
+  paceMs,
+  pollStep,
+  pollsInOneActivity,
+  STEP_RETRY,
+  STEP_TIMEOUTS,
+  waitPlace,
+  type FlowRules,
+  type Next,
+  type RetryData,
+} from '../domain/ciba-flow.js';
 import { validateCheckRequest } from '../domain/validate.js';
+import { refusePlaintextInput } from './plaintext-guard.js';
+import {
+  CIBA_FLOW,
+  FAST_LONG_WAIT_TIMER,
+  FAST_WAIT_IN_POLL,
+  LEAN_HISTORY,
+  PENDING_REPOLL_FLOOR,
+  RUN_WIDE_BUDGET,
+} from './patches.js';
 import { statusQuery } from './queries.js';
 
 export { DEFAULT_MAX_AUTHORIZATIONS };
-/** Patch id: fast mode waits the interval inside the poll's local activity, not with a timer. */
-const FAST_WAIT_IN_POLL = 'fast-wait-in-poll';
-/** Patch id: the authorization budget counts every bc-authorize of the run, also after a 401. */
-const RUN_WIDE_BUDGET = 'run-wide-authorization-budget';
-/** Patch id: fast mode waits longer than FAST_INLINE_WAIT_SECONDS with a durable timer. */
-const FAST_LONG_WAIT_TIMER = 'fast-long-wait-timer';
-/** Fast mode waits up to this long inside the poll's local activity; longer CIBA intervals get a timer. */
-const FAST_INLINE_WAIT_SECONDS = 30;
-/**
- * Patch id: the polls of an authorization are one activity that waits and polls again itself
- * (history per check: 4 activities and 2 timers became 3 activities), and it implies every
- * patch before it, so a new run records one patch marker, not one per patch.
- */
-const LEAN_HISTORY = 'lean-history';
-/** A (remote) polling activity waits up to this long before its first poll; longer waits are timers. */
-const INLINE_WAIT_SECONDS = 120;
-/**
- * Remote activities heartbeat every second while they run (withHeartbeat, activities/context.ts):
- * a worker that dies is noticed this long after its last heartbeat and the step is retried on
- * another worker, instead of after the step's start-to-close timeout (30 s, or 120 s for a
- * bc-authorize). Activity options are not part of replay's determinism check, so runs already
- * going pick this up for the steps they schedule from now on.
- */
-const HEARTBEAT_TIMEOUT_MS = 5_000;
+/** A retry policy of domain/ciba-flow.ts, as Temporal takes it. */
+const retryPolicy = (retry: RetryData): RetryPolicy => ({
+  initialInterval: retry.initialIntervalMs,
+  backoffCoefficient: retry.backoffCoefficient,
+  maximumInterval: retry.maximumIntervalMs,
+  maximumAttempts: retry.maximumAttempts,
+});
 
 /** Retries for HTTP calls: backoff for 5xx and network errors; 429 waits `Retry-After` (nextRetryDelay). */
 const HTTP_ACTIVITY: ActivityOptions = {
-  startToCloseTimeout: '30 seconds',
+  startToCloseTimeout: STEP_TIMEOUTS.startToCloseMs,
   // Every step ends: retries (Retry-After is capped at 5 min) stop after this.
-  scheduleToCloseTimeout: '10 minutes',
-  retry: {
-    initialInterval: '1 second',
-    backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    maximumAttempts: 8,
-  },
+  scheduleToCloseTimeout: STEP_TIMEOUTS.scheduleToCloseMs,
+  retry: retryPolicy(STEP_RETRY),
 };
 
 const remote = proxyActivities<NetcheckActivities>(HTTP_ACTIVITY);
 /** Fast mode: the same activities run in the workflow's worker, recorded as markers (fewer events, no task-queue hop). */
 const local = proxyLocalActivities<NetcheckActivities>({
-  startToCloseTimeout: '30 seconds',
+  startToCloseTimeout: STEP_TIMEOUTS.startToCloseMs,
   retry: HTTP_ACTIVITY.retry,
-  localRetryThreshold: '10 seconds',
+  localRetryThreshold: LOCAL_RETRY_THRESHOLD_MS,
 });
 
 interface StepOptions {
@@ -116,11 +122,15 @@ interface StepOptions {
   startToCloseTimeout?: number;
   scheduleToCloseTimeout?: number;
   retry?: RetryPolicy;
+  /** Remote steps only (default HEARTBEAT_TIMEOUT_MS); a local activity has no heartbeat. */
+  heartbeatTimeout?: number;
 }
 
 const iso = (ms: number = Date.now()) => new Date(ms).toISOString();
 
 export async function networkCheck(input: NetworkCheckInput): Promise<CheckResult> {
+  // A worker with a key ring never checks a number a client sent in the clear (CONFIGURATION).
+  refusePlaintextInput(input, "This check's input");
   // Bad input fails the run at once, before any HTTP call: retrying cannot fix it.
   const check = validateCheckRequest(input);
   const masked = maskMsisdn(check.msisdn);
@@ -143,6 +153,8 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
     authorizations: 0,
   };
   setHandler(statusQuery, () => progress);
+  /** The operator profile and API version the worker's authorization reported (CheckResult). */
+  let answeredBy: { profile?: CheckResult['profile']; apiVersion?: string } = {};
 
   /** Runs one HTTP step as an activity, or as a local activity in fast mode. */
   function step<K extends keyof NetcheckActivities>(
@@ -155,8 +167,9 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
       executeWithOptions(options: ActivityOptions, args: unknown[]): ReturnType<NetcheckActivities[K]>;
     };
     // A local activity has no heartbeat: a dead worker costs its workflow task timeout instead.
-    const heartbeat = input.fast ? {} : { heartbeatTimeout: HEARTBEAT_TIMEOUT_MS };
-    return proxy.executeWithOptions({ ...HTTP_ACTIVITY, ...heartbeat, ...options }, args);
+    const { heartbeatTimeout, ...rest } = options;
+    const heartbeat = input.fast ? {} : { heartbeatTimeout: heartbeatTimeout ?? HEARTBEAT_TIMEOUT_MS };
+    return proxy.executeWithOptions({ ...HTTP_ACTIVITY, ...heartbeat, ...rest }, args);
   }
 
   // Clients set these at start (no extra history event); a bare start gets them here.
@@ -184,8 +197,10 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
   /**
    * authorize → wait → poll until a token, authorizing again when one expires (or its window runs
    * out while the provider fails) — `maxAuthorizations` bc-authorize requests in the whole run.
+   * Each decision is the CIBA policy's (domain/ciba-flow.ts): this carries them out.
    */
   async function obtainToken(authorizationsLeft: number): Promise<string> {
+    const inFast = input.fast === true;
     for (let left = authorizationsLeft; left > 0; left--) {
       show('authorizing');
       const requestedAt = Date.now();
@@ -193,54 +208,47 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
         'authorize',
         {
           summary: `bc-authorize ${masked} for ${check.operation} (${progress.authorizations + 1}/${maxAuthorizations})`,
-          // Under a rate limit a bc-authorize waits behind started flows' polls: give it time, not attempts.
-          startToCloseTimeout: 120_000,
-          retry: { ...HTTP_ACTIVITY.retry, maximumAttempts: Infinity },
+          startToCloseTimeout: AUTHORIZE_STEP.startToCloseMs,
+          retry: retryPolicy(AUTHORIZE_STEP.retry),
         },
         [{ msisdn: check.msisdn, operation: camaraOperation, purpose: check.purpose, correlationId }],
       );
       progress.authorizations++;
       timestamps.authorized ??= iso();
-      // expires_in counts from the provider's answer, so time spent retrying bc-authorize cannot
-      // eat the window. Runs recorded before the activity reported that time count from the request.
-      const deadline =
-        auth.answeredAt === undefined
-          ? requestedAt + auth.expiresIn * 1000
-          : Math.min(auth.answeredAt, Date.now()) +
-            auth.expiresIn * 1000 -
-            Math.min(DEADLINE_MARGIN_MS, auth.expiresIn * 100);
-      let interval = auth.interval;
-      let waitSeconds = input.skipFirstWait ? 0 : interval;
-      progress.deadline = iso(deadline);
-      progress.intervalSeconds = interval;
+      if (auth.profile !== undefined) {
+        answeredBy = { profile: auth.profile, ...(auth.apiVersion ? { apiVersion: auth.apiVersion } : {}) };
+      }
+      const first = afterAuthorization(auth, {
+        now: Date.now(),
+        requestedAt,
+        skipFirstWait: input.skipFirstWait,
+        rules,
+      });
+      progress.deadline = iso(first.deadlineMs);
+      progress.intervalSeconds = auth.interval;
+      let next: Next = first;
 
-      polling: for (;;) {
-        let waitMs = 0; // fast mode: waited inside the poll's local activity
-        if (waitSeconds > 0) {
-          const pollAt = Date.now() + waitSeconds * 1000;
-          if (pollAt >= deadline) break polling; // never poll after expires_in
-          show('waiting', { nextPollAt: iso(pollAt) });
-          // A timer costs 5 history events and a workflow task; in fast mode the poll waits itself,
-          // unless the provider asks for a wait too long to hold a local activity for.
-          const inline = lean
-            ? waitSeconds <= (input.fast ? FAST_INLINE_WAIT_SECONDS : INLINE_WAIT_SECONDS)
-            : input.fast &&
-              patched(FAST_WAIT_IN_POLL) &&
-              !(waitSeconds > FAST_INLINE_WAIT_SECONDS && patched(FAST_LONG_WAIT_TIMER));
-          if (inline) waitMs = waitSeconds * 1000;
+      while (next.action === 'poll') {
+        const { plan } = next;
+        let waitMs = 0; // waited inside the poll's activity
+        const wait = plan.notBefore - Date.now();
+        if (wait > 0) {
+          show('waiting', { nextPollAt: iso(plan.notBefore) });
+          if (waitPlace(wait, { local: inFast, report: next.report, rules }) === 'inline') waitMs = wait;
           else {
-            await sleep(waitSeconds * 1000, {
-              summary: `wait ${waitSeconds}s before token poll #${progress.polls + 1}`,
+            // A durable timer (in fast mode after a pace change: it also commits the change to
+            // history before the next poll). Never longer than the pace: the workflow's clock may
+            // lag in fast mode; the poll's activity waits out any rest itself.
+            await sleep(Math.min(wait, paceMs(plan.intervalSeconds)), {
+              summary: `wait ${Math.round(wait / 100) / 10}s before token poll #${progress.polls + 1}`,
             });
+            if (!mayPoll(plan, Date.now())) break; // never poll after expires_in
           }
         }
-        const remainingMs = deadline - Date.now();
-        if (remainingMs <= 0) break polling;
+        const now = Date.now();
         if (waitMs === 0) show('polling');
-        // One activity polls until a final answer or the deadline; a local one only while the
-        // waits stay short (a long local activity holds the workflow task).
-        const loop =
-          lean && !(input.fast && Math.max(interval, MIN_REPOLL_SECONDS) > FAST_INLINE_WAIT_SECONDS);
+        const loop = pollsInOneActivity(plan, { local: inFast, rules });
+        const options = pollStep(plan, { loop, waitMs, now });
         let outcome: PollOutcome;
         try {
           outcome = await step(
@@ -249,22 +257,10 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
               summary: loop
                 ? `token polls from #${progress.polls + 1} for ${masked}`
                 : `token poll #${progress.polls + 1} for ${masked}`,
-              // A poll that waits first gets that long on top of the usual 30 s; a polling loop
-              // may run to the deadline (it heartbeats like every remote step).
-              ...(loop
-                ? { startToCloseTimeout: remainingMs + 30_000 }
-                : waitMs > 0
-                  ? { startToCloseTimeout: waitMs + 30_000 }
-                  : {}),
-              // Retries stop at the expires_in deadline and never come faster than `interval`.
-              scheduleToCloseTimeout: remainingMs,
-              retry: {
-                ...HTTP_ACTIVITY.retry,
-                initialInterval: Math.max(1000, interval * 1000),
-                // Short backoff: a transient fault is retried to the end of the window, not past it.
-                maximumInterval: Math.max(5_000, interval * 1000),
-                maximumAttempts: Infinity,
-              },
+              startToCloseTimeout: options.startToCloseMs,
+              scheduleToCloseTimeout: options.scheduleToCloseMs,
+              retry: retryPolicy(options.retry),
+              heartbeatTimeout: options.heartbeatTimeoutMs,
             },
             [
               {
@@ -272,45 +268,48 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
                 correlationId,
                 operation: camaraOperation,
                 msisdn: check.msisdn,
+                // (a worker of an older netcheck reads the wait as waitMs)
                 ...(waitMs > 0 ? { waitMs } : {}),
-                ...(loop ? { keepPolling: { deadlineMs: deadline, intervalSeconds: interval } } : {}),
+                ...(loop
+                  ? {
+                      keepPolling: {
+                        deadlineMs: plan.deadlineMs,
+                        intervalSeconds: plan.intervalSeconds,
+                        notBefore: plan.notBefore,
+                        maxWaitMs: INLINE_WAIT_LIMIT_MS[inFast ? 'local' : 'remote'],
+                        // A local activity that starts later than this may follow one whose
+                        // workflow task was lost with its worker (domain/ciba-flow.ts, rule 3).
+                        ...(inFast ? { freshUntil: now + workflowInfo().taskTimeoutMs } : {}),
+                        ...(plan.answerLost ? { answerLost: true } : {}),
+                      },
+                    }
+                  : {}),
               },
             ],
           );
         } catch (err) {
           // The window ran out while the poll was still running or retrying a transient fault:
           // this auth_req_id is as good as expired. Authorize again, within the budget.
-          if (!isCancellation(err) && ranOutOfWindow(err)) break polling;
+          if (isCancellation(err)) throw err;
+          const code = errorCodeOf(err);
+          const failure = {
+            timedOut: hasTimeout(err),
+            retryable: code !== undefined && ERROR_CODES[code].retryable,
+          };
+          if (afterPollFailure(failure) === 'authorize') break;
           throw err;
         }
         progress.polls += outcome.polls ?? 1;
-        if (outcome.intervalSeconds !== undefined && outcome.intervalSeconds !== interval) {
-          interval = outcome.intervalSeconds; // a polling loop met slow_down
-          progress.intervalSeconds = interval;
+        next = afterOutcome(plan, outcome, Date.now(), rules);
+        if (next.action === 'use-token' && outcome.outcome === 'token') {
+          timestamps.tokenIssued = iso();
+          return outcome.sealedToken;
         }
-        switch (outcome.outcome) {
-          case 'token':
-            timestamps.tokenIssued = iso();
-            return outcome.sealedToken;
-          case 'pending':
-            // interval 0 allows an immediate first poll, not a busy loop: re-poll after ≥ 1 s.
-            waitSeconds = since('pending-repoll-floor') ? Math.max(interval, MIN_REPOLL_SECONDS) : interval;
-            break;
-          case 'slow_down':
-            interval += SLOW_DOWN_SECONDS;
-            progress.intervalSeconds = interval;
-            waitSeconds = interval;
-            break;
-          case 'expired': // expired_token
-          case 'redeemed': // a retried poll whose lost earlier attempt took the token
-            break polling;
-        }
+        if (next.action !== 'use-token' && next.plan) progress.intervalSeconds = next.plan.intervalSeconds;
       }
     }
-    throw netcheckFailure(
-      'AUTHORIZATION_EXPIRED',
-      `No access token within expires_in after ${progress.authorizations} bc-authorize request(s)`,
-    );
+    const end = giveUp(progress.authorizations);
+    throw netcheckFailure(end.code, end.message);
   }
 
   async function runCheck(sealedToken: string): Promise<CheckData> {
@@ -345,12 +344,19 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
   }
 
   type Outcome =
-    | { status: 'ok'; data: CheckData; requestId?: string; missing?: string[] }
+    | {
+        status: 'ok';
+        data: CheckData;
+        requestId?: string;
+        missing?: string[];
+        missingCodes?: Record<string, string>;
+      }
     | { status: 'failed'; error: CheckError };
 
   const finish = (outcome: Outcome): CheckResult => {
     const base = {
       api: check.api,
+      ...answeredBy,
       correlationId,
       polls: progress.polls,
       authorizations: progress.authorizations,
@@ -365,6 +371,7 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
             data: outcome.data,
             ...(outcome.requestId !== undefined ? { requestId: outcome.requestId } : {}),
             ...(outcome.missing?.length ? { missing: outcome.missing } : {}),
+            ...(outcome.missingCodes ? { missingCodes: outcome.missingCodes } : {}),
             ...base,
           }
         : { operation: check.operation, status: 'failed', error: outcome.error, ...base }
@@ -378,9 +385,19 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
   };
 
   // One patch marker for a new run's CAMARA road; runs recorded before it go on as they were.
-  const lean = check.api !== 'identity-insights' && patched(LEAN_HISTORY);
+  const camara = check.api !== 'identity-insights';
+  const flow = camara && patched(CIBA_FLOW);
+  const lean = flow || (camara && patched(LEAN_HISTORY));
   /** A patch that `lean-history` implies: asked of the history only for runs without it. */
   const since = (patchId: string) => lean || patched(patchId);
+  /** The rules of this run's CIBA flow, by its patches (asked lazily, where older code asked). */
+  const rules: FlowRules = {
+    flow,
+    lean,
+    repollFloor: () => since(PENDING_REPOLL_FLOOR),
+    fastWaitInPoll: () => patched(FAST_WAIT_IN_POLL),
+    fastLongWaitTimer: () => patched(FAST_LONG_WAIT_TIMER),
+  };
 
   try {
     if (check.api === 'identity-insights') {
@@ -395,7 +412,11 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
       // A 401 from the CAMARA API: the token is no longer valid. Re-run the auth flow, once,
       // with what is left of the run's authorization budget.
       if (errorCodeOf(err) !== 'UNAUTHENTICATED') throw err;
-      const left = since(RUN_WIDE_BUDGET) ? maxAuthorizations - progress.authorizations : maxAuthorizations;
+      const left = authorizationsAfterUnauthenticated(
+        maxAuthorizations,
+        progress.authorizations,
+        since(RUN_WIDE_BUDGET),
+      );
       if (left <= 0) throw err;
       data = await runCheck(await obtainToken(left));
     }
@@ -418,12 +439,6 @@ function hasTimeout(err: unknown): boolean {
     current = (current as { cause?: unknown }).cause;
   }
   return false;
-}
-
-/** A step that ended by its deadline, or by a transient fault that had no time left for a retry. */
-function ranOutOfWindow(err: unknown): boolean {
-  const code = errorCodeOf(err);
-  return hasTimeout(err) || (code !== undefined && ERROR_CODES[code].retryable);
 }
 
 function failureMessage(err: unknown, code: ErrorCode): string {

@@ -48,6 +48,29 @@ describe('pollToken waitMs', () => {
     expect(scripted.server.requests).toHaveLength(0);
   });
 
+  it('a polling loop from an older workflow (waitMs, no notBefore) waits on its first attempt', async () => {
+    scripted.server.reset();
+    scripted.server.reply({ status: 400, body: { error: 'expired_token' } });
+    const started = Date.now();
+    const outcome = await new MockActivityEnvironment({ attempt: 1 }).run(scripted.acts.pollToken, {
+      ...input,
+      waitMs: 300,
+      keepPolling: { deadlineMs: Date.now() + 60_000, intervalSeconds: 1 },
+    });
+    expect(outcome).toMatchObject({ outcome: 'expired', polls: 1 });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+  });
+
+  it('… and its retry, which cannot count from the wait, polls nothing and assumes slow_down', async () => {
+    const outcome = await new MockActivityEnvironment({ attempt: 2 }).run(scripted.acts.pollToken, {
+      ...input,
+      waitMs: 5_000,
+      keepPolling: { deadlineMs: Date.now() + 60_000, intervalSeconds: 1 },
+    });
+    expect(outcome).toMatchObject({ outcome: 'pending', polls: 0, intervalSeconds: 6, answerLost: true });
+    expect(scripted.server.requests).toHaveLength(0);
+  });
+
   it('refuses a wait that is not 0–120 000 ms', async () => {
     for (const waitMs of [-1, Number.NaN, 120_001]) {
       const failure = await failureOf(scripted.acts.pollToken({ ...input, waitMs }));

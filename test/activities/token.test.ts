@@ -3,7 +3,7 @@ import { jwtVerify } from 'jose';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { describe, expect, it } from 'vitest';
 import { createTokenSealer } from '../../activities/index.js';
-import type { ErrorCode, PollTokenInput } from '../../domain/index.js';
+import type { ErrorCode, PollOutcome, PollTokenInput } from '../../domain/index.js';
 import {
   bearerOf,
   detailsOf,
@@ -202,77 +202,169 @@ describe('pollToken: a retry that finds its auth_req_id redeemed', () => {
 
 describe('pollToken with keepPolling: one activity for every poll of an authorization', () => {
   const token = { access_token: ACCESS_TOKEN, token_type: 'Bearer', expires_in: 3600 };
+  const pending = { status: 400, body: { error: 'authorization_pending' } };
 
   it('polls again after authorization_pending, at least the interval (≥ 1 s) apart, until the token', async () => {
-    scripted.server.reply(
-      { status: 400, body: { error: 'authorization_pending' } },
-      { status: 400, body: { error: 'authorization_pending' } },
-      { body: token },
-    );
+    scripted.server.reply(pending, pending, { body: token });
     const started = Date.now();
     const outcome = await scripted.acts.pollToken({
       ...input,
       keepPolling: { deadlineMs: Date.now() + 60_000, intervalSeconds: 0 },
     });
     expect(outcome).toMatchObject({ outcome: 'token', polls: 3, intervalSeconds: 0 });
+    expect(outcome.nextPollAt).toBeUndefined();
     expect(scripted.server.requests).toHaveLength(3);
     // Two waits of the 1-s floor between three polls.
     expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
   });
 
-  it('hands back pending, without polling, when the next poll would come after the deadline', async () => {
-    scripted.server.reply({ status: 400, body: { error: 'authorization_pending' } });
+  it('waits until notBefore before the first poll', async () => {
+    scripted.server.reply({ body: token });
+    const notBefore = Date.now() + 1_200;
     const outcome = await scripted.acts.pollToken({
       ...input,
-      keepPolling: { deadlineMs: Date.now() + 500, intervalSeconds: 1 },
+      keepPolling: { deadlineMs: Date.now() + 60_000, intervalSeconds: 1, notBefore },
     });
-    expect(outcome).toEqual({ outcome: 'pending', polls: 1, intervalSeconds: 1 });
+    expect(outcome).toMatchObject({ outcome: 'token', polls: 1 });
+    expect(Date.now()).toBeGreaterThanOrEqual(notBefore);
+  });
+
+  it('hands back pending, with the next poll’s time, when that poll would come at or after the deadline', async () => {
+    scripted.server.reply(pending);
+    const deadlineMs = Date.now() + 500;
+    const outcome = await scripted.acts.pollToken({
+      ...input,
+      keepPolling: { deadlineMs, intervalSeconds: 1 },
+    });
+    expect(outcome).toMatchObject({ outcome: 'pending', polls: 1, intervalSeconds: 1 });
+    expect(outcome.nextPollAt).toBeGreaterThanOrEqual(deadlineMs);
     expect(scripted.server.requests).toHaveLength(1);
   });
 
-  it('slow_down adds 5 s to the interval it reports (and stops before the deadline)', async () => {
-    scripted.server.reply({ status: 400, body: { error: 'slow_down' } });
+  it('hands back a wait longer than maxWaitMs (the workflow waits it with a durable timer)', async () => {
+    scripted.server.reply(pending);
     const outcome = await scripted.acts.pollToken({
       ...input,
-      keepPolling: { deadlineMs: Date.now() + 3_000, intervalSeconds: 1 },
+      keepPolling: { deadlineMs: Date.now() + 60_000, intervalSeconds: 3, maxWaitMs: 2_000 },
     });
-    expect(outcome).toEqual({ outcome: 'pending', polls: 1, intervalSeconds: 6 });
+    expect(outcome).toMatchObject({ outcome: 'pending', polls: 1, intervalSeconds: 3 });
+    expect(outcome.nextPollAt! - Date.now()).toBeGreaterThan(2_000);
+    expect(scripted.server.requests).toHaveLength(1);
   });
 
-  it('a retried attempt goes on from the heartbeat, assuming a slow_down it may not have heard of', async () => {
+  it('slow_down ends the loop: the new pace goes back to the workflow before the next poll', async () => {
+    scripted.server.reply(pending, { status: 400, body: { error: 'slow_down' } }, { body: token });
+    const before = Date.now();
+    const outcome = await scripted.acts.pollToken({
+      ...input,
+      keepPolling: { deadlineMs: Date.now() + 60_000, intervalSeconds: 1 },
+    });
+    expect(outcome).toMatchObject({ outcome: 'slow_down', polls: 2, intervalSeconds: 6 });
+    // The next poll is due one new interval after the slow_down's answer.
+    expect(outcome.nextPollAt! - before).toBeGreaterThanOrEqual(1_000 + 6_000);
+    expect(scripted.server.requests).toHaveLength(2);
+  });
+
+  it('a retried attempt that starts before the next poll was due goes on at the exact pace', async () => {
     scripted.server.reply({ body: token });
-    // The attempt before recorded 2 polls at interval 1 s; it may have polled once more since
-    // (heartbeat details lag) and been told slow_down: the retry waits 1 + 5 s from its start.
+    // The attempt before recorded 2 polls at interval 1 s, the next due in 1.5 s, and died: it
+    // never sent that poll (it was dead by then), so nothing is unknown.
+    const nextPollAt = Date.now() + 1_500;
     const retry = new MockActivityEnvironment({
       attempt: 2,
-      heartbeatDetails: { polls: 2, intervalSeconds: 1, lastPollAt: Date.now() - 5_000 },
+      heartbeatDetails: { polls: 2, intervalSeconds: 1, nextPollAt },
+    });
+    const outcome = await retry.run(scripted.acts.pollToken, {
+      ...input,
+      keepPolling: { deadlineMs: Date.now() + 60_000, intervalSeconds: 1, notBefore: Date.now() - 2_000 },
+    });
+    expect(outcome).toMatchObject({ outcome: 'token', polls: 3, intervalSeconds: 1 });
+    expect(Date.now()).toBeGreaterThanOrEqual(nextPollAt);
+    expect(scripted.server.requests).toHaveLength(1);
+  });
+
+  it('… and with no heartbeat recorded, goes on from the notBefore the workflow gave', async () => {
+    scripted.server.reply({ body: token });
+    const notBefore = Date.now() + 1_000;
+    const retry = new MockActivityEnvironment({ attempt: 2 });
+    const outcome = await retry.run(scripted.acts.pollToken, {
+      ...input,
+      keepPolling: { deadlineMs: Date.now() + 60_000, intervalSeconds: 6, notBefore },
+    });
+    expect(outcome).toMatchObject({ outcome: 'token', polls: 1, intervalSeconds: 6 });
+    expect(Date.now()).toBeGreaterThanOrEqual(notBefore);
+  });
+
+  it('a retried attempt that starts after the next poll was due polls nothing: it hands back a plan assuming slow_down', async () => {
+    // The attempt before may have sent the poll due 500 ms ago and been told slow_down: nobody
+    // heard the answer. Assume it (+5 s from now, after any poll it sent) and let the workflow
+    // record that before anyone polls.
+    const retry = new MockActivityEnvironment({
+      attempt: 2,
+      heartbeatDetails: { polls: 2, intervalSeconds: 1, nextPollAt: Date.now() - 500 },
     });
     const started = Date.now();
+    const outcome: PollOutcome = await retry.run(scripted.acts.pollToken, {
+      ...input,
+      keepPolling: { deadlineMs: Date.now() + 60_000, intervalSeconds: 1 },
+    });
+    expect(outcome).toMatchObject({ outcome: 'pending', polls: 2, intervalSeconds: 6, answerLost: true });
+    expect(outcome.nextPollAt! - started).toBeGreaterThanOrEqual(6_000);
+    expect(scripted.server.requests).toHaveLength(0);
+  });
+
+  it('details from an older attempt (no next poll time) say nothing of the pace: it hands back too', async () => {
+    const retry = new MockActivityEnvironment({
+      attempt: 2,
+      heartbeatDetails: { polls: 1, intervalSeconds: 6, lastPollAt: Date.now() - 1_000 },
+    });
     const outcome = await retry.run(scripted.acts.pollToken, {
       ...input,
       keepPolling: { deadlineMs: Date.now() + 60_000, intervalSeconds: 1 },
     });
-    expect(outcome).toMatchObject({ outcome: 'token', polls: 3, intervalSeconds: 6 });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(6_000);
-    expect(scripted.server.requests).toHaveLength(1);
-  }, 15_000);
+    expect(outcome).toMatchObject({ outcome: 'pending', polls: 1, intervalSeconds: 11, answerLost: true });
+    expect(scripted.server.requests).toHaveLength(0);
+  });
+
+  it('a local run that starts after freshUntil may follow one lost with its workflow task', async () => {
+    // No heartbeat, attempt 1: only the start time tells. The next poll was due: hand back.
+    const outcome = await new MockActivityEnvironment({ attempt: 1, isLocal: true }).run(
+      scripted.acts.pollToken,
+      {
+        ...input,
+        keepPolling: {
+          deadlineMs: Date.now() + 60_000,
+          intervalSeconds: 2,
+          notBefore: Date.now() - 100,
+          freshUntil: Date.now() - 1,
+        },
+      },
+    );
+    expect(outcome).toMatchObject({ outcome: 'pending', polls: 0, intervalSeconds: 7, answerLost: true });
+    expect(scripted.server.requests).toHaveLength(0);
+  });
+
+  it('after a lost answer, invalid_grant on the first poll means redeemed (a new authorization follows)', async () => {
+    scripted.server.reply({ status: 400, body: { error: 'invalid_grant' } });
+    const outcome = await scripted.acts.pollToken({
+      ...input,
+      keepPolling: { deadlineMs: Date.now() + 60_000, intervalSeconds: 1, answerLost: true },
+    });
+    expect(outcome).toMatchObject({ outcome: 'redeemed', polls: 1 });
+  });
 
   it('retries a transient fault itself, keeping the pace: 503, then pending, then the token', async () => {
-    scripted.server.reply(
-      { status: 503, body: { error: 'unavailable' } },
-      { status: 400, body: { error: 'slow_down' } },
-      { body: token },
-    );
+    scripted.server.reply({ status: 503, body: { error: 'unavailable' } }, pending, { body: token });
     const started = Date.now();
     const outcome = await scripted.acts.pollToken({
       ...input,
       keepPolling: { deadlineMs: Date.now() + 60_000, intervalSeconds: 1 },
     });
-    // One attempt: the failed request is not a poll answered; slow_down still counted.
-    expect(outcome).toMatchObject({ outcome: 'token', polls: 2, intervalSeconds: 6 });
+    // One attempt: the failed request is not a poll answered.
+    expect(outcome).toMatchObject({ outcome: 'token', polls: 2, intervalSeconds: 1 });
     expect(scripted.server.requests).toHaveLength(3);
-    // 1 s after the 503 (the interval), 6 s after the slow_down.
-    expect(Date.now() - started).toBeGreaterThanOrEqual(7_000);
+    // 1 s after the 503 (the interval), 1 s after the pending.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_000);
   }, 15_000);
 
   it("waits out a 429's Retry-After before polling again", async () => {
@@ -300,11 +392,13 @@ describe('pollToken with keepPolling: one activity for every poll of an authoriz
 
   it("hands back pending when a fault's retry would come after the deadline", async () => {
     scripted.server.reply({ status: 503, body: { error: 'unavailable' } });
+    const deadlineMs = Date.now() + 500;
     const outcome = await scripted.acts.pollToken({
       ...input,
-      keepPolling: { deadlineMs: Date.now() + 500, intervalSeconds: 1 },
+      keepPolling: { deadlineMs, intervalSeconds: 1 },
     });
-    expect(outcome).toEqual({ outcome: 'pending', polls: 0, intervalSeconds: 1 });
+    expect(outcome).toMatchObject({ outcome: 'pending', polls: 0, intervalSeconds: 1 });
+    expect(outcome.nextPollAt).toBeGreaterThanOrEqual(deadlineMs);
     expect(scripted.server.requests).toHaveLength(1);
   });
 
@@ -320,10 +414,16 @@ describe('pollToken with keepPolling: one activity for every poll of an authoriz
   });
 
   it('refuses a malformed keepPolling', async () => {
-    const failure = await failureOf(
-      scripted.acts.pollToken({ ...input, keepPolling: { deadlineMs: -1, intervalSeconds: 1 } }),
-    );
-    expect(failure).toMatchObject({ type: 'INVALID_INPUT', nonRetryable: true });
+    for (const keepPolling of [
+      { deadlineMs: -1, intervalSeconds: 1 },
+      { deadlineMs: Date.now(), intervalSeconds: 1, notBefore: Number.NaN },
+      { deadlineMs: Date.now(), intervalSeconds: 1, answerLost: 'yes' },
+    ]) {
+      const failure = await failureOf(
+        scripted.acts.pollToken({ ...input, keepPolling: keepPolling as PollTokenInput['keepPolling'] }),
+      );
+      expect(failure).toMatchObject({ type: 'INVALID_INPUT', nonRetryable: true });
+    }
     expect(scripted.server.requests).toHaveLength(0);
   });
 });
