@@ -6,7 +6,28 @@
  * 'netcheck/worker'; test doubles (the simulator, a test worker) in 'netcheck/testing'.
  */
 export * from './client/index.js';
-export { getBatch, startBatch, type BatchHandle, type StartBatchOptions } from './client/batch.js';
+export {
+  BatchClosedError,
+  BatchConflictError,
+  BatchTooLargeError,
+  getBatch,
+  startBatch,
+  type BatchHandle,
+  type StartBatchOptions,
+} from './client/batch.js';
+export {
+  assessNumber,
+  DEFAULT_ASSESS_API,
+  loadPolicy,
+  resolveAssessRequest,
+  startAssess,
+  startAssessBatch,
+  type AssessHandle,
+  type AssessItem,
+  type PolicySource,
+  type StartAssessBatchOptions,
+  type StartAssessOptions,
+} from './client/assess.js';
 export type * from './domain/batch.js';
 export { causeChain } from './domain/errors.js';
 export {

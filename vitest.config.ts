@@ -16,6 +16,7 @@ const UNIT = [
   'test/deploy/compose.test.ts',
   'test/package/boundaries.test.ts',
   'test/package/errors.test.ts',
+  'test/package/patches.test.ts',
   'test/security/codec-server.test.ts',
   'test/security/codec.test.ts',
   'test/simulator/**/*.test.ts',

@@ -29,7 +29,8 @@ import type {
   StoredRecord,
 } from '../domain/batch.js';
 import { NetcheckBatchId } from '../domain/search-attributes.js';
-import { DEFAULT_TASK_QUEUE } from '../common/index.js';
+import { resolveTaskQueue, timeoutSettings } from '../common/settings.js';
+import { ensureEncryptionMatches } from '../codec/policy.js';
 import {
   BATCH_BUSY,
   BATCH_DEFAULTS,
@@ -38,17 +39,26 @@ import {
   checkId,
   dedupeKey,
   DEFAULT_PAGE_ITEMS,
+  MAX_BATCH_ITEMS,
   PAGE_MAX_ITEMS,
   PageBuilder,
   resultPageId,
 } from '../domain/batch-state.js';
-import { errorCodeOf, UsageError } from '../domain/errors.js';
+import { errorCodeOf, InvalidRequestError, NetcheckError, UsageError } from '../domain/errors.js';
+import { batchPriority } from '../domain/priority.js';
+import { configuredCheckTimeout, resolveExecutionTimeout, type DurationInput } from '../domain/timeouts.js';
 import { isE164 } from '../domain/msisdn.js';
-import { defaultPurpose, isApi, isOperation, isPurpose, type Api } from '../domain/operations.js';
+import { defaultPurpose, isApi, isOperation, parsePurposeSetting, type Api } from '../domain/operations.js';
 import type { CheckResult } from '../domain/types.js';
 import { addPageUpdate, batchCheck, batchProgressQuery, batchResultPage } from '../workflows/batch.js';
 import type { networkCheck } from '../workflows/network-check.js';
-import { clientDefaults, resolveSubjectKey, type ClientDefaults } from './index.js';
+import { clientDefaults, purposeSettingOf, resolveSubjectKey, type ClientDefaults } from './index.js';
+import {
+  callerSearchAttributes,
+  checkIdPolicies,
+  checkStartRunOptions,
+  type StartRunOptions,
+} from './start-options.js';
 import { subjectOf } from './subject.js';
 
 /**
@@ -60,15 +70,28 @@ import { subjectOf } from './subject.js';
  */
 const BATCH_WORKFLOW_TASK_TIMEOUT = '20 seconds';
 
-export { BATCH_DEFAULTS, FIELD_LIMITS, PAGE_MAX_BYTES, PAGE_MAX_ITEMS } from '../domain/batch-state.js';
+export {
+  BATCH_DEFAULTS,
+  FIELD_LIMITS,
+  MAX_BATCH_ITEMS,
+  PAGE_MAX_BYTES,
+  PAGE_MAX_ITEMS,
+} from '../domain/batch-state.js';
 
-export interface StartBatchOptions extends BatchOptions {
+export interface StartBatchOptions extends Omit<BatchOptions, 'checkTimeout'>, StartRunOptions {
   /** Caller-chosen id; starting the same id again attaches to the existing batch. */
   batchId: string;
   /** Task queue of the netcheck workers (default NETCHECK_TASK_QUEUE or "netcheck"). */
   taskQueue?: string;
-  /** Key of the subject hash (default NETCHECK_SUBJECT_KEY, else derived from the Vonage private key). */
+  /** Key of the subject hash (default NETCHECK_SUBJECT_KEY, at least 32 bytes). */
   subjectKey?: string | Uint8Array;
+  /**
+   * When a batch with this id is running. Default `USE_EXISTING`: attach to it (and send the
+   * input it still lacks). `FAIL`: throw Temporal's WorkflowExecutionAlreadyStartedError. A
+   * closed batch is always attached to, never started again: its checks and result pages carry
+   * its id.
+   */
+  workflowIdConflictPolicy?: 'USE_EXISTING' | 'FAIL';
   /**
    * Most items per input page sent to the workflow: 1–5,000 (default 500). A page is also cut
    * at PAGE_MAX_BYTES (256 KiB of JSON), whichever comes first.
@@ -78,6 +101,39 @@ export interface StartBatchOptions extends BatchOptions {
   api?: Api;
   /** The purpose of items that name none (default NETCHECK_PURPOSE, else what Vonage documents per operation). */
   purpose?: string;
+  /**
+   * The batch's workflow execution timeout, for its whole chain of runs: milliseconds or a
+   * duration such as `'36h'`, `'7d'` (1 s–366 days). Default NETCHECK_BATCH_TIMEOUT, else 7 days.
+   */
+  executionTimeout?: DurationInput;
+  /**
+   * Each check's execution timeout (per-check batches): milliseconds or a duration (1 s–366
+   * days). Default NETCHECK_CHECK_TIMEOUT, else 1 hour (set by the workflow).
+   */
+  checkTimeout?: DurationInput;
+  /** The most items this batch takes: 1–1,000,000 (MAX_BATCH_ITEMS, the default). */
+  maxItems?: number;
+}
+
+/**
+ * The input holds more items than one batch takes (MAX_BATCH_ITEMS, or the `maxItems` option).
+ * An array is refused before anything starts; a stream is found out while it is sent, and the
+ * batch is then cancelled (`cancelledBatchId`) so no part of the input runs unnoticed.
+ */
+export class BatchTooLargeError extends UsageError {
+  constructor(
+    readonly limit: number,
+    readonly cancelledBatchId?: string,
+  ) {
+    super(
+      `the input has more than ${limit.toLocaleString('en-US')} items, the most one batch takes` +
+        (limit === MAX_BATCH_ITEMS ? '' : ' (maxItems)') +
+        (cancelledBatchId
+          ? `; batch ${cancelledBatchId} was cancelled after receiving the first ${limit.toLocaleString('en-US')}`
+          : '') +
+        `. Split the input into parts of at most ${limit.toLocaleString('en-US')} items and start one batch per part, each under its own batch id.`,
+    );
+  }
 }
 
 export interface BatchHandle {
@@ -93,7 +149,8 @@ export interface BatchHandle {
 }
 
 /** The batch workflow closed (terminated, failed, timed out) or is gone while its input was being sent. */
-export class BatchClosedError extends Error {
+export class BatchClosedError extends NetcheckError {
+  declare readonly code: 'BATCH_CLOSED';
   constructor(
     readonly batchId: string,
     /** The workflow's status (TERMINATED, FAILED, …), or NOT_FOUND. */
@@ -101,11 +158,11 @@ export class BatchClosedError extends Error {
     reason?: string,
   ) {
     super(
+      'BATCH_CLOSED',
       status === 'NOT_FOUND'
         ? `batch ${batchId} no longer exists (deleted, or past the namespace's retention): its input cannot be sent. Start it again under another batch id.`
         : `batch ${batchId} is ${status.toLowerCase().replace(/_/g, ' ')}${reason ? ` (${reason})` : ''}: the rest of its input cannot be sent. Read what it did with \`netcheck results ${batchId}\`, then start the rest under another batch id.`,
     );
-    this.name = 'BatchClosedError';
   }
 }
 
@@ -187,6 +244,20 @@ async function ensureSameInput(
 }
 
 const BATCH_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/;
+
+function checkBatchId(batchId: unknown): asserts batchId is string {
+  if (typeof batchId !== 'string' || !BATCH_ID.test(batchId)) {
+    throw new InvalidRequestError(
+      `batchId must be 1–200 characters of letters, digits and . _ : - starting with a letter or digit (got ${JSON.stringify(batchId)})`,
+    );
+  }
+}
+
+function isIterable(items: unknown): items is Iterable<BatchItem> | AsyncIterable<BatchItem> {
+  return (
+    items !== null && typeof items === 'object' && (Symbol.iterator in items || Symbol.asyncIterator in items)
+  );
+}
 /** How long a page is resent after transient errors (Temporal unavailable, an RPC timeout). */
 const TRANSIENT_RETRY_MS = 120_000;
 
@@ -203,30 +274,64 @@ export async function startBatch(
     pageSize = DEFAULT_PAGE_ITEMS,
     api,
     purpose,
-    ...batchOptions
+    executionTimeout,
+    checkTimeout,
+    maxItems = MAX_BATCH_ITEMS,
+    typedSearchAttributes,
+    memo,
+    staticSummary,
+    staticDetails,
+    priority,
+    workflowIdConflictPolicy,
+    ...givenOptions
   } = options;
-  if (typeof batchId !== 'string' || !BATCH_ID.test(batchId)) {
-    throw new TypeError(
-      `batchId must be 1–200 characters of letters, digits and . _ : - starting with a letter or digit (got ${JSON.stringify(batchId)})`,
-    );
+  checkBatchId(batchId);
+  if (!isIterable(items)) {
+    throw new InvalidRequestError('items must be an array, an iterable or an async iterable of batch items');
   }
   if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > PAGE_MAX_ITEMS) {
-    throw new TypeError(`pageSize must be a whole number from 1 to ${PAGE_MAX_ITEMS} (got ${pageSize})`);
+    throw new InvalidRequestError(
+      `pageSize must be a whole number from 1 to ${PAGE_MAX_ITEMS} (got ${pageSize})`,
+    );
   }
+  if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > MAX_BATCH_ITEMS) {
+    throw new InvalidRequestError(
+      `maxItems must be a whole number from 1 to ${MAX_BATCH_ITEMS} (got ${maxItems})`,
+    );
+  }
+  const runOptions: StartRunOptions = { typedSearchAttributes, memo, staticSummary, staticDetails, priority };
+  checkStartRunOptions(runOptions, [INPUT_FINGERPRINT_MEMO]);
+  checkIdPolicies({ workflowIdConflictPolicy });
+  if (Array.isArray(items) && items.length > maxItems) throw new BatchTooLargeError(maxItems);
+  const batchTimeout = resolveExecutionTimeout('batch', executionTimeout, timeoutSettings());
+  // A bulk batch has no check workflows: NETCHECK_CHECK_TIMEOUT does not apply (the option is refused).
+  const checkTimeoutMs =
+    givenOptions.bulk === true && checkTimeout === undefined
+      ? undefined
+      : configuredCheckTimeout(checkTimeout, timeoutSettings(), 'checkTimeout');
+  const batchOptions: BatchOptions = {
+    ...givenOptions,
+    ...(checkTimeoutMs !== undefined ? { checkTimeout: checkTimeoutMs } : {}),
+  };
   const problem = batchOptionsProblem(batchOptions);
-  if (problem) throw new TypeError(`Invalid batch options: ${problem}`);
+  if (problem) throw new InvalidRequestError(`Invalid batch options: ${problem}`);
   if (api !== undefined && !isApi(api))
-    throw new TypeError(`api must be camara or identity-insights (got ${JSON.stringify(api)})`);
-  if (purpose !== undefined && !isPurpose(purpose)) {
-    throw new TypeError(`purpose ${JSON.stringify(purpose)} is not a Vonage Network API purpose`);
-  }
+    throw new InvalidRequestError(`api must be camara or identity-insights (got ${JSON.stringify(api)})`);
+  // One purpose, or one per API family (`sim-swap=…,device-status=…`).
+  const parsedPurpose = purpose === undefined ? undefined : parsePurposeSetting(purpose);
+  if (parsedPurpose?.problem !== undefined) throw new InvalidRequestError(parsedPurpose.problem);
   const env = clientDefaults();
+  const { purpose: envPurpose, purposes: envPurposes, ...envRest } = env;
   const defaults: ClientDefaults = {
-    ...env,
+    ...envRest,
     ...(api !== undefined ? { api } : {}),
-    ...(purpose !== undefined ? { purpose } : {}),
+    ...(parsedPurpose?.setting ??
+      (envPurpose !== undefined ? { purpose: envPurpose } : envPurposes ? { purposes: envPurposes } : {})),
   };
   const key = resolveSubjectKey(subjectKey);
+  const queue = resolveTaskQueue(taskQueue);
+  // Fail closed: a client without keys sends no page to workers that encrypt (ConfigurationError).
+  await ensureEncryptionMatches(client, queue);
   // The first page identifies the input: the same batch id with other input is refused.
   const input = await peek(items, pageSize);
   const fingerprint = inputFingerprint(
@@ -237,33 +342,48 @@ export async function startBatch(
   try {
     workflow = await client.workflow.start(batchCheck, {
       workflowId: batchId,
-      taskQueue: taskQueue ?? process.env.NETCHECK_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
+      taskQueue: queue,
       args: [{ batchId, options: batchOptions }],
-      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdConflictPolicy: workflowIdConflictPolicy ?? 'USE_EXISTING',
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       workflowTaskTimeout: BATCH_WORKFLOW_TASK_TIMEOUT,
-      typedSearchAttributes: [{ key: NetcheckBatchId, value: batchId }],
-      memo: { [INPUT_FINGERPRINT_MEMO]: fingerprint },
-      staticSummary: `netcheck batch ${batchId}`,
-      staticDetails: [
-        `**Batch:** ${batchId}`,
-        `**Concurrency:** ${batchOptions.concurrency ?? BATCH_DEFAULTS.concurrency}`,
-        `**Dedupe:** ${batchOptions.dedupe ?? BATCH_DEFAULTS.dedupe}`,
-        ...(batchOptions.bulk
-          ? [
-              `**Mode:** bulk — chunks of ${batchOptions.chunkSize ?? BATCH_DEFAULTS.chunkSize}, ` +
-                `${batchOptions.chunkConcurrency ?? BATCH_DEFAULTS.chunkConcurrency} at once` +
-                (batchOptions.rateLimit !== undefined ? `, ${batchOptions.rateLimit} req/s` : ''),
-            ]
-          : []),
-        ...(defaults.api ? [`**API (items without one):** ${defaults.api}`] : []),
-        ...(defaults.purpose ? [`**Purpose (items without one):** ${defaults.purpose}`] : []),
-      ].join('\n\n'),
+      // Spans every continue-as-new run: the whole batch ends by then, whatever happens.
+      workflowExecutionTimeout: batchTimeout,
+      typedSearchAttributes: [
+        { key: NetcheckBatchId, value: batchId },
+        ...callerSearchAttributes(runOptions),
+      ],
+      memo: { ...memo, [INPUT_FINGERPRINT_MEMO]: fingerprint },
+      // Below a check started on its own (BATCH_PRIORITY_KEY), unless the caller says otherwise;
+      // its checks and chunks inherit it.
+      priority: batchPriority(priority),
+      staticSummary: staticSummary ?? `netcheck batch ${batchId}`,
+      staticDetails:
+        staticDetails ??
+        [
+          `**Batch:** ${batchId}`,
+          `**Concurrency:** ${batchOptions.concurrency ?? BATCH_DEFAULTS.concurrency}`,
+          `**Dedupe:** ${batchOptions.dedupe ?? BATCH_DEFAULTS.dedupe}`,
+          ...(batchOptions.bulk
+            ? [
+                `**Mode:** bulk — chunks of ${batchOptions.chunkSize ?? BATCH_DEFAULTS.chunkSize}, ` +
+                  `${batchOptions.chunkConcurrency ?? BATCH_DEFAULTS.chunkConcurrency} at once` +
+                  (batchOptions.rateLimit !== undefined ? `, ${batchOptions.rateLimit} req/s` : ''),
+              ]
+            : []),
+          ...(defaults.api ? [`**API (items without one):** ${defaults.api}`] : []),
+          ...(purposeSettingOf(defaults)
+            ? [`**Purpose (items without one):** ${purposeSettingOf(defaults)}`]
+            : []),
+        ].join('\n\n'),
     });
   } catch (err) {
     // The batch ran before and is closed: attach to it (if it had this input), send nothing.
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    await ensureSameInput(client.workflow.getHandle<typeof batchCheck>(batchId), fingerprint);
+    const existing = client.workflow.getHandle<typeof batchCheck>(batchId);
+    if (workflowIdConflictPolicy === 'FAIL' && (await existing.describe()).status.name === 'RUNNING')
+      throw err;
+    await ensureSameInput(existing, fingerprint);
     return getBatch(client, batchId);
   }
   // A running batch of this id (USE_EXISTING attached to it) must have had this input.
@@ -277,6 +397,7 @@ export async function startBatch(
       key,
       dedupe: batchOptions.dedupe ?? BATCH_DEFAULTS.dedupe,
       defaults,
+      maxItems,
     });
   }
   return handle;
@@ -286,12 +407,14 @@ export async function startBatch(
 function withDefaults(item: BatchItem, defaults: ClientDefaults): BatchItem {
   const out: BatchItem = { ...item };
   if (out.api === undefined && defaults.api !== undefined) out.api = defaults.api;
-  if (out.purpose === undefined && defaults.purpose !== undefined) {
-    // Only where a purpose is sent at all (carrier sends none).
+  const setting = purposeSettingOf(defaults);
+  if (out.purpose === undefined && setting !== undefined) {
+    // Only where a purpose is sent at all (carrier sends none); each check then sends the one
+    // its API family takes from the setting (resolvePurpose).
     const needs = (Array.isArray(item.operations) ? item.operations : []).some(
       (op) => isOperation(op) && defaultPurpose(op, out.api ?? 'camara') !== undefined,
     );
-    if (needs) out.purpose = defaults.purpose;
+    if (needs) out.purpose = setting;
   }
   return out;
 }
@@ -306,6 +429,7 @@ async function sendPages(
     key: string | Uint8Array;
     dedupe: boolean;
     defaults: ClientDefaults;
+    maxItems: number;
   },
 ): Promise<void> {
   const firstSeen = new Map<string, number>();
@@ -319,7 +443,19 @@ async function sendPages(
 
   let index = 0;
   for await (const item of items) {
-    const entry = boundedItem(withDefaults(item, opts.defaults), index);
+    if (index >= opts.maxItems) {
+      // Part of the input is in the batch already: cancel it rather than leave a partial batch running.
+      await workflow.cancel();
+      throw new BatchTooLargeError(opts.maxItems, workflow.workflowId);
+    }
+    let entry: BatchPageItem;
+    try {
+      entry = boundedItem(withDefaults(item, opts.defaults), index);
+    } catch (err) {
+      // More operations on one item than there are: the input is wrong, not the batch.
+      if (err instanceof TypeError) throw new InvalidRequestError(err.message, { cause: err });
+      throw err;
+    }
     if (isE164(entry.msisdn)) {
       entry.subject = subjectOf(entry.msisdn, opts.key);
       for (const operation of opts.dedupe && Array.isArray(entry.operations) ? entry.operations : []) {
@@ -429,6 +565,7 @@ function innermostMessage(err: unknown): string {
 
 /** A handle to an existing batch. */
 export function getBatch(client: Client, batchId: string): BatchHandle {
+  checkBatchId(batchId);
   const workflow = client.workflow.getHandle<typeof batchCheck>(batchId);
 
   async function progress(): Promise<BatchProgress> {

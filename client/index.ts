@@ -6,7 +6,8 @@
  *   if (result.status === 'ok' && result.operation === 'sim-swap' && result.data.swapped) { … }
  *
  * Defaults a request does not name come from the environment: NETCHECK_API (camara or
- * identity-insights) and NETCHECK_PURPOSE (one of PURPOSES), then from the operation.
+ * identity-insights) and NETCHECK_PURPOSE (one of PURPOSES, or one per API family:
+ * `sim-swap=FraudPreventionAndDetection,device-status=NotApplicable`), then from the operation.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -15,26 +16,39 @@ import {
   type Client,
   type WorkflowHandle,
 } from '@temporalio/client';
-import { DEFAULT_TASK_QUEUE } from '../common/index.js';
-import { ConfigurationError as ConfigError } from '../domain/errors.js';
+import type { WorkflowIdConflictPolicy } from '@temporalio/common';
+import { collectSecret, resolveTaskQueue, settingText, timeoutSettings } from '../common/settings.js';
+import { ensureEncryptionMatches } from '../codec/policy.js';
+import { ConfigurationError as ConfigError, InvalidRequestError } from '../domain/errors.js';
 import { defaultApiFor } from '../domain/batch-state.js';
 import { maskMsisdn } from '../domain/msisdn.js';
 import {
+  acceptsPurpose,
   API_NAMES,
-  defaultPurpose,
+  formatPurposeSetting,
   isApi,
   isOperation,
-  isPurpose,
-  PURPOSES,
+  parsePurposeSetting,
+  purposeFamily,
+  resolvePurpose,
   type Api,
   type Purpose,
+  type PurposeMap,
 } from '../domain/operations.js';
 import { NetcheckApi, NetcheckOperation, NetcheckSubject } from '../domain/search-attributes.js';
 import type { CheckOptions, CheckRequest, CheckResult } from '../domain/types.js';
+import type { Profile } from '../domain/profiles.js';
+import { resolveExecutionTimeout, type DurationInput } from '../domain/timeouts.js';
 import { checkRequestProblem } from '../domain/validate.js';
 import type { networkCheck } from '../workflows/network-check.js';
 import { statusQuery } from '../workflows/queries.js';
 import { SUBJECT_KEY_MIN_BYTES, subjectOf } from './subject.js';
+import {
+  callerSearchAttributes,
+  checkIdPolicies,
+  checkStartRunOptions,
+  type StartRunOptions,
+} from './start-options.js';
 
 export type * from '../domain/types.js';
 export {
@@ -42,11 +56,14 @@ export {
   ERROR_CODES,
   errorCodeOf,
   InvalidRequestError,
+  MissingPackageError,
   NetcheckError,
   UsageError,
   type CallerErrorCode,
   type ErrorCode,
 } from '../domain/errors.js';
+export { BATCH_PRIORITY_KEY, DEFAULT_PRIORITY_KEY } from '../domain/priority.js';
+export type { StartRunOptions } from './start-options.js';
 export {
   API_NAMES,
   OPERATION_NAMES,
@@ -58,8 +75,45 @@ export {
 export { connectClient, temporalConnectConfig, DEFAULT_TASK_QUEUE } from '../common/index.js';
 export { statusQuery } from '../workflows/queries.js';
 export { subjectOf } from './subject.js';
+// Assessments: the policy language and the result types. Starting one (assessNumber, startAssess,
+// startAssessBatch, loadPolicy) is client/assess.ts, exported by the package root and
+// 'netcheck/client/assess' (it builds on this module and on client/batch.ts, as startBatch does).
+export {
+  compilePolicy,
+  DEFAULT_POLICY_YAML,
+  defaultPolicy,
+  parsePolicy,
+  PolicyError,
+  type LoadedPolicy,
+  type PolicyProblem,
+} from '../domain/policy-parse.js';
+export {
+  evaluatePolicy,
+  policySignals,
+  policyVersion,
+  SIGNALS,
+  VERDICTS,
+  type CompiledPolicy,
+  type Condition,
+  type PolicyRule,
+  type SignalName,
+  type SignalReadings,
+  type Verdict,
+} from '../domain/policy.js';
+export type {
+  AssessInput,
+  AssessmentResult,
+  AssessRequest,
+  Evidence,
+  EvidenceMap,
+  EvidenceSource,
+  UnknownSignal,
+} from '../domain/assess.js';
+export type { SignalValues } from '../domain/policy.js';
+export { AUDIT_COLUMNS, auditRow, exportAudit, type AuditOptions, type AuditRecord } from './audit.js';
+export { clientIdentity, CLIENT_IDENTITY_MAX } from '../common/identity.js';
 
-export interface StartCheckOptions extends CheckOptions {
+export interface StartCheckOptions extends CheckOptions, StartRunOptions {
   /** Task queue of the netcheck workers (default: NETCHECK_TASK_QUEUE or "netcheck"). */
   taskQueue?: string;
   /** Use this workflow id instead of the derived one. */
@@ -74,6 +128,29 @@ export interface StartCheckOptions extends CheckOptions {
   correlationId?: string;
   /** Key of the subject hash (default: NETCHECK_SUBJECT_KEY, at least 32 bytes). */
   subjectKey?: string | Uint8Array;
+  /**
+   * The operator profile whose workers run the check (docs/profiles.md): without `taskQueue` or
+   * NETCHECK_TASK_QUEUE, its task queue (`netcheck-camara` for `camara`). Default NETCHECK_PROFILE, else `vonage`.
+   */
+  profile?: Profile;
+  /**
+   * When a run with this workflow id has closed. Default `REJECT_DUPLICATE`: attach to that run
+   * (the same request id never checks twice). `ALLOW_DUPLICATE_FAILED_ONLY`: check again if it
+   * failed, timed out, was cancelled or terminated (e.g. a CONFIGURATION failure fixed since),
+   * attach to it if it completed. `ALLOW_DUPLICATE`: always check again.
+   */
+  workflowIdReusePolicy?: Exclude<WorkflowIdReusePolicy, 'TERMINATE_IF_RUNNING'>;
+  /**
+   * When a run with this workflow id is running. Default `USE_EXISTING`: attach to it. `FAIL`:
+   * throw Temporal's WorkflowExecutionAlreadyStartedError.
+   */
+  workflowIdConflictPolicy?: Extract<WorkflowIdConflictPolicy, 'USE_EXISTING' | 'FAIL'>;
+  /**
+   * The check's workflow execution timeout: milliseconds, or a duration such as `'30m'`, `'1h'`
+   * (1 s–366 days). Default NETCHECK_CHECK_TIMEOUT, else 1 hour. A check that runs out fails
+   * its run (TIMED_OUT) instead of waiting on a provider for ever.
+   */
+  executionTimeout?: DurationInput;
 }
 
 export type CheckHandle = WorkflowHandle<typeof networkCheck>;
@@ -88,61 +165,94 @@ export function resolveSubjectKey(
   env: NodeJS.ProcessEnv = process.env,
 ): string | Uint8Array {
   if (explicit !== undefined && explicit.length > 0) return explicit;
-  const key = env.NETCHECK_SUBJECT_KEY;
+  // NETCHECK_SUBJECT_KEY, or the file NETCHECK_SUBJECT_KEY_FILE names (a compose secret).
+  const problems: string[] = [];
+  const secret = collectSecret('NETCHECK_SUBJECT_KEY', env, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const key = secret?.value;
   const bytes = key === undefined ? 0 : Buffer.byteLength(key, 'utf8');
   if (key !== undefined && bytes >= SUBJECT_KEY_MIN_BYTES) return key;
   throw new ConfigError([
     (key === undefined || bytes === 0
       ? 'NETCHECK_SUBJECT_KEY is not set: clients need it to hash phone numbers into subjects.'
-      : `NETCHECK_SUBJECT_KEY is ${bytes} bytes; it must be at least ${SUBJECT_KEY_MIN_BYTES}.`) +
-      ' Set it to a random secret of at least 32 bytes, the same on every client (e.g. `netcheck keygen --token` or' +
+      : `${secret!.source === 'NETCHECK_SUBJECT_KEY' ? 'NETCHECK_SUBJECT_KEY' : `The subject key in ${secret!.source}`} is ${bytes} bytes; it must be at least ${SUBJECT_KEY_MIN_BYTES}.`) +
+      ' Set it (or NETCHECK_SUBJECT_KEY_FILE, a file holding it) to a random secret of at least 32 bytes, the same on every client (e.g. `netcheck keygen --token` or' +
       ' `openssl rand -hex 32`). Clients no longer derive it from the Vonage private key, so that key stays on the workers.',
   ]);
 }
 
-/** The client's defaults from the environment: NETCHECK_API and NETCHECK_PURPOSE, both optional. */
+/**
+ * The client's defaults from the environment: NETCHECK_API and NETCHECK_PURPOSE, both optional.
+ * NETCHECK_PURPOSE is one purpose (`purpose`, applied to each API family that accepts it) or one
+ * per family (`purposes`, e.g. `sim-swap=FraudPreventionAndDetection,device-status=NotApplicable`).
+ */
 export interface ClientDefaults {
   api?: Api;
   purpose?: Purpose;
+  purposes?: PurposeMap;
 }
 
 /** Reads NETCHECK_API and NETCHECK_PURPOSE; throws a ConfigError naming the allowed values. */
 export function clientDefaults(env: NodeJS.ProcessEnv = process.env): ClientDefaults {
   const problems: string[] = [];
-  const api = env.NETCHECK_API?.trim() || undefined;
-  const purpose = env.NETCHECK_PURPOSE?.trim() || undefined;
+  const api = settingText('NETCHECK_API', env);
+  const purposeText = settingText('NETCHECK_PURPOSE', env);
   if (api !== undefined && !isApi(api)) {
     problems.push(
       `NETCHECK_API must be one of ${API_NAMES.join(', ')} (got ${JSON.stringify(api.slice(0, 40))}).`,
     );
   }
-  if (purpose !== undefined && !isPurpose(purpose)) {
-    problems.push(
-      `NETCHECK_PURPOSE ${JSON.stringify(purpose.slice(0, 60))} is not a Vonage Network API purpose; use the one your Vonage application is registered with: ${PURPOSES.join(', ')}.`,
-    );
-  }
+  const purpose =
+    purposeText === undefined ? undefined : parsePurposeSetting(purposeText, 'NETCHECK_PURPOSE');
+  if (purpose?.problem !== undefined) problems.push(`${purpose.problem}.`);
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     ...(api !== undefined ? { api: api as Api } : {}),
-    ...(purpose !== undefined ? { purpose: purpose as Purpose } : {}),
+    ...(purpose?.setting ?? {}),
   };
+}
+
+/** The defaults' purpose setting as text (one purpose, or `family=purpose,…`), if any. */
+export function purposeSettingOf(defaults: ClientDefaults): string | undefined {
+  if (defaults.purposes !== undefined) return formatPurposeSetting({ purposes: defaults.purposes });
+  return defaults.purpose;
 }
 
 /**
  * The request as it is started: `api` is the request's, else the default's (NETCHECK_API), else
- * the operation's (camara; identity-insights for `carrier`); `purpose` is the request's, else
- * the default's (NETCHECK_PURPOSE) where the operation sends one, else left to the workflow
- * (what Vonage documents for the operation and API).
+ * the operation's (camara; identity-insights for `carrier`); `purpose` is the one the check
+ * sends (`resolvePurpose`) from the request's purpose setting, else the default's
+ * (NETCHECK_PURPOSE): one purpose where the operation's family accepts it, a map's entry for the
+ * family, else Vonage's default for the family. Without any setting it is left to the workflow
+ * (what Vonage documents for the operation and API); `carrier` sends none. A map's entry the
+ * family does not accept over this API stays in the map form (`device-status=…`), so that the
+ * workflow, which resolves the purpose again, sends it as written.
  */
 export function resolveRequest(
   request: CheckRequest,
   defaults: ClientDefaults = clientDefaults(),
 ): CheckRequest & { api: Api } {
+  const { purpose: given, ...rest } = request;
   const operation = request.operation;
   const api = request.api ?? defaults.api ?? defaultApiFor(operation);
-  const needsPurpose = isOperation(operation) && isApi(api) && defaultPurpose(operation, api) !== undefined;
-  const purpose = request.purpose ?? (needsPurpose ? defaults.purpose : undefined);
-  return { ...request, api, ...(purpose !== undefined ? { purpose } : {}) };
+  const setting = given ?? purposeSettingOf(defaults);
+  // Nothing to resolve, or a request validation will refuse: it goes on as given.
+  if (
+    setting === undefined ||
+    !isOperation(operation) ||
+    !isApi(api) ||
+    parsePurposeSetting(setting).problem
+  ) {
+    return { ...rest, api, ...(given !== undefined ? { purpose: given } : {}) };
+  }
+  const purpose = resolvePurpose(setting, operation, api);
+  if (purpose === undefined) return { ...rest, api };
+  // A map's entry the family does not accept over this API is sent as written: it travels in the
+  // map form, which the workflow resolves the same way (as one purpose it would give way).
+  const family = purposeFamily(operation);
+  const sent =
+    family !== undefined && !acceptsPurpose(operation, api, purpose) ? `${family}=${purpose}` : purpose;
+  return { ...rest, api, purpose: sent };
 }
 
 /** Starts a check and returns its handle at once (`await handle.result()` for the CheckResult). */
@@ -153,19 +263,26 @@ export async function startCheck(
 ): Promise<CheckHandle> {
   const request = resolveRequest(checkRequest);
   const problem = checkRequestProblem(request);
-  if (problem) throw new TypeError(`Invalid check request: ${problem}`);
+  if (problem) throw new InvalidRequestError(`Invalid check request: ${problem}`);
+  checkStartRunOptions(options);
+  checkIdPolicies(options);
+  const executionTimeout = resolveExecutionTimeout('check', options.executionTimeout, timeoutSettings());
   const { api, operation } = request;
   const subject = subjectOf(request.msisdn, resolveSubjectKey(options.subjectKey));
   const workflowId =
     options.workflowId ?? `netcheck-${api}-${operation}-${subject}-${options.requestId ?? randomUUID()}`;
   const masked = maskMsisdn(request.msisdn);
+  const taskQueue = resolveTaskQueue(options.taskQueue, undefined, options.profile);
+  // Fail closed: a client without keys sends nothing to workers that encrypt (ConfigurationError).
+  await ensureEncryptionMatches(client, taskQueue);
   try {
     return await client.workflow.start<typeof networkCheck>('networkCheck', {
-      taskQueue: options.taskQueue ?? process.env.NETCHECK_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
+      taskQueue,
       workflowId,
-      // The same request id never checks twice, even after the first run closed.
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      workflowIdConflictPolicy: 'USE_EXISTING',
+      // By default the same request id never checks twice, even after the first run closed.
+      workflowIdReusePolicy: options.workflowIdReusePolicy ?? WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      workflowIdConflictPolicy: options.workflowIdConflictPolicy ?? 'USE_EXISTING',
+      workflowExecutionTimeout: executionTimeout,
       args: [
         {
           ...request,
@@ -180,21 +297,34 @@ export async function startCheck(
         { key: NetcheckOperation, value: operation },
         { key: NetcheckApi, value: api },
         { key: NetcheckSubject, value: subject },
+        ...callerSearchAttributes(options),
       ],
-      staticSummary: `${operation} · ${api} · ${masked}`,
-      staticDetails: [
-        `**Operation:** ${operation}`,
-        `**API:** ${api}`,
-        `**Number:** ${masked}`,
-        ...(request.maxAge !== undefined ? [`**maxAge:** ${request.maxAge} h`] : []),
-        ...(request.purpose !== undefined ? [`**Purpose:** ${request.purpose}`] : []),
-        `**Subject:** ${subject}`,
-      ].join('\n\n'),
+      ...(options.memo !== undefined ? { memo: options.memo } : {}),
+      ...(options.priority !== undefined ? { priority: options.priority } : {}),
+      staticSummary: options.staticSummary ?? `${operation} · ${api} · ${masked}`,
+      staticDetails:
+        options.staticDetails ??
+        [
+          `**Operation:** ${operation}`,
+          `**API:** ${api}`,
+          `**Number:** ${masked}`,
+          ...(request.maxAge !== undefined ? [`**maxAge:** ${request.maxAge} h`] : []),
+          ...(request.purpose !== undefined ? [`**Purpose:** ${request.purpose}`] : []),
+          `**Subject:** ${subject}`,
+        ].join('\n\n'),
     });
   } catch (err) {
-    // This request id already ran (and closed): attach to that run rather than check twice.
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return client.workflow.getHandle(workflowId);
-    throw err;
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    // This request id already ran (and closed): attach to that run rather than check twice —
+    // unless the caller asked to hear about one still running (FAIL).
+    const existing = client.workflow.getHandle<typeof networkCheck>(workflowId);
+    if (
+      options.workflowIdConflictPolicy === 'FAIL' &&
+      (await existing.describe()).status.name === 'RUNNING'
+    ) {
+      throw err;
+    }
+    return existing;
   }
 }
 

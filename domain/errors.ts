@@ -62,9 +62,10 @@ export const ERROR_CODES = {
     hint: 'The account quota is used up; contact Vonage.',
   },
   CONFLICT: {
-    retryable: false,
+    // SIM Swap v0.4.0's 409: "Another request is created for the same MSISDN": over once it ends.
+    retryable: true,
     outcome: 'result',
-    hint: 'The provider reported a conflict for this number.',
+    hint: 'Another request for this number was in progress at the provider; retried with backoff.',
   },
   PROTOCOL_ERROR: {
     retryable: false,
@@ -163,9 +164,10 @@ export function errorCodeOf(err: unknown): ErrorCode | undefined {
 
 /**
  * Codes of the errors netcheck throws in the caller's process: CONFIGURATION and INVALID_INPUT
- * mean what they mean in ERROR_CODES; USAGE is a command-line or input-file mistake.
+ * mean what they mean in ERROR_CODES; USAGE is a command-line or input-file mistake;
+ * BATCH_CLOSED is a batch that closed (or vanished) while its input was being sent.
  */
-export type CallerErrorCode = 'CONFIGURATION' | 'INVALID_INPUT' | 'USAGE';
+export type CallerErrorCode = 'CONFIGURATION' | 'INVALID_INPUT' | 'USAGE' | 'BATCH_CLOSED';
 
 /**
  * The base of the errors netcheck throws in the caller's process (not inside workflows, which
@@ -201,7 +203,10 @@ export class ConfigurationError extends NetcheckError {
   }
 }
 
-/** A check request (number, operation, maxAge, purpose …) that cannot be checked as given. */
+/**
+ * Input to the client API that cannot be used as given: a check request (number, operation,
+ * maxAge, purpose …), a batch id, a batch or start option. Nothing was started.
+ */
 export class InvalidRequestError extends NetcheckError {
   declare readonly code: 'INVALID_INPUT';
   constructor(message: string, options?: { cause?: unknown }) {
@@ -214,5 +219,28 @@ export class UsageError extends NetcheckError {
   declare readonly code: 'USAGE';
   constructor(message: string, options?: { cause?: unknown }) {
     super('USAGE', message, options);
+  }
+}
+
+/**
+ * A package netcheck loads only for one feature (running a worker, tracing, the dev server's
+ * download fallback) is not installed. `packages` names what to install (`name@range`, the
+ * ranges of netcheck's optional peer dependencies); the CLI exits 2 on it.
+ */
+export class MissingPackageError extends ConfigurationError {
+  readonly packages: readonly string[];
+  constructor(feature: string, packages: readonly string[], options?: { cause?: unknown }) {
+    // '@scope/name@^1.2.3' → '@scope/name'
+    const names = packages.map((spec) =>
+      spec.lastIndexOf('@') > 0 ? spec.slice(0, spec.lastIndexOf('@')) : spec,
+    );
+    super(
+      [
+        `${feature} needs ${names.join(', ')}, which ${names.length === 1 ? 'is' : 'are'} not installed here. ` +
+          `Install ${names.length === 1 ? 'it' : 'them'} beside netcheck: npm install ${packages.map((p) => `'${p}'`).join(' ')}`,
+      ],
+      options,
+    );
+    this.packages = [...packages];
   }
 }

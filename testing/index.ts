@@ -12,11 +12,13 @@
  *   await simulator.close();
  *
  * The Temporal side is yours (TestWorkflowEnvironment from @temporalio/testing): register
- * `netcheckSearchAttributes` on its server, as netcheck's workflows set them.
+ * `netcheckSearchAttributes` on its server, as netcheck's workflows set them. This module loads
+ * @temporalio/worker, and your tests @temporalio/testing: both are optional peer dependencies of
+ * netcheck, installed as dev dependencies of the project that tests.
  */
 import { generateKeyPair, randomUUID, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import { Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Worker, WorkerOptions } from '@temporalio/worker';
 import { SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
 import {
   startSimulator,
@@ -25,6 +27,7 @@ import {
   type SimulatorOptions,
   type SimulatorStats,
 } from '../simulator/index.js';
+import { assembleWorker } from '../worker/assemble.js';
 import { NetcheckPlugin, type NetcheckPluginOptions } from '../worker/plugin.js';
 
 export type { FaultOptions, ScenarioFile, SimulatorStats, ViolationKind } from '../simulator/index.js';
@@ -100,18 +103,22 @@ export async function startTestSimulator(options: TestSimulatorOptions = {}): Pr
 }
 
 /**
- * A worker with the NetcheckPlugin pointed at the simulator, added to the plugins you pass.
- * Without workflowsPath or workflowBundle it runs netcheck's workflows; with your own, that
- * module must also export netcheck's (`export { networkCheck } from 'netcheck/workflows'`)
- * for your workflows to run them as children on this task queue.
+ * A worker with the NetcheckPlugin pointed at the simulator, added to the plugins you pass
+ * (built by assembleWorker, like every netcheck worker). The simulator is a TestSimulator, or
+ * any `{ vonage }` naming the application a simulator elsewhere trusts (a shared one in another
+ * process). Without workflowsPath or workflowBundle it runs netcheck's workflows; with your own,
+ * that module must also export netcheck's (`export { networkCheck } from 'netcheck/workflows'`)
+ * for your workflows to run them as children on this task queue. `pluginOptions` may also move
+ * the plugin to another simulator (`baseUrl`).
  */
 export async function createTestWorker(
-  simulator: TestSimulator,
+  simulator: { readonly vonage: TestVonageApplication },
   options: WorkerOptions,
   pluginOptions: Partial<NetcheckPluginOptions> = {},
 ): Promise<Worker> {
-  return Worker.create({
+  const { applicationId, privateKey, baseUrl } = simulator.vonage;
+  return assembleWorker({
     ...options,
-    plugins: [...(options.plugins ?? []), simulator.plugin(pluginOptions)],
+    netcheck: { applicationId, privateKey, baseUrl, ...pluginOptions },
   });
 }

@@ -3,9 +3,11 @@
  * environment, and the standalone worker built from both.
  */
 export {
+  composeDataConverter,
   NetcheckPlugin,
   netcheckPlugin,
   netcheckWorkflowsPath,
+  searchAttributesReported,
   type NetcheckPluginOptions,
 } from './plugin.js';
 export {
@@ -20,3 +22,13 @@ export {
 } from './config.js';
 export { connectClient, connectWorker, temporalConnectConfig } from './connection.js';
 export { createNetcheckWorker, runWorker } from './main.js';
+export { assembleWorker, type AssembleWorkerOptions } from './assemble.js';
+export {
+  locateWorkflowCode,
+  type LocateOptions,
+  type WorkflowCode,
+  type WorkflowCodeFrom,
+} from './workflow-path.js';
+export { netcheckBundlerPlugin } from './bundle.js';
+export { redactingLogger, redactLogMeta } from './logging.js';
+export { installWorkerRuntime, type RuntimeSettings } from './metrics.js';

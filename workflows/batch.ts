@@ -54,22 +54,32 @@ import {
 import type { BulkActivities, BulkChunkProgress } from '../domain/bulk.js';
 import { BulkChunks } from '../domain/bulk-state.js';
 import { causeChain, errorCodeOf, netcheckFailure, type ErrorCode } from '../domain/errors.js';
+import { isAcceptedRate } from '../domain/rate-limit.js';
+import { DEFAULT_CHECK_TIMEOUT_MS } from '../domain/timeouts.js';
 import { networkCheck } from './network-check.js';
+import {
+  BATCH_ASSESS,
+  BATCH_CHILD_PRIORITY,
+  CHECK_TIMEOUT,
+  END_RUN_WHEN_SUGGESTED,
+  OPTIONS_VALIDATED,
+  RATE_BOUNDS,
+} from './patches.js';
+import { networkAssess } from './assess.js';
+import { assessChildStart } from '../domain/assess.js';
+import { batchPriority } from '../domain/priority.js';
+import { notePlaintextArgument, refusePlaintextArgument, refusePlaintextInput } from './plaintext-guard.js';
 
 export { BATCH_DEFAULTS, checkId, resultPageId } from '../domain/batch-state.js';
 
 export const addPageUpdate = defineUpdate<AddPageAck, [BatchPage]>('addPage');
 export const batchProgressQuery = defineQuery<BatchProgress>('progress');
 
-/** Patch id: every batch option is validated at start (before, only concurrency was). */
-const OPTIONS_VALIDATED = 'batch-options-validated';
-/**
- * Patch id: a run also ends (drains, continues as new) once Temporal suggests it (~4,000 events
- * or a few MB of history), whatever continueAsNewAfter says. A worker that lost the batch from
- * its cache replays the whole run inside one workflow task: a 2,000-check run (~10,000 events)
- * took over the task's timeout on a loaded machine, and every retry replayed again.
- */
-const END_RUN_WHEN_SUGGESTED = 'batch-end-run-when-suggested';
+// Patch ids (workflows/patches.ts): OPTIONS_VALIDATED, every batch option is validated at start;
+// END_RUN_WHEN_SUGGESTED, a run also ends (drains, continues as new) once Temporal suggests it
+// (~4,000 events or a few MB of history), whatever continueAsNewAfter says: a worker that lost the
+// batch from its cache replays the whole run inside one workflow task, and a 2,000-check run
+// (~10,000 events) took over the task's timeout on a loaded machine.
 
 /**
  * Bulk mode's chunk activity. A dead worker is noticed by the missed heartbeat; the retry runs
@@ -104,6 +114,9 @@ export async function batchResultPage(records: StoredRecord[]): Promise<StoredRe
 }
 
 export async function batchCheck(input: BatchInput): Promise<BatchProgress> {
+  // Started in the clear at a worker with a key ring: fails before any handler (a page sent
+  // with the start is then rejected, never written to history).
+  refusePlaintextInput(input, "This batch's start input");
   const { batchId } = input;
   const concurrency: unknown = input.options?.concurrency ?? 100;
   const { min, max } = BATCH_OPTION_LIMITS.concurrency;
@@ -119,9 +132,14 @@ export async function batchCheck(input: BatchInput): Promise<BatchProgress> {
     );
   }
   // Runs started before every option was checked may have taken other values: they go on as they were.
-  const problem = batchOptionsProblem(input.options);
+  const problem = batchOptionsProblem(input.options, { legacyRate: true });
   if (problem && patched(OPTIONS_VALIDATED))
     throw netcheckFailure('INVALID_INPUT', `Invalid batch options: ${problem}`);
+  // The tighter rate bounds hold for batches started since; a batch already going keeps its rate.
+  const rate = input.options?.rateLimit;
+  if (input.carried === undefined && rate !== undefined && !isAcceptedRate(rate) && patched(RATE_BOUNDS)) {
+    throw netcheckFailure('INVALID_INPUT', `Invalid batch options: ${batchOptionsProblem(input.options)}`);
+  }
 
   const batch = new BatchState(batchId, input.options, input.carried, patched);
   // Bulk mode is an option no run before it could set: runs without it take the same path as before.
@@ -133,12 +151,15 @@ export async function batchCheck(input: BatchInput): Promise<BatchProgress> {
   setHandler(
     addPageUpdate,
     (page): AddPageAck => {
+      notePlaintextArgument(page, `Page ${page.pageIndex} of batch ${batchId}`);
       const ack = batch.addPage(page);
       if (ack.accepted) show();
       return ack;
     },
     {
       validator: (page: BatchPage) => {
+        // A page of numbers sent in the clear to a worker with a key ring: refused, never in history.
+        refusePlaintextArgument(page, 'This page of numbers');
         const refusal = batch.pageRefusal(page);
         if (refusal) throw refusal;
       },
@@ -163,10 +184,20 @@ export async function batchCheck(input: BatchInput): Promise<BatchProgress> {
 
   function launch(): void {
     const { check, start } = batch.launch();
+    // An assessment batch: the item's networkAssess instead (an option no earlier batch could set).
+    const assess = batch.options.assess;
+    if (assess && patched(BATCH_ASSESS)) return launchAssessment(check, start.workflowId, assess);
     // Not awaited: the main loop tracks completion through inFlight; every outcome becomes a record.
+    // Every check ends: runs started before the timeout existed keep starting theirs without one.
+    const timeout = patched(CHECK_TIMEOUT)
+      ? { workflowExecutionTimeout: batch.options.checkTimeout ?? DEFAULT_CHECK_TIMEOUT_MS }
+      : {};
     void executeChild(networkCheck, {
       workflowId: start.workflowId,
       args: [start.input],
+      ...timeout,
+      // Behind checks started on their own: the batch's priority, key 4 where it names none.
+      ...(patched(BATCH_CHILD_PRIORITY) ? { priority: batchPriority(workflowInfo().priority) } : {}),
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       typedSearchAttributes: start.searchAttributes,
       staticSummary: start.staticSummary,
@@ -174,6 +205,39 @@ export async function batchCheck(input: BatchInput): Promise<BatchProgress> {
     })
       .then(
         (result) => batch.finished(check, { result }),
+        (err: unknown) => {
+          if (isCancellation(err)) batch.finished(check, { cancelled: true });
+          else {
+            const code: ErrorCode = errorCodeOf(err) ?? 'INTERNAL';
+            batch.finished(check, { error: { code, message: messageOf(err) } });
+          }
+        },
+      )
+      .finally(() => {
+        batch.settled();
+        show();
+      });
+  }
+
+  /** An assessment batch's item: a networkAssess child; its verdict (or why none) becomes the record. */
+  function launchAssessment(
+    check: Parameters<BatchState['finished']>[0],
+    workflowId: string,
+    assess: NonNullable<BatchOptions['assess']>,
+  ): void {
+    const start = assessChildStart(check, batchId, workflowId, { ...batch.options, ...assess });
+    void executeChild(networkAssess, {
+      workflowId: start.workflowId,
+      args: [start.input],
+      workflowExecutionTimeout: batch.options.checkTimeout ?? DEFAULT_CHECK_TIMEOUT_MS,
+      priority: batchPriority(workflowInfo().priority),
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      typedSearchAttributes: start.searchAttributes,
+      staticSummary: start.staticSummary,
+      staticDetails: start.staticDetails,
+    })
+      .then(
+        (assessment) => batch.finished(check, { assessment }),
         (err: unknown) => {
           if (isCancellation(err)) batch.finished(check, { cancelled: true });
           else {

@@ -24,6 +24,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { netcheckFailure } from '../domain/errors.js';
+import { RATE_LIMITER_OWN_TASK_QUEUE } from './patches.js';
 import {
   LEASE_UPDATE,
   RATE_MARGIN_MS,
@@ -89,7 +90,7 @@ export async function rateLimiter(input: RateLimiterInput = {}): Promise<void> {
   // A run started on the checks' own task queue (by workers before the limiter had one) moves
   // to the limiter's queue here: the id already names it (rateLimiterTaskQueue).
   const { taskQueue, workflowId } = workflowInfo();
-  if (taskQueue !== workflowId && patched('rate-limiter-own-task-queue')) {
+  if (taskQueue !== workflowId && patched(RATE_LIMITER_OWN_TASK_QUEUE)) {
     await makeContinueAsNewFunc<typeof rateLimiter>({ taskQueue: workflowId })({ nextFree });
   }
   await continueAsNew<typeof rateLimiter>({ nextFree });
