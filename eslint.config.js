@@ -20,6 +20,16 @@ export default tseslint.config(
     },
   },
   {
+    // Plain-JavaScript helpers run by node alone (the Docker image's scripts/image-dependencies.mjs):
+    // outside the TypeScript project, so no type-aware rules; Node's globals.
+    files: ['**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { console: 'readonly', process: 'readonly' },
+    },
+  },
+  {
     // Workflow code is replayed: it must stay deterministic and free of I/O.
     files: ['workflows/**/*.ts', 'domain/**/*.ts'],
     rules: {

@@ -109,6 +109,14 @@ describe('the image build: compiled code, prebuilt bundle, production dependenci
       cwd: image,
       env: { ...process.env, NODE_ENV: 'production' },
     });
+    // The worker's optional peers (@temporalio/worker, tracing), as the runtime stage adds them.
+    await execFileAsync(process.execPath, [path.join(projectRoot, 'scripts', 'image-dependencies.mjs')], {
+      cwd: image,
+    });
+    await execFileAsync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'], {
+      cwd: image,
+      env: { ...process.env, NODE_ENV: 'production' },
+    });
     // The bundle, from the compiled workflows (webpack resolves their imports in that tree).
     await execFileAsync(
       process.execPath,
