@@ -7,6 +7,8 @@
  *                                            history runs (pending poll)─► events and Cloud actions/check
  *                                            rate-limit runs (1 | 3 wkr)─► utilization, 1-s windows vs R
  *                                            fault run (R, 503s, 429s)  ─► all ok? re-authorizations, utilization
+ *                                            priority run (own server)  ─► one check's latency beside a busy batch
+ *                                            assessments (both roads)   ─► requests and seconds per assessment
  *
  * Prints Markdown tables and writes JSON, Markdown and an SVG chart to the result directory.
  */
@@ -36,7 +38,9 @@ import {
   type RunResult,
 } from './runs.js';
 import { FAULT_SCENARIO, faultProblems, faultRun, type FaultRunResult } from './fault.js';
+import { ASSESS_ROADS, assessProblems, assessRun, type AssessRunResult } from './assess.js';
 import { clusterBench } from './cluster.js';
+import { priorityMarkdown, priorityRuns, type PriorityRunResult } from './priority.js';
 import { startDevServer } from './server.js';
 
 const log = (line: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -179,6 +183,38 @@ async function main(): Promise<void> {
       fault.push(result);
     }
 
+    const priority: PriorityRunResult[] = [];
+    if (options.priorityChecks > 0 && options.prioritySingles > 0) {
+      log(
+        `priority run: ${options.prioritySingles} single checks while a ${options.priorityChecks}-check batch runs on the same queue, ` +
+          'the batch at priority key 3 and at 4 (own dev server, task queue priority on)',
+      );
+      for (const result of await priorityRuns(ctx, {
+        batchChecks: options.priorityChecks,
+        singles: options.prioritySingles,
+        concurrency: Math.min(500, options.priorityChecks),
+        slots: 20,
+      })) {
+        log(
+          `  batch at ${result.batchPriorityKey}: single check p50 ${result.latencyMs.p50} ms, p95 ${result.latencyMs.p95} ms, ok ${result.ok}/${result.singles}`,
+        );
+        priority.push(result);
+      }
+    }
+
+    const assess: AssessRunResult[] = [];
+    for (const api of options.assessChecks > 0 ? ASSESS_ROADS : []) {
+      log(
+        `assess: ${api}, ${options.assessChecks} assessments, built-in policy, concurrency ${options.concurrency}`,
+      );
+      const result = await assessRun(ctx, api, options.assessChecks);
+      log(
+        `  ${result.requestsPerAssessment} requests/assessment, p50 ${result.secondsPerAssessment.p50} s, ` +
+          `${result.assessmentsPerSecond} assessments/s, ok ${result.ok}/${result.assessments}`,
+      );
+      assess.push(result);
+    }
+
     const report: BenchReport = {
       date: new Date().toISOString(),
       machine: machine(server.binary, loadAtStart),
@@ -193,14 +229,18 @@ async function main(): Promise<void> {
       rate,
       history,
       fault,
+      assess,
       faultScenario: FAULT_SCENARIO,
       modes: MODE_SETTINGS,
     };
-    const md = `${markdown(report)}\n\n${targets(report)}\n`;
+    const md = `${markdown(report)}\n\n${targets(report)}\n${priority.length > 0 ? `\n${priorityMarkdown(priority)}\n` : ''}`;
     console.log(`\n${md}`);
     const dir = resultDir(options);
     mkdirSync(dir, { recursive: true });
-    writeFileSync(path.join(dir, `${options.label}.json`), `${JSON.stringify(report, null, 1)}\n`);
+    writeFileSync(
+      path.join(dir, `${options.label}.json`),
+      `${JSON.stringify({ ...report, priority }, null, 1)}\n`,
+    );
     writeFileSync(path.join(dir, `${options.label}.md`), md);
     writeFileSync(path.join(dir, `${options.label}.svg`), svgChart(report));
     log(
@@ -221,6 +261,10 @@ async function main(): Promise<void> {
         .filter((h) => h.ok !== h.checks)
         .map((h) => `history ${h.mode} interval ${h.intervalSeconds}: ${h.ok}/${h.checks} ok`),
       ...fault.flatMap(faultProblems),
+      ...assess.flatMap(assessProblems),
+      ...priority
+        .filter((p) => p.ok !== p.singles)
+        .map((p) => `priority (batch at ${p.batchPriorityKey}): ${p.ok}/${p.singles} ok`),
     ];
     if (problems.length > 0) {
       console.error(

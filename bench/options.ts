@@ -36,6 +36,11 @@ export interface BenchOptions {
   /** Fault run: valid numbers in its batch (0 = skip; 5 invalid ones are added) and its modes. */
   faultChecks: number;
   faultModes: Exclude<Mode, 'raw'>[];
+  /** Priority run: checks of the batch that keeps the queue busy (0 = skip), single checks timed meanwhile. */
+  priorityChecks: number;
+  prioritySingles: number;
+  /** Assessment runs: assessments on each road (identity-insights, camara) (0 = skip). */
+  assessChecks: number;
   /** Where results go; undefined = the default for this kind of run. */
   out?: string;
   /** Name of the result files (latest, full, smoke, custom; cluster, cluster-smoke, cluster-custom). */
@@ -69,6 +74,13 @@ const HELP = `npm run bench -- [flags]
   --fault-checks N  valid numbers in the fault run's batch, + 5 invalid ones (0 = skip; default 300):
                     R = 20 req/s on both sides, 10 % 503, 5 % 429, interval 1 s, expires_in 20 s
   --fault-modes m,.. netcheck modes of the fault run (default standard,fast)
+  --priority-checks N  the priority run: one check's latency while an N-check batch keeps the same
+                    task queue busy, with the batch at its default priority key 4 and at 3 like the
+                    check, on a dev server with task queue priority on (0 = skip; default 2,000; --smoke 40)
+  --priority-singles K  single checks timed in each priority run (default 20; --smoke 3)
+  --assess-checks N assessments per road with the built-in policy (identity-insights: one request each;
+                    camara: its checks in parallel): requests and seconds per assessment (0 = skip;
+                    default 200; --smoke 10)
   --out DIR         result directory (default bench/results for default and --full runs, else a temp dir)
   --cluster         instead: throughput with 1 and 3 workers on the dev server and on a PostgreSQL
                     cluster (npm run cluster's topology); N = 1,000 (20 with --smoke), mode
@@ -117,6 +129,9 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       'history-checks': { type: 'string' },
       'fault-checks': { type: 'string' },
       'fault-modes': { type: 'string' },
+      'priority-checks': { type: 'string' },
+      'priority-singles': { type: 'string' },
+      'assess-checks': { type: 'string' },
       out: { type: 'string' },
       cluster: { type: 'boolean' },
     },
@@ -144,6 +159,9 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     'history-checks',
     'fault-checks',
     'fault-modes',
+    'priority-checks',
+    'priority-singles',
+    'assess-checks',
   ].some((k) => values[k as keyof typeof values] !== undefined);
   const options: BenchOptions = {
     sizes: list(
@@ -175,6 +193,9 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     faultModes: modes(values['fault-modes'], smoke ? ['fast'] : ['standard', 'fast']).filter(
       (m) => m !== 'raw',
     ),
+    priorityChecks: list(values['priority-checks'], [smoke ? 40 : 2_000])[0]!,
+    prioritySingles: list(values['priority-singles'], [smoke ? 3 : 20])[0]!,
+    assessChecks: list(values['assess-checks'], [smoke ? 10 : 200])[0]!,
     ...(values.out !== undefined ? { out: values.out } : {}),
     label: smoke ? 'smoke' : custom ? 'custom' : values.full ? 'full' : 'latest',
   };
