@@ -5,9 +5,10 @@
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigurationError } from '../domain/errors.js';
+import { rawSetting, type Env } from './settings.js';
 
-export const DEFAULT_API_BASE_URL = 'https://api-eu.vonage.com';
-export const DEFAULT_TASK_QUEUE = 'netcheck';
+// The registry (common/settings.ts) owns the defaults; re-exported here where they always were.
+export { DEFAULT_API_BASE_URL, DEFAULT_TASK_QUEUE } from './settings.js';
 
 /** Parses a PEM RSA private key; PEM text from an env var may carry literal `\n`. */
 export function parsePrivateKey(pem: string, source: string): KeyObject {
@@ -32,23 +33,22 @@ export function parsePrivateKey(pem: string, source: string): KeyObject {
  * Reads VONAGE_PRIVATE_KEY (PEM text) or VONAGE_PRIVATE_KEY_PATH (a file). Adds what is wrong to
  * `problems` (so a caller can report it with its other problems) and returns undefined then.
  */
-export function readPrivateKey(
-  env: { VONAGE_PRIVATE_KEY?: string; VONAGE_PRIVATE_KEY_PATH?: string },
-  problems: string[],
-): KeyObject | undefined {
-  if (env.VONAGE_PRIVATE_KEY && env.VONAGE_PRIVATE_KEY_PATH) {
+export function readPrivateKey(env: Env, problems: string[]): KeyObject | undefined {
+  const inline = rawSetting('VONAGE_PRIVATE_KEY', env);
+  const file = rawSetting('VONAGE_PRIVATE_KEY_PATH', env);
+  if (inline && file) {
     problems.push('Set only one of VONAGE_PRIVATE_KEY (PEM text) and VONAGE_PRIVATE_KEY_PATH (a file).');
     return undefined;
   }
   let pem: string;
   let source: string;
-  if (env.VONAGE_PRIVATE_KEY) {
-    pem = env.VONAGE_PRIVATE_KEY;
+  if (inline) {
+    pem = inline;
     source = 'VONAGE_PRIVATE_KEY';
-  } else if (env.VONAGE_PRIVATE_KEY_PATH) {
-    source = `VONAGE_PRIVATE_KEY_PATH (${env.VONAGE_PRIVATE_KEY_PATH})`;
+  } else if (file) {
+    source = `VONAGE_PRIVATE_KEY_PATH (${file})`;
     try {
-      pem = readFileSync(env.VONAGE_PRIVATE_KEY_PATH, 'utf8');
+      pem = readFileSync(file, 'utf8');
     } catch (err) {
       problems.push(`${source} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}.`);
       return undefined;
@@ -70,7 +70,7 @@ export function readPrivateKey(
 
 /** The Vonage private key from VONAGE_PRIVATE_KEY(_PATH), or undefined when neither is set. */
 export function loadPrivateKeyFromEnv(env: NodeJS.ProcessEnv = process.env): KeyObject | undefined {
-  if (!env.VONAGE_PRIVATE_KEY && !env.VONAGE_PRIVATE_KEY_PATH) return undefined;
+  if (!rawSetting('VONAGE_PRIVATE_KEY', env) && !rawSetting('VONAGE_PRIVATE_KEY_PATH', env)) return undefined;
   const problems: string[] = [];
   const key = readPrivateKey(env, problems);
   if (!key) throw new ConfigurationError(problems);

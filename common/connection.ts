@@ -35,7 +35,9 @@ function withApiKeyFile(options: LoadClientProfileOptions): LoadClientProfileOpt
   const env = options.overrideEnvVars ?? process.env;
   const apiKey = readSecret('TEMPORAL_API_KEY', env);
   if (!apiKey || apiKey.source === 'TEMPORAL_API_KEY') return options;
-  const vars = Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+  const vars = Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined),
+  );
   return { ...options, overrideEnvVars: { ...vars, TEMPORAL_API_KEY: apiKey.value } };
 }
 

@@ -3,12 +3,15 @@
  * fails at start with every problem listed, not at the first check.
  */
 import type { KeyObject } from 'node:crypto';
-import { z } from 'zod';
-import { DEFAULT_API_BASE_URL, DEFAULT_TASK_QUEUE, readPrivateKey } from '../common/index.js';
+import { readPrivateKey } from '../common/index.js';
+import { collectSetting, rawSetting } from '../common/settings.js';
 import { ConfigurationError } from '../domain/errors.js';
-import { isAcceptedRate, RATE_BOUNDS_TEXT } from '../domain/rate-limit.js';
-import { insecureBaseUrlProblem } from '../activities/base-url.js';
+import { insecureBaseUrlProblem, simulatorHostProblem } from '../activities/base-url.js';
 import { loadKeyRing, type KeyRing } from '../codec/keyring.js';
+import { loadCamaraProfileConfig, type CamaraProfileConfig } from '../activities/profiles/config.js';
+import { profileTaskQueue, type Profile } from '../domain/profiles.js';
+
+import { DEFAULT_TASK_QUEUE } from '../common/index.js';
 
 export {
   DEFAULT_API_BASE_URL,
@@ -26,55 +29,42 @@ export interface VonageConfig {
   baseUrl: string;
   /** VONAGE_IDENTITY_INSIGHTS_PATH: Identity Insights' path under baseUrl (default /identity-insights/v1/requests). */
   identityInsightsPath?: string;
+  /**
+   * NETCHECK_PROFILE=camara: the operator's OIDC issuer and the key id (docs/profiles.md). Then
+   * `applicationId` is NETCHECK_CLIENT_ID, `privateKey` the client-assertion key and `baseUrl`
+   * NETCHECK_API_ROOT.
+   */
+  camara?: CamaraProfileConfig;
 }
 
 export interface NetcheckConfig extends VonageConfig {
+  /** NETCHECK_PROFILE: the profile this worker serves (default `vonage`). */
+  profile?: Profile;
   taskQueue: string;
   /** NETCHECK_RATE_LIMIT: requests per second to Vonage across all workers of the task queue. */
   rateLimit?: number;
   /** NETCHECK_ENCRYPTION_KEYS(_FILE): the payload encryption key ring; unset = payloads in the clear. */
   encryption?: KeyRing;
+  /**
+   * NETCHECK_SIMULATOR_HOST: the base URL is the bundled simulator's, reached over plain http by
+   * this explicit opt-in (the worker says so loudly at start).
+   */
+  simulatorHost?: string;
 }
-
-const envSchema = z.object({
-  VONAGE_APPLICATION_ID: z
-    .string({ error: 'VONAGE_APPLICATION_ID is not set: use your Vonage application id (a UUID).' })
-    .trim()
-    .min(1, 'VONAGE_APPLICATION_ID is empty: use your Vonage application id (a UUID).'),
-  VONAGE_PRIVATE_KEY: z.string().optional(),
-  VONAGE_PRIVATE_KEY_PATH: z.string().optional(),
-  VONAGE_API_BASE_URL: z
-    .url({
-      protocol: /^https?$/,
-      error: 'VONAGE_API_BASE_URL must be an http(s) URL such as https://api-eu.vonage.com.',
-    })
-    .optional(),
-  VONAGE_IDENTITY_INSIGHTS_PATH: z
-    .string()
-    .trim()
-    .regex(
-      /^\/[^\s?#]*$/,
-      'VONAGE_IDENTITY_INSIGHTS_PATH must be a URL path such as /identity-insights/v1/requests or /v0.1/identity-insights.',
-    )
-    .optional(),
-  NETCHECK_TASK_QUEUE: z
-    .string()
-    .trim()
-    .min(1, 'NETCHECK_TASK_QUEUE is empty: unset it or name a task queue.')
-    .optional(),
-  NETCHECK_RATE_LIMIT: z.coerce
-    .number({ error: 'NETCHECK_RATE_LIMIT must be a number of requests per second, e.g. 50.' })
-    .refine(
-      isAcceptedRate,
-      `NETCHECK_RATE_LIMIT must be a number of requests per second ${RATE_BOUNDS_TEXT}, e.g. 50.`,
-    )
-    .optional(),
-});
 
 /** Reads and validates the configuration; throws one ConfigurationError naming every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): NetcheckConfig {
-  const parsed = envSchema.safeParse(env);
-  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => issue.message);
+  // Every value through the registry (common/settings.ts): its schema, its messages, its default.
+  const problems: string[] = [];
+  const profile = collectSetting('NETCHECK_PROFILE', env, problems);
+  if (profile === 'camara') return loadCamaraWorkerConfig(env, problems);
+  const applicationId = collectSetting('VONAGE_APPLICATION_ID', env, problems);
+  const baseUrl = collectSetting('VONAGE_API_BASE_URL', env, problems);
+  const identityInsightsPath = collectSetting('VONAGE_IDENTITY_INSIGHTS_PATH', env, problems);
+  const taskQueue = collectSetting('NETCHECK_TASK_QUEUE', env, problems);
+  const rateLimit = collectSetting('NETCHECK_RATE_LIMIT', env, problems);
+  const simulatorHost = collectSetting('NETCHECK_SIMULATOR_HOST', env, problems);
+  const valid = problems.length === 0;
   const privateKey = readPrivateKey(env, problems); // checked even when other variables are wrong
   let encryption: KeyRing | undefined;
   try {
@@ -83,18 +73,50 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NetcheckConfig
     if (err instanceof ConfigurationError) problems.push(...err.problems);
     else throw err;
   }
-  const insecure = parsed.success ? insecureBaseUrlProblem(parsed.data.VONAGE_API_BASE_URL, env) : undefined;
-  if (insecure) problems.push(insecure);
-  if (!parsed.success || !privateKey || problems.length > 0) throw new ConfigurationError(problems);
+  if (valid) {
+    const insecure = simulatorHostProblem(baseUrl, env) ?? insecureBaseUrlProblem(baseUrl, env);
+    if (insecure) problems.push(insecure);
+  }
+  if (!privateKey || problems.length > 0 || !applicationId || !baseUrl || !taskQueue) {
+    throw new ConfigurationError(problems);
+  }
   return {
-    applicationId: parsed.data.VONAGE_APPLICATION_ID,
+    applicationId,
     privateKey,
-    baseUrl: (parsed.data.VONAGE_API_BASE_URL ?? DEFAULT_API_BASE_URL).replace(/\/+$/, ''),
-    ...(parsed.data.VONAGE_IDENTITY_INSIGHTS_PATH !== undefined
-      ? { identityInsightsPath: parsed.data.VONAGE_IDENTITY_INSIGHTS_PATH }
-      : {}),
-    taskQueue: parsed.data.NETCHECK_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
-    ...(parsed.data.NETCHECK_RATE_LIMIT !== undefined ? { rateLimit: parsed.data.NETCHECK_RATE_LIMIT } : {}),
+    baseUrl: baseUrl.replace(/\/+$/, ''),
+    ...(identityInsightsPath !== undefined ? { identityInsightsPath } : {}),
+    taskQueue,
+    ...(rateLimit !== undefined ? { rateLimit } : {}),
+    ...(encryption ? { encryption } : {}),
+    ...(simulatorHost !== undefined ? { simulatorHost } : {}),
+  };
+}
+
+/** The worker configuration of the `camara` profile (NETCHECK_OIDC_ISSUER, NETCHECK_CLIENT_ID, …). */
+function loadCamaraWorkerConfig(env: NodeJS.ProcessEnv, problems: string[]): NetcheckConfig {
+  const camara = loadCamaraProfileConfig(env, problems);
+  const explicitQueue =
+    rawSetting('NETCHECK_TASK_QUEUE', env) === undefined
+      ? undefined
+      : collectSetting('NETCHECK_TASK_QUEUE', env, problems);
+  const taskQueue = explicitQueue ?? profileTaskQueue('camara', DEFAULT_TASK_QUEUE);
+  const rateLimit = collectSetting('NETCHECK_RATE_LIMIT', env, problems);
+  let encryption: KeyRing | undefined;
+  try {
+    encryption = loadKeyRing(env);
+  } catch (err) {
+    if (err instanceof ConfigurationError) problems.push(...err.problems);
+    else throw err;
+  }
+  if (!camara || problems.length > 0) throw new ConfigurationError(problems);
+  return {
+    profile: 'camara',
+    applicationId: camara.clientId,
+    privateKey: camara.privateKey,
+    baseUrl: camara.apiRoot,
+    camara: { issuer: camara.issuer, keyId: camara.keyId },
+    taskQueue,
+    ...(rateLimit !== undefined ? { rateLimit } : {}),
     ...(encryption ? { encryption } : {}),
   };
 }

@@ -6,22 +6,25 @@
  * Observability, each off unless its variables are set (docs/observability.md):
  * NETCHECK_METRICS_PORT (Prometheus), OTEL_* (tracing), NETCHECK_HEALTH_PORT (/healthz, /readyz).
  */
-import { Worker, type WorkerPlugin } from '@temporalio/worker';
+import { IllegalStateError } from '@temporalio/common';
+import { Worker, type Runtime, type WorkerPlugin } from '@temporalio/worker';
 import type { HttpOptions } from '../activities/http.js';
-import { bundleEncodesFailures, keylessDataConverter } from '../codec/data-converter.js';
+import { keylessDataConverter } from '../codec/data-converter.js';
+import { simulatorLine } from '../activities/base-url.js';
+import { settingText } from '../common/settings.js';
 import { loadConfig, type NetcheckConfig } from './config.js';
 import { connectWorker } from './connection.js';
 import { healthSettingsFromEnv, startHealthServer } from './health.js';
 import {
   httpMetricsObserver,
-  installMetricsRuntime,
+  installWorkerRuntime,
   metricsSettingsFromEnv,
   netcheckMetricsPlugin,
+  type MetricsSettings,
 } from './metrics.js';
-import { netcheckPlugin } from './plugin.js';
-import { prebuiltBundleOptions } from './bundle.js';
+import { assembleWorker } from './assemble.js';
 
-/** Printed once by a worker without encryption keys. */
+/** Printed once by a worker without encryption keys (not with NETCHECK_ENCRYPTION=off: said on purpose). */
 export const CLEARTEXT_WARNING =
   'netcheck: warning: no NETCHECK_ENCRYPTION_KEYS: phone numbers and results are stored in the clear in ' +
   'Temporal workflow histories. Set a key ring on every worker and client (see docs/security.md; `netcheck keygen` makes a key).';
@@ -33,36 +36,21 @@ export interface NetcheckWorkerExtras {
   http?: HttpOptions;
 }
 
-/**
- * The prebuilt bundle, unless payloads are encrypted and it lacks the encoding failure converter
- * (its workflow failure messages would be stored in the clear): then the worker bundles at start.
- */
-function bundleOptions(config: NetcheckConfig): ReturnType<typeof prebuiltBundleOptions> {
-  const prebuilt = prebuiltBundleOptions();
-  const codePath = prebuilt.workflowBundle?.codePath;
-  if (!config.encryption || !codePath || bundleEncodesFailures(codePath)) return prebuilt;
-  console.error(
-    `netcheck: the workflow bundle ${codePath} was built without the encrypting failure converter; ` +
-      'bundling the workflows at start instead (build it with `npm run build:bundle -- --encrypt-failures`).',
-  );
-  return {};
-}
-
 export async function createNetcheckWorker(
   config: NetcheckConfig = loadConfig(),
   extras: NetcheckWorkerExtras = {},
 ): Promise<Worker> {
   const { connection, namespace } = await connectWorker();
-  return Worker.create({
+  return assembleWorker({
     connection,
     namespace,
     taskQueue: config.taskQueue,
     // config.rateLimit → the queue's activity rate
-    plugins: [
-      netcheckPlugin({ ...config, ...(extras.http ? { http: extras.http } : {}) }),
-      ...(extras.plugins ?? []),
-    ],
-    ...bundleOptions(config), // NETCHECK_WORKFLOW_BUNDLE or dist/workflow-bundle.js: no bundling at start
+    netcheck: { ...config, ...(extras.http ? { http: extras.http } : {}) },
+    plugins: extras.plugins ?? [],
+    // NETCHECK_WORKFLOW_BUNDLE or dist/workflow-bundle.js: no bundling at start. With a key ring,
+    // a bundle without the encrypting failure converter is passed over (the workflows are bundled at start).
+    workflows: { from: 'prebuilt', encryption: Boolean(config.encryption) },
     shutdownGraceTime: '20s', // SIGTERM drains: Vonage requests in flight finish (not cancelled and re-sent)
     // Without keys: a clear error for encrypted payloads (the plugin encrypts when keys are set).
     ...(config.encryption ? {} : { dataConverter: keylessDataConverter() }),
@@ -80,8 +68,9 @@ export async function runWorker(
     ? (await import('./tracing.js')).createTracing({ serviceName: 'netcheck-worker' }, env)
     : undefined;
   const extras: NetcheckWorkerExtras = { plugins: tracing ? [tracing.plugin] : [] };
+  // Before the connection: one Runtime per process, with the redacting logger (and the metrics).
+  const runtime = installRuntime(metrics);
   if (metrics) {
-    installMetricsRuntime(metrics); // before the connection: the runtime is made once per process
     extras.plugins!.push(netcheckMetricsPlugin());
     extras.http = { observer: httpMetricsObserver() };
     console.error(`metrics: http://${metrics.host}:${metrics.port}/metrics`);
@@ -91,22 +80,48 @@ export async function runWorker(
     const worker = await createNetcheckWorker(config, extras);
     const healthServer = health ? await startHealthServer(worker, health) : undefined;
     if (healthServer) console.error(`health: ${healthServer.url}/healthz, ${healthServer.url}/readyz`);
-    if (!config.encryption) console.error(CLEARTEXT_WARNING);
+    const declaredOff =
+      !config.encryption && settingText('NETCHECK_ENCRYPTION', env)?.toLowerCase() === 'off';
+    if (!config.encryption && !declaredOff) console.error(CLEARTEXT_WARNING);
+    if (config.simulatorHost) console.error(simulatorLine(config.baseUrl));
     console.error(
       `netcheck worker polling task queue "${config.taskQueue}" (Vonage ${config.baseUrl}` +
-        `${config.encryption ? `; payloads encrypted with key "${config.encryption.primary}"` : ''})`,
+        `${config.encryption ? `; payloads encrypted with key "${config.encryption.primary}"` : ''}` +
+        `${config.encryption?.allowPlaintextUntil ? `; unencrypted inputs let through until ${config.encryption.allowPlaintextUntil.toISOString()} (NETCHECK_ALLOW_PLAINTEXT_UNTIL)` : ''}` +
+        `${declaredOff ? '; payloads in the clear: NETCHECK_ENCRYPTION=off' : ''})`,
     );
     try {
       await worker.run();
     } finally {
       await healthServer?.close();
+      // Once idle, the Runtime shuts down (and its log forwarding with it): the process can end.
+      await worker.connection?.close();
     }
   } finally {
     await tracing?.shutdown();
+    runtime?.flushLogs(); // the SDK buffers log lines for 100 ms: none is lost at exit
+  }
+}
+
+/** The Runtime with the redacting logger; an embedder's Runtime installed earlier is kept (without metrics). */
+function installRuntime(metrics: MetricsSettings | undefined): Runtime | undefined {
+  try {
+    return installWorkerRuntime(metrics ? { metrics } : {});
+  } catch (err) {
+    if (metrics || !(err instanceof IllegalStateError)) throw err;
+    console.error(
+      'netcheck: a Temporal Runtime was installed before runWorker(): its logger is kept as it is ' +
+        '(wrap it in redactingLogger() from netcheck/worker so that log lines are redacted).',
+    );
+    return undefined;
   }
 }
 
 function mayTrace(env: NodeJS.ProcessEnv): boolean {
-  const names = ['OTEL_TRACES_EXPORTER', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'];
-  return names.some((name) => env[name]?.trim());
+  const names = [
+    'OTEL_TRACES_EXPORTER',
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
+    'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  ] as const;
+  return names.some((name) => settingText(name, env) !== undefined);
 }

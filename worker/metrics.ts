@@ -15,8 +15,6 @@
  *
  * Metric names and labels: docs/observability.md.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { Context } from '@temporalio/activity';
 import type { Logger, MetricHistogram, MetricMeter } from '@temporalio/common';
 import { SimplePlugin } from '@temporalio/plugin';
@@ -27,11 +25,13 @@ import {
   type Next,
 } from '@temporalio/worker';
 import { readSetting } from '../common/settings.js';
+import { activityName } from '../domain/activity-names.js';
 import { errorCodeOf } from '../domain/errors.js';
 import type { PollOutcome } from '../domain/types.js';
 import type { HttpObserver } from '../activities/http.js';
 import { ConfigurationError } from './config.js';
 import { redactingLogger } from './logging.js';
+import { workflowModulePath } from './workflow-path.js';
 
 /** netcheck's metric names, as exported (the runtime adds no prefix to them). */
 export const METRICS = {
@@ -141,13 +141,7 @@ function prometheusOptions(settings: MetricsSettings) {
 
 /** The workflow interceptor module with netcheck's workflow metrics (source or compiled). */
 export function netcheckWorkflowInterceptorsPath(): string {
-  for (const name of ['../workflows/interceptors.js', '../workflows/interceptors.ts']) {
-    const candidate = fileURLToPath(new URL(name, import.meta.url));
-    if (existsSync(candidate)) return candidate;
-  }
-  throw new Error(
-    'netcheck workflow interceptors not found next to worker/: is the package installed completely?',
-  );
+  return workflowModulePath('interceptors');
 }
 
 /** Counter names are given without `_total`: the exporter adds it (countersTotalSuffix). */
@@ -190,7 +184,7 @@ export function netcheckMetricsPlugin(): SimplePlugin {
       workflowModules: [netcheckWorkflowInterceptorsPath()],
       activity: [
         (ctx) =>
-          ctx.info.activityType === 'pollToken'
+          activityName(ctx.info.activityType) === 'pollToken' // netcheck.pollToken, or the legacy name
             ? { inbound: new PollMetricsInterceptor(ctx.metricMeter) }
             : {},
       ],

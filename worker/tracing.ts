@@ -43,7 +43,8 @@ export function tracesExportersFromEnv(env: NodeJS.ProcessEnv = process.env): Ex
     .filter((name) => name !== '');
   if (!listed || listed.length === 0) {
     const endpoint =
-      settingText('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', env) ?? settingText('OTEL_EXPORTER_OTLP_ENDPOINT', env);
+      settingText('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', env) ??
+      settingText('OTEL_EXPORTER_OTLP_ENDPOINT', env);
     return endpoint ? ['otlp'] : [];
   }
   if (listed.includes('none')) return [];

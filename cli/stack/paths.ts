@@ -1,4 +1,6 @@
+import { rawSetting } from '../../common/settings.js';
+
 /** Where the embedded stack keeps its files: --state-dir, else NETCHECK_STATE_DIR, else ./.netcheck (git-ignored). */
 export function stateDirDefault(): string {
-  return process.env.NETCHECK_STATE_DIR ?? '.netcheck';
+  return rawSetting('NETCHECK_STATE_DIR') ?? '.netcheck';
 }

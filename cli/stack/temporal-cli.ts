@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { rawSetting, settingText } from '../../common/settings.js';
 import { NetcheckError } from '../../domain/errors.js';
 
 const execFileAsync = promisify(execFile);
@@ -44,7 +45,7 @@ async function reportsPinnedVersion(binary: string): Promise<boolean> {
 }
 
 function onPath(command: string): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+  for (const dir of (rawSetting('PATH') ?? '').split(path.delimiter)) {
     if (!dir) continue;
     const candidate = path.join(dir, command);
     if (existsSync(candidate)) return candidate;
@@ -54,7 +55,7 @@ function onPath(command: string): string | undefined {
 
 /** The pinned binary if one is already present; never builds. */
 export async function findTemporalCli(): Promise<string | undefined> {
-  const candidates = [process.env.TEMPORAL_CLI_PATH, onPath('temporal'), localBinary];
+  const candidates = [settingText('TEMPORAL_CLI_PATH'), onPath('temporal'), localBinary];
   for (const candidate of candidates) {
     if (candidate && existsSync(candidate) && (await reportsPinnedVersion(candidate))) return candidate;
   }
@@ -82,9 +83,10 @@ function howToGetIt(): string {
 export async function ensureTemporalCli(log: (line: string) => void = console.error): Promise<string> {
   const found = await findTemporalCli();
   if (found) return found;
-  if (process.env.TEMPORAL_CLI_PATH) {
+  const given = settingText('TEMPORAL_CLI_PATH');
+  if (given) {
     log(
-      `TEMPORAL_CLI_PATH=${process.env.TEMPORAL_CLI_PATH} is not a Temporal CLI reporting ${TEMPORAL_SERVER_MARKER}; building one.`,
+      `TEMPORAL_CLI_PATH=${given} is not a Temporal CLI reporting ${TEMPORAL_SERVER_MARKER}; building one.`,
     );
   }
   const go = onPath('go');

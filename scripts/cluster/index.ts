@@ -1,18 +1,22 @@
 /**
  * The production topology on one machine, without Docker: PostgreSQL, Temporal Server's four
- * services as separate processes, the Vonage simulator and N `netcheck worker` processes, all on
- * 127.0.0.1, sharing one task queue. Used by `npm run cluster` and test/deploy/cluster.test.ts.
+ * services as separate processes, the Vonage simulator, the codec server and N `netcheck worker`
+ * processes, all on 127.0.0.1, sharing one task queue. Used by `npm run cluster` and
+ * test/deploy/cluster.test.ts. The netcheck processes — their commands, environment, secrets and
+ * health checks — come from scripts/cluster/topology.ts, the description docker-compose.yml
+ * writes out too (test/deploy/compose.test.ts checks that both say the same).
  *
  * State (git-ignored, default .netcheck/cluster/):
  *   postgres/        the database files and postgres.log (runs survive a restart of the cluster)
  *   config/          the server's configuration, written at every start
  *   keys/            the simulator's application key pair and id (0700)
+ *   secrets/         the key ring and the subject key, as files (0700; docker-compose.yml's secrets)
  *   logs/            one log per process
  *   workflow-bundle.js  the workers' prebuilt workflow bundle
  *   cluster.json     pids and addresses while it runs (one cluster per folder)
  *   env.sh           the environment a client shell needs
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -26,9 +30,19 @@ import { freePort, isPortFree } from '../../cli/stack/ports.js';
 import { NetcheckBatchId } from '../../domain/search-attributes.js';
 import { keySetup } from '../../simulator/cli.js';
 import type { SimulatorStats } from '../../simulator/index.js';
-import { buildWorkflowBundle, SOURCE_WORKFLOWS_PATH } from '../build-bundle.js';
+import { buildWorkflowBundle } from '../build-bundle.js';
 import { projectRoot } from '../../cli/stack/temporal-cli.js';
+import { encryptingDataConverter } from '../../codec/data-converter.js';
+import { newKeyEntry, parseKeyRing } from '../../codec/keyring.js';
 import { startPostgres, stopLeftover, type Postgres } from './postgres.js';
+import {
+  resolveEnv,
+  serviceArgs,
+  serviceNamed,
+  SIMULATOR_APPLICATION_ID,
+  type Resolver,
+  type SecretName,
+} from './topology.js';
 import { isAlive, startProcess, type Managed } from './processes.js';
 import {
   ensureServerBinaries,
@@ -71,6 +85,8 @@ export interface Cluster {
   namespace: string;
   taskQueue: string;
   simulatorUrl: string;
+  /** The codec server (loopback, no sign-in), as the UI would call it: `<codecUrl>/decode`. */
+  codecUrl: string;
   applicationId: string;
   privateKeyPath: string;
   /** What a client needs (TEMPORAL_ADDRESS, VONAGE_*, NETCHECK_TASK_QUEUE, …); also in env.sh. */
@@ -226,6 +242,59 @@ async function waitUntilUsable(client: Client, timeoutMs: number): Promise<void>
   }
 }
 
+/** The cluster's secrets as files (made once, kept): what docker-compose.yml takes from ./secrets. */
+async function writeSecrets(dir: string): Promise<Record<SecretName, string>> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const make: Record<SecretName, () => string> = {
+    'encryption-keys': () => newKeyEntry('k1'),
+    'subject-key': () => randomBytes(32).toString('hex'),
+    'postgres-password': () => '', // the cluster's PostgreSQL trusts local connections
+  };
+  const files = {} as Record<SecretName, string>;
+  for (const [name, value] of Object.entries(make) as [SecretName, () => string][]) {
+    const file = path.join(dir, name);
+    if (!existsSync(file)) await writeFile(file, `${value()}\n`, { mode: 0o600 });
+    files[name] = file;
+  }
+  return files;
+}
+
+/** The system's variables a process needs (PATH, HOME, …): none of netcheck's own settings. */
+function baseEnv(): NodeJS.ProcessEnv {
+  const inherited = { ...process.env };
+  return Object.fromEntries(
+    Object.entries(inherited).filter(
+      ([name]) =>
+        !/^(NETCHECK_|VONAGE_|TEMPORAL_|OTEL_)/.test(name) || name === 'NETCHECK_TEMPORAL_SERVER_DIR',
+    ),
+  );
+}
+
+/** Waits until a process answers its topology health check (or exits). */
+async function waitHealthy(
+  health: NonNullable<ReturnType<typeof serviceNamed>['health']>,
+  port: number,
+  proc: Managed,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let exited: number | NodeJS.Signals | undefined;
+  void proc.exited.then((code) => (exited = code));
+  let last = '';
+  while (Date.now() < deadline) {
+    if (exited !== undefined) throw new Error(`${proc.name} exited (${exited}):\n${proc.tail()}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}${health.path}`, { method: health.method ?? 'GET' });
+      if (res.status === health.status) return;
+      last = `HTTP ${res.status}`;
+    } catch (err) {
+      last = String(err);
+    }
+    await sleep(300);
+  }
+  throw new Error(`${proc.name} did not become healthy (${health.path}: ${last}):\n${proc.tail()}`);
+}
+
 function tsxArgs(...args: string[]): string[] {
   return ['--import', 'tsx', path.join(projectRoot, 'cli', 'main.ts'), ...args];
 }
@@ -290,10 +359,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 
     // The workers' workflow bundle, built while PostgreSQL starts.
     const bundlePath = path.join(stateDir, 'workflow-bundle.js');
-    const bundling = buildWorkflowBundle({
-      workflowsPath: SOURCE_WORKFLOWS_PATH,
-      out: bundlePath,
-    });
+    const bundling = buildWorkflowBundle({ from: 'source', out: bundlePath });
     bundling.catch(() => undefined);
 
     log(`PostgreSQL on 127.0.0.1:${pgPort}…`);
@@ -333,29 +399,45 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       options.signal?.throwIfAborted();
       return Promise.race([step, died.then(() => step)]);
     };
-    const client = new Client({ connection, namespace });
+    // Encrypting, like the workers (the key ring of secrets/): a client without it would be refused.
+    const secrets = await writeSecrets(path.join(stateDir, 'secrets'));
+    const ring = parseKeyRing(readFileSync(secrets['encryption-keys'], 'utf8'), secrets['encryption-keys']);
+    const client = new Client({ connection, namespace, dataConverter: encryptingDataConverter(ring) });
     await guard(ensureNamespace(connection, namespace, options.retention ?? '3 days'));
 
     // The simulator's application: key pair and id under keys/ (reused by later runs).
-    const keys = await keySetup(undefined, undefined, path.join(stateDir, 'keys'));
+    const keys = await keySetup(SIMULATOR_APPLICATION_ID, undefined, path.join(stateDir, 'keys'));
     const privateKeyPath = keys.privateKeyPath!;
-    const env: Record<string, string> = {
-      TEMPORAL_ADDRESS: address,
-      TEMPORAL_NAMESPACE: namespace,
-      NETCHECK_TASK_QUEUE: taskQueue,
-      VONAGE_APPLICATION_ID: keys.applicationId,
-      VONAGE_PRIVATE_KEY_PATH: privateKeyPath,
-      VONAGE_API_BASE_URL: `http://127.0.0.1:${simulatorPort}`,
+    const simulatorUrl = `http://127.0.0.1:${simulatorPort}`;
+    const codecPort = await pickPort(taken);
+    const resolver: Resolver = {
+      temporal: address,
+      namespace,
+      taskQueue,
+      simulatorUrl,
+      simulatorHost: '127.0.0.1',
+      simulatorKey: privateKeyPath,
+      applicationId: keys.applicationId,
+      uiOrigins: '',
+      secret: (name) => secrets[name],
     };
-    const childEnv = { ...process.env, ...env };
-    delete childEnv.VONAGE_PRIVATE_KEY;
+    // Each process's environment is the topology's (nothing of this shell's netcheck settings).
+    const envOf = (service: string) => ({ ...baseEnv(), ...resolveEnv(serviceNamed(service), resolver) });
+    // What a client shell needs: the `netcheck` service of docker-compose.yml.
+    const env: Record<string, string> = resolveEnv(serviceNamed('netcheck'), resolver);
+    const childEnv = envOf('netcheck-setup');
 
     log('netcheck setup (search attributes)…');
-    const setup = startProcess('netcheck-setup', process.execPath, tsxArgs('setup'), {
-      logFile: path.join(logDir, 'netcheck-setup.log'),
-      cwd: projectRoot,
-      env: childEnv,
-    });
+    const setup = startProcess(
+      'netcheck-setup',
+      process.execPath,
+      tsxArgs(...serviceArgs(serviceNamed('netcheck-setup'))),
+      {
+        logFile: path.join(logDir, 'netcheck-setup.log'),
+        cwd: projectRoot,
+        env: childEnv,
+      },
+    );
     started.push(setup);
     const setupCode = await guard(setup.exited);
     if (setupCode !== 0) throw new Error(`netcheck setup exited with ${setupCode}:\n${setup.tail()}`);
@@ -365,19 +447,27 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       'simulator',
       process.execPath,
       tsxArgs(
-        'simulator',
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(simulatorPort),
-        '--state-dir',
-        path.join(stateDir, 'keys'),
+        ...serviceArgs(serviceNamed('simulator'), {
+          host: '127.0.0.1',
+          port: simulatorPort,
+          stateDir: path.join(stateDir, 'keys'),
+        }),
         ...(options.simulatorArgs ?? []),
       ),
-      { logFile: path.join(logDir, 'simulator.log'), cwd: projectRoot, env: childEnv },
+      { logFile: path.join(logDir, 'simulator.log'), cwd: projectRoot, env: envOf('simulator') },
     );
     started.push(simulator);
-    await guard(simulator.waitFor(/listening on/, 60_000));
+    await guard(waitHealthy(serviceNamed('simulator').health!, simulatorPort, simulator, 60_000));
+
+    // The codec server, as the UI would call it (loopback: no sign-in, like docker-compose.yml's).
+    const codec = startProcess(
+      'codec-server',
+      process.execPath,
+      tsxArgs(...serviceArgs(serviceNamed('codec-server'), { host: '127.0.0.1', port: codecPort })),
+      { logFile: path.join(logDir, 'codec-server.log'), cwd: projectRoot, env: envOf('codec-server') },
+    );
+    started.push(codec);
+    await guard(waitHealthy(serviceNamed('codec-server').health!, codecPort, codec, 60_000));
     try {
       // Its clock must not stall behind the workers: arrivals would bunch into false 1-s peaks.
       os.setPriority(simulator.pid, -10);
@@ -386,21 +476,25 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     }
 
     await guard(bundling);
-    const workerEnv = { ...childEnv, NETCHECK_WORKFLOW_BUNDLE: bundlePath };
+    const workerEnv = { ...envOf('worker'), NETCHECK_WORKFLOW_BUNDLE: bundlePath };
     const workers: Managed[] = [];
     let workerIndex = 0;
     const startWorker = async () => {
       const index = ++workerIndex;
+      // Its own health port (the image's NETCHECK_HEALTH_PORT): ready once /readyz says it polls.
+      const healthPort = await freePort();
       const worker = startProcess(
         `netcheck-worker-${index}`,
         process.execPath,
         tsxArgs(
-          'worker',
-          '--task-queue',
-          taskQueue,
+          ...serviceArgs(serviceNamed('worker')),
           ...(options.rateLimit !== undefined ? ['--rate', String(options.rateLimit)] : []),
         ),
-        { logFile: path.join(logDir, `netcheck-worker-${index}.log`), cwd: projectRoot, env: workerEnv },
+        {
+          logFile: path.join(logDir, `netcheck-worker-${index}.log`),
+          cwd: projectRoot,
+          env: { ...workerEnv, NETCHECK_HEALTH_PORT: String(healthPort) },
+        },
       );
       started.push(worker);
       workers.push(worker);
@@ -409,7 +503,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         if (at >= 0) workers.splice(at, 1);
       });
       await writeLock();
-      await worker.waitFor(/polling task queue/, 120_000);
+      await waitHealthy(serviceNamed('worker').health!, healthPort, worker, 120_000);
       return worker;
     };
     log(`${workerCount} netcheck worker${workerCount === 1 ? '' : 's'} on task queue "${taskQueue}"…`);
@@ -430,7 +524,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       address,
       namespace,
       taskQueue,
-      simulatorUrl: env.VONAGE_API_BASE_URL!,
+      simulatorUrl,
+      codecUrl: `http://127.0.0.1:${codecPort}`,
       applicationId: keys.applicationId,
       privateKeyPath,
       env,
@@ -456,7 +551,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         await writeLock();
       },
       async simulatorStats() {
-        const res = await fetch(`${env.VONAGE_API_BASE_URL}/__simulator/stats`);
+        const res = await fetch(`${simulatorUrl}/__simulator/stats`);
         if (!res.ok) throw new Error(`simulator stats: HTTP ${res.status}`);
         return (await res.json()) as SimulatorStats;
       },

@@ -8,6 +8,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { chmod, chown, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { settingText } from '../../common/settings.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -25,7 +26,8 @@ export interface Postgres {
 /** The folder with initdb and pg_ctl: NETCHECK_PG_BIN, else Debian's newest /usr/lib/postgresql/<n>/bin. */
 export function findPostgresBin(env: NodeJS.ProcessEnv = process.env): string {
   const candidates: string[] = [];
-  if (env.NETCHECK_PG_BIN) candidates.push(env.NETCHECK_PG_BIN);
+  const pgBin = settingText('NETCHECK_PG_BIN', env);
+  if (pgBin) candidates.push(pgBin);
   const debian = '/usr/lib/postgresql';
   if (existsSync(debian)) {
     for (const version of readdirSync(debian).sort((a, b) => Number(b) - Number(a))) {

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { projectRoot } from '../../cli/stack/temporal-cli.js';
 import { startProcess, type Managed } from './processes.js';
+import { settingText } from '../../common/settings.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -30,7 +31,7 @@ export interface ServerBinaries {
 /** NETCHECK_TEMPORAL_SERVER_DIR, else <project>/.temporal/server-v1.29.1 (git-ignored). */
 export function serverBinDir(env: NodeJS.ProcessEnv = process.env): string {
   return (
-    env.NETCHECK_TEMPORAL_SERVER_DIR ??
+    settingText('NETCHECK_TEMPORAL_SERVER_DIR', env) ??
     path.join(projectRoot, '.temporal', `server-v${TEMPORAL_SERVER_VERSION}`)
   );
 }

@@ -228,6 +228,45 @@ describe.skipIf(!enabled)('netcheck on a Temporal cluster (PostgreSQL, four serv
     minutes(40),
   );
 
+  it("shows the batch decoded through the codec server, as the Temporal UI does (docs/production.md's last step)", async () => {
+    // A check of the batch, as Temporal stores it: its input encrypted with the cluster's key ring.
+    const { executions } = await cluster.client.workflowService.listWorkflowExecutions({
+      namespace: cluster.namespace,
+      pageSize: 1,
+      query: 'WorkflowType = "networkCheck"',
+    });
+    const execution = executions?.[0]?.execution;
+    expect(execution).toBeDefined();
+    const { history } = await cluster.client.workflowService.getWorkflowExecutionHistory({
+      namespace: cluster.namespace,
+      execution: execution!,
+    });
+    const payload = history!.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+    expect(Buffer.from(payload.metadata!.encoding!).toString()).toBe('binary/encrypted');
+    // What the UI posts to the codec server: no secret in the URL, the namespace in X-Namespace.
+    const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+    const res = await fetch(`${cluster.codecUrl}/decode`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-namespace': cluster.namespace },
+      body: JSON.stringify({
+        payloads: [
+          {
+            metadata: Object.fromEntries(Object.entries(payload.metadata!).map(([k, v]) => [k, b64(v)])),
+            data: b64(payload.data!),
+          },
+        ],
+      }),
+    });
+    expect(res.status).toBe(200);
+    const [decoded] = ((await res.json()) as { payloads: { data: string }[] }).payloads;
+    const input = JSON.parse(Buffer.from(decoded!.data, 'base64').toString()) as {
+      msisdn: string;
+      operation: string;
+    };
+    expect(input.msisdn).toMatch(/^\+9903\d{7}$/);
+    expect(input.operation).toBe('sim-swap');
+  });
+
   it(
     "runs docker-compose.yml's schema and namespace jobs as written, twice (they are safe to repeat)",
     async () => {
@@ -265,7 +304,8 @@ describe.skipIf(!enabled)('netcheck on a Temporal cluster (PostgreSQL, four serv
           SQL_HOST: pg.host,
           SQL_PORT: String(pg.port),
           SQL_USER: pg.user,
-          SQL_PASSWORD: '',
+          // The password is a compose secret (a file); the cluster's PostgreSQL trusts local users.
+          SQL_PASSWORD_FILE: path.join(stateDir, 'secrets', 'postgres-password'),
         };
         // The first run applies the versioned schema of both databases; the second finds nothing to do.
         const first = await run('temporal-schema', sqlEnv);
