@@ -17,7 +17,7 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import type { WorkflowIdConflictPolicy } from '@temporalio/common';
-import { collectSecret, resolveTaskQueue, settingText, timeoutSettings } from '../common/settings.js';
+import { resolveTaskQueue, settingText, timeoutSettings } from '../common/settings.js';
 import { ensureEncryptionMatches } from '../codec/policy.js';
 import { ConfigurationError as ConfigError, InvalidRequestError } from '../domain/errors.js';
 import { defaultApiFor } from '../domain/batch-state.js';
@@ -42,7 +42,7 @@ import { resolveExecutionTimeout, type DurationInput } from '../domain/timeouts.
 import { checkRequestProblem } from '../domain/validate.js';
 import type { networkCheck } from '../workflows/network-check.js';
 import { statusQuery } from '../workflows/queries.js';
-import { SUBJECT_KEY_MIN_BYTES, subjectOf } from './subject.js';
+import { resolveSubjectKey, subjectOf } from './subject.js';
 import {
   callerSearchAttributes,
   checkIdPolicies,
@@ -74,7 +74,7 @@ export {
 } from '../domain/operations.js';
 export { connectClient, temporalConnectConfig, DEFAULT_TASK_QUEUE } from '../common/index.js';
 export { statusQuery } from '../workflows/queries.js';
-export { subjectOf } from './subject.js';
+export { resolveSubjectKey, subjectOf } from './subject.js';
 // Assessments: the policy language and the result types. Starting one (assessNumber, startAssess,
 // startAssessBatch, loadPolicy) is client/assess.ts, exported by the package root and
 // 'netcheck/client/assess' (it builds on this module and on client/batch.ts, as startBatch does).
@@ -154,32 +154,6 @@ export interface StartCheckOptions extends CheckOptions, StartRunOptions {
 }
 
 export type CheckHandle = WorkflowHandle<typeof networkCheck>;
-
-/**
- * The key that hashes numbers into subjects: `explicit`, else NETCHECK_SUBJECT_KEY (at least 32
- * bytes). Clients never derive it from the Vonage private key, so that key stays on the workers.
- * Throws a ConfigError that says how to set one.
- */
-export function resolveSubjectKey(
-  explicit?: string | Uint8Array,
-  env: NodeJS.ProcessEnv = process.env,
-): string | Uint8Array {
-  if (explicit !== undefined && explicit.length > 0) return explicit;
-  // NETCHECK_SUBJECT_KEY, or the file NETCHECK_SUBJECT_KEY_FILE names (a compose secret).
-  const problems: string[] = [];
-  const secret = collectSecret('NETCHECK_SUBJECT_KEY', env, problems);
-  if (problems.length > 0) throw new ConfigError(problems);
-  const key = secret?.value;
-  const bytes = key === undefined ? 0 : Buffer.byteLength(key, 'utf8');
-  if (key !== undefined && bytes >= SUBJECT_KEY_MIN_BYTES) return key;
-  throw new ConfigError([
-    (key === undefined || bytes === 0
-      ? 'NETCHECK_SUBJECT_KEY is not set: clients need it to hash phone numbers into subjects.'
-      : `${secret!.source === 'NETCHECK_SUBJECT_KEY' ? 'NETCHECK_SUBJECT_KEY' : `The subject key in ${secret!.source}`} is ${bytes} bytes; it must be at least ${SUBJECT_KEY_MIN_BYTES}.`) +
-      ' Set it (or NETCHECK_SUBJECT_KEY_FILE, a file holding it) to a random secret of at least 32 bytes, the same on every client (e.g. `netcheck keygen --token` or' +
-      ' `openssl rand -hex 32`). Clients no longer derive it from the Vonage private key, so that key stays on the workers.',
-  ]);
-}
 
 /**
  * The client's defaults from the environment: NETCHECK_API and NETCHECK_PURPOSE, both optional.

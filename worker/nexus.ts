@@ -24,9 +24,9 @@ import {
 } from '@temporalio/nexus';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
 import * as nexus from 'nexus-rpc';
-import { resolveRequest, resolveSubjectKey } from '../client/index.js';
-import { startBatch } from '../client/batch.js';
-import { subjectOf } from '../client/subject.js';
+// The client modules load workflow definitions (queries, updates); a worker that runs only from a
+// prebuilt bundle has no workflows/ beside it, so they load when an operation first starts.
+import { resolveSubjectKey, subjectOf } from '../client/subject.js';
 import type { BatchItem, BatchOptions, BatchProgress } from '../domain/batch.js';
 import { batchOptionsProblem } from '../domain/batch-state.js';
 import { maskMsisdn } from '../domain/msisdn.js';
@@ -109,6 +109,7 @@ export function netcheckNexusHandler(options: NetcheckNexusOptions = {}) {
         if (!input || typeof input !== 'object') throw badRequest('the check input is missing');
         const { requestId, correlationId, skipFirstWait, maxAuthorizations, fast, ...request } = input;
         // Defaults as the client API takes them: NETCHECK_API and NETCHECK_PURPOSE, then per operation.
+        const { resolveRequest } = await import('../client/index.js');
         const resolved = resolveRequest(request);
         const problem = checkRequestProblem(resolved);
         if (problem) throw badRequest(`Invalid check input: ${problem}`);
@@ -173,6 +174,7 @@ export function netcheckNexusHandler(options: NetcheckNexusOptions = {}) {
         }
         // The run backs the operation; its input goes in as startBatch sends it (numbered, hashed,
         // deduplicated, in pages). On a retry, the pages the batch already has are skipped.
+        const { startBatch } = await import('../client/batch.js');
         await startBatch(client.client, items, {
           ...options,
           batchId,
