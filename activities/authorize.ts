@@ -4,6 +4,7 @@ import type { VonageClient } from './client.js';
 import { classifyHttpError, numberVariants, protocolError } from './errors.js';
 import { requireCorrelationId, requireMsisdn, requireObject, requireScope } from './input.js';
 import { logAnswer } from './log.js';
+import { profileFacts, scopeOf } from './profiles/wire.js';
 import { AuthorizeResponse, describeIssues } from './responses.js';
 
 export const BC_AUTHORIZE_PATH = '/oauth2/bc-authorize';
@@ -14,7 +15,14 @@ export function makeAuthorize(client: VonageClient) {
   return async function authorize(input: AuthorizeInput): Promise<Authorization> {
     requireObject('authorize', input);
     const msisdn = requireMsisdn('authorize', input.msisdn);
-    const { scope } = requireScope('authorize', input);
+    const required = requireScope('authorize', input);
+    // The profile's scope form (activities/profiles/wire.ts); Vonage's as requireScope built it.
+    const scope = scopeOf(
+      client,
+      required.operation,
+      typeof input.purpose === 'string' ? input.purpose : undefined,
+      required.scope,
+    );
     const correlationId = requireCorrelationId('authorize', input.correlationId);
 
     const started = Date.now();
@@ -37,6 +45,7 @@ export function makeAuthorize(client: VonageClient) {
       expiresIn: parsed.data.expires_in,
       interval: parsed.data.interval ?? DEFAULT_INTERVAL_SECONDS,
       answeredAt,
+      ...profileFacts(client, required.operation),
     };
   };
 }

@@ -2,9 +2,9 @@
  * The four CAMARA checks. Each opens the sealed access token (bound to this operation, number
  * and correlation id), POSTs the exact CAMARA body with the token as Bearer, checks the 200
  * body's shape and returns its CAMARA-defined fields as received (anything else the provider adds
- * is dropped, so history only ever holds the documented result).
+ * is dropped, so history only ever holds the documented result). Each profile's answer is
+ * brought to the operation's one shape (activities/profiles/wire.ts).
  */
-import type { z } from 'zod';
 import { CAMARA_OPERATIONS, MAX_AGE_DEFAULT } from '../domain/index.js';
 import type { CamaraOperation, CheckCallInput, CheckDataByOperation } from '../domain/index.js';
 import type { VonageClient } from './client.js';
@@ -18,38 +18,14 @@ import {
   requireOperation,
 } from './input.js';
 import { logAnswer } from './log.js';
-import {
-  ConnectivityResponse,
-  describeIssues,
-  RoamingResponse,
-  SimSwapCheckResponse,
-  SimSwapDateResponse,
-} from './responses.js';
-
-interface CheckSpec {
-  schema: z.ZodType;
-  body(input: { msisdn: string; maxAge: number }): unknown;
-}
-
-/** Request bodies exactly as CAMARA defines them (sim-swap v0.4.0, device-status v0.5.0). */
-const CHECKS: Record<CamaraOperation, CheckSpec> = {
-  'sim-swap': {
-    schema: SimSwapCheckResponse,
-    // maxAge is always sent: Vonage pages disagree on its default.
-    body: ({ msisdn, maxAge }) => ({ phoneNumber: msisdn, maxAge }),
-  },
-  'sim-swap-date': { schema: SimSwapDateResponse, body: ({ msisdn }) => ({ phoneNumber: msisdn }) },
-  'device-connectivity': {
-    schema: ConnectivityResponse,
-    body: ({ msisdn }) => ({ device: { phoneNumber: msisdn } }),
-  },
-  'device-roaming': { schema: RoamingResponse, body: ({ msisdn }) => ({ device: { phoneNumber: msisdn } }) },
-};
+import { checkSpecOf } from './profiles/wire.js';
+import { describeIssues } from './responses.js';
 
 export function makeCheck<Op extends CamaraOperation>(client: VonageClient, operation: Op) {
   const name = CAMARA_OPERATIONS[operation].activity;
-  const path = CAMARA_OPERATIONS[operation].path;
-  const spec = CHECKS[operation];
+  // The profile's path, body and schema (activities/profiles/wire.ts).
+  const spec = checkSpecOf(client, operation);
+  const path = spec.path;
 
   return async function check(input: CheckCallInput): Promise<CheckDataByOperation[Op]> {
     requireObject(name, input);

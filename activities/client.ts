@@ -11,6 +11,8 @@ import type { Endpoint, EndpointKind } from './errors.js';
 import { createHttpClient, type HttpClient, type HttpOptions, type HttpResponse } from './http.js';
 import { createAppJwtMinter, type AppJwtMinter } from './jwt.js';
 import { createTokenSealer, type TokenSealer } from './seal.js';
+import type { Profile } from '../domain/profiles.js';
+import type { CamaraProfileConfig } from './profiles/config.js';
 
 export const DEFAULT_BASE_URL = 'https://api-eu.vonage.com';
 /**
@@ -29,6 +31,11 @@ export interface ActivityDeps {
   /** Path of Identity Insights under the base URL (default `DEFAULT_IDENTITY_INSIGHTS_PATH`). */
   identityInsightsPath?: string;
   http?: HttpOptions;
+  /**
+   * The `camara` operator profile (docs/profiles.md): then `applicationId` is the client id,
+   * `privateKey` the client-assertion key and `baseUrl` the CAMARA apiRoot.
+   */
+  camara?: CamaraProfileConfig;
 }
 
 const BRAND = Symbol.for('netcheck.VonageClient');
@@ -48,6 +55,8 @@ export interface VonageClient {
   /** The Identity Insights request path (no trailing slash). */
   readonly identityInsightsPath: string;
   readonly sealer: TokenSealer;
+  /** The operator profile this client speaks (absent: `vonage`). */
+  readonly profile?: Profile;
   /** POST a form with the application JWT as Bearer (bc-authorize, token). */
   postFormWithAppJwt(
     kind: EndpointKind,
@@ -149,6 +158,7 @@ export function createVonageClient(deps: ActivityDeps): VonageClient {
 
   return {
     [BRAND]: true,
+    profile: 'vonage',
     baseUrl,
     identityInsightsPath,
     sealer,

@@ -10,6 +10,7 @@
  */
 import type { ApplicationFailure } from '@temporalio/common';
 import { CAMARA_APIS, camaraApiAt, netcheckFailure, redact, type ErrorCode } from '../domain/index.js';
+import { CAMARA_PROFILE_NOT_FOUND_CODE, camaraProfileOperationAt } from '../domain/profiles.js';
 import { identityInsightsHttpVerdict } from './insights-errors.js';
 
 /** Which Vonage endpoint answered; the mapping differs per endpoint. */
@@ -303,6 +304,18 @@ function classifyAuthorize(endpoint: Endpoint, err: ProviderError): ApplicationF
  * naming the path, never negative data about the number.
  */
 function camaraNotFound(endpoint: Endpoint, err: ProviderError): ApplicationFailure {
+  // Profile `camara` (SIM Swap 2.1.0, Device Reachability/Roaming Status 1.1.0): IDENTIFIER_NOT_FOUND.
+  if (camaraProfileOperationAt(endpoint.path) !== undefined) {
+    if (err.providerCode?.toUpperCase() === CAMARA_PROFILE_NOT_FOUND_CODE) {
+      return fail('UNKNOWN_NUMBER', endpoint, err, 'The operator does not know this number.');
+    }
+    return fail(
+      'CONFIGURATION',
+      endpoint,
+      err,
+      `Nothing serves POST ${endpoint.path} under the configured apiRoot (a 404 without IDENTIFIER_NOT_FOUND); check NETCHECK_API_ROOT and that the operator offers this API to your client.`,
+    );
+  }
   const at = camaraApiAt(endpoint.path);
   if (at && err.providerCode?.toUpperCase() === CAMARA_APIS[at.api].unknownNumberCode) {
     return fail('UNKNOWN_NUMBER', endpoint, err, 'The operator does not know this number.');
@@ -410,6 +423,15 @@ function classifyToken(endpoint: Endpoint, err: ProviderError): ApplicationFailu
 function classifyCamara(endpoint: Endpoint, err: ProviderError): ApplicationFailure {
   switch (err.status) {
     case 400:
+      // SIM Swap 2.1.0: maxAge beyond what the operator may look back (local regulation).
+      if (err.providerCode?.toUpperCase() === 'OUT_OF_RANGE') {
+        return fail(
+          'INVALID_ARGUMENT',
+          endpoint,
+          err,
+          "The operator cannot look back that far (OUT_OF_RANGE): use a smaller --max-age, within the operator's monitored period.",
+        );
+      }
       return fail('INVALID_ARGUMENT', endpoint, err, 'The provider rejected the request body.');
     case 401:
       return fail(

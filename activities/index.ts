@@ -13,6 +13,8 @@
 import { CAMARA_OPERATIONS } from '../domain/index.js';
 import type { NetcheckActivities as ActivityContract } from '../domain/index.js';
 import type { BulkActivities } from '../domain/bulk.js';
+import type { AssessActivities } from '../domain/assess.js';
+import { makeAssessInsights } from './assess-insights.js';
 import { makeAuthorize } from './authorize.js';
 import { makeBulkChunk } from './bulk.js';
 import { makeCheck } from './checks.js';
@@ -20,6 +22,7 @@ import { createVonageClient, isVonageClient, type ActivityDeps, type VonageClien
 import { withHeartbeat } from './context.js';
 import { makeIdentityInsights } from './identity-insights.js';
 import { makePollToken } from './token.js';
+import { createCamaraClient } from './profiles/camara.js';
 
 export {
   createVonageClient,
@@ -38,7 +41,11 @@ export { createTokenSealer, type SealContext, type TokenSealer } from './seal.js
  * it as an activity, and `const { close, ...activities } = createActivities(deps)` works too.
  */
 export function createActivities(deps: ActivityDeps | VonageClient) {
-  const client = isVonageClient(deps) ? deps : createVonageClient(deps);
+  const client = isVonageClient(deps)
+    ? deps
+    : deps.camara
+      ? createCamaraClient({ ...deps, camara: deps.camara })
+      : createVonageClient(deps);
   const steps = {
     authorize: makeAuthorize(client),
     pollToken: makePollToken(client),
@@ -67,8 +74,12 @@ export function createActivities(deps: ActivityDeps | VonageClient) {
   } satisfies ActivityContract;
   // Bulk mode: chunks of whole flows made of the same steps, in process (activities/bulk.ts); a
   // chunk heartbeats its own progress, so it calls the plain steps.
-  const activities = { ...heartbeating, bulkChunk: makeBulkChunk(steps) } satisfies ActivityContract &
-    BulkActivities;
+  // Assessments over Identity Insights: one request for every signal a policy needs.
+  const activities = {
+    ...heartbeating,
+    bulkChunk: makeBulkChunk(steps),
+    assessInsights: withHeartbeat(makeAssessInsights(client)),
+  } satisfies ActivityContract & BulkActivities & AssessActivities;
   Object.defineProperty(activities, 'close', { value: () => client.close(), enumerable: false });
   return activities as typeof activities & { readonly close: () => Promise<void> };
 }

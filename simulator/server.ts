@@ -15,6 +15,7 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { isE164 } from '../domain/msisdn.js';
 import { handleCamara, msisdnOfCamara } from './camara.js';
+import { CAMARA_PROFILE_PATHS, type CamaraProfileServer, type ProfileEndpoint } from './camara-profile.js';
 import type { CibaServer } from './ciba.js';
 import { hostileEcho, withHostileEcho, type FaultInjector } from './faults.js';
 import { IDENTITY_INSIGHTS_PATHS, type IdentityInsightsServer } from './identity-insights.js';
@@ -64,6 +65,8 @@ export interface ServerDeps {
   faults: FaultInjector;
   rateLimiter?: RateLimiter;
   requestLog?: RequestLog;
+  /** The `camara` operator profile (simulator/camara-profile.ts): discovery, /oidc/*, the v2/v1 APIs. */
+  camaraProfile?: CamaraProfileServer;
 }
 
 /** One Vonage request in flight. */
@@ -78,6 +81,8 @@ interface Exchange {
   correlator?: string;
   /** The auth_req_id of a token poll (for faults.echo). */
   authReqId?: string;
+  /** Served by the `camara` profile (its own OAuth endpoints and APIs). */
+  profile?: ProfileEndpoint;
   done: boolean;
 }
 
@@ -177,7 +182,8 @@ export class SimulatorServer {
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://simulator.invalid');
     if (url.pathname.startsWith(ADMIN_PREFIX)) return this.admin(req, res, url);
-    const endpoint = ROUTES.get(url.pathname);
+    const profile = this.deps.camaraProfile?.endpointAt(url.pathname);
+    const endpoint = profile ?? ROUTES.get(url.pathname);
     const ex: Exchange = {
       req,
       res,
@@ -189,6 +195,11 @@ export class SimulatorServer {
     };
     const correlator = req.headers['x-correlator'];
     if (typeof correlator === 'string' && X_CORRELATOR.test(correlator)) ex.correlator = correlator;
+    if (profile) ex.profile = profile;
+    if (this.deps.camaraProfile && url.pathname === CAMARA_PROFILE_PATHS.discovery && req.method === 'GET') {
+      this.deps.stats.arrival(ex.receivedAt);
+      return this.send(ex, this.deps.camaraProfile.discovery(originOf(req)));
+    }
     if (!endpoint) {
       this.deps.stats.arrival(ex.receivedAt);
       return this.send(ex, camaraError(404, 'NOT_FOUND', `No endpoint ${req.method ?? ''} ${url.pathname}`));
@@ -212,6 +223,9 @@ export class SimulatorServer {
   }
 
   private identify(ex: Exchange, endpoint: Endpoint, body: string): string | undefined {
+    if (ex.profile && this.deps.camaraProfile) {
+      return this.deps.camaraProfile.msisdnOf(ex.profile, body, bearerToken(ex.req));
+    }
     if (endpoint === 'bc-authorize') return this.deps.ciba.msisdnOfAuthorize(body);
     if (endpoint === 'token') return this.deps.ciba.msisdnOfPoll(body);
     if (endpoint === 'identity-insights') return this.deps.insights.msisdnOf(body);
@@ -295,7 +309,9 @@ export class SimulatorServer {
       receivedAt: ex.receivedAt,
     };
     let reply: Reply;
-    if (endpoint === 'bc-authorize') reply = await this.deps.ciba.bcAuthorize(request);
+    if (ex.profile && this.deps.camaraProfile) {
+      reply = await this.deps.camaraProfile.handle(ex.profile, request, originOf(ex.req));
+    } else if (endpoint === 'bc-authorize') reply = await this.deps.ciba.bcAuthorize(request);
     else if (endpoint === 'token') reply = await this.deps.ciba.poll(request);
     else if (endpoint === 'identity-insights') reply = await this.deps.insights.handle(request);
     else {
@@ -436,4 +452,11 @@ export class SimulatorServer {
         });
     }
   }
+}
+
+/** The simulator's URL as the client reached it (the `camara` profile's issuer and endpoints). */
+function originOf(req: IncomingMessage): string {
+  const host =
+    typeof req.headers.host === 'string' && req.headers.host !== '' ? req.headers.host : 'localhost';
+  return `http://${host}`;
 }

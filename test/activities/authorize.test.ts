@@ -126,6 +126,9 @@ describe('authorize: response parsing', () => {
     await expect(scripted.acts.authorize(input())).resolves.toEqual({
       ...expected,
       answeredAt: expect.any(Number) as unknown,
+      // The worker's operator profile and the API version it will call (docs/profiles.md).
+      profile: 'vonage',
+      apiVersion: expect.stringMatching(/^0\.[45]\.0$/) as unknown,
     });
   });
 

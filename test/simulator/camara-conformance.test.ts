@@ -3,9 +3,9 @@
  * against the upstream OpenAPI files: version, paths, scopes, request and response schemas,
  * listed statuses and Generic error codes must agree.
  *
- * The upstream YAML is read from $NETCHECK_CAMARA_SPECS, else from the shared checkout beside
- * the repository; when it is absent this comparison is SKIPPED with the reason (the rest of
- * the suite needs nothing beside the repository). The comparator itself is tested below on
+ * The upstream YAML is read from $NETCHECK_CAMARA_SPECS, else from the project's copy
+ * (specs/camara/, source and licence in its README); when it is absent this comparison is
+ * SKIPPED with the reason. The comparator itself is tested below on
  * small schemas whatever is present, so it is known to be able to fail.
  */
 import { describe, expect, it } from 'vitest';

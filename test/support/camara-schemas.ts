@@ -6,8 +6,8 @@
  * second, independent JSON Schema implementation beside the zod one the simulator runs.
  *
  * The comparison (used by test/simulator/camara-conformance.test.ts) reads the upstream YAML
- * from $NETCHECK_CAMARA_SPECS, else from the shared checkout beside the repository; when neither
- * is there the conformance test is skipped with the reason, and nothing else needs them.
+ * from $NETCHECK_CAMARA_SPECS, else from the project's copy (specs/camara/, with its source and
+ * licence); when neither is there the conformance test is skipped with the reason.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -120,7 +120,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 export interface UpstreamSpecs {
   dir: string;
   /** Where `dir` came from. */
-  from: 'NETCHECK_CAMARA_SPECS' | 'the shared checkout beside the repository';
+  from: 'NETCHECK_CAMARA_SPECS' | 'the project';
   present: boolean;
   /** Why the conformance test is skipped, when it is. */
   skipReason?: string;
@@ -130,8 +130,8 @@ export interface UpstreamSpecs {
 export function upstreamSpecs(): UpstreamSpecs {
   const env = process.env.NETCHECK_CAMARA_SPECS;
   // Absent (a fresh clone): the conformance test skips and says why.
-  const dir = env ?? path.resolve(repoRoot, '../shared/specs/camara'); // skip when absent
-  const from = env === undefined ? 'the shared checkout beside the repository' : 'NETCHECK_CAMARA_SPECS';
+  const dir = env ?? path.resolve(repoRoot, 'specs/camara'); // copied into the project (specs/camara/README.md)
+  const from = env === undefined ? 'the project' : 'NETCHECK_CAMARA_SPECS';
   const missing = Object.values(SPEC_FILES).filter((f) => !existsSync(path.join(dir, f)));
   if (missing.length === 0) return { dir, from, present: true };
   return {
