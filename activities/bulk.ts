@@ -203,6 +203,8 @@ export function makeBulkChunk(steps: BulkSteps) {
       }
       const correlationId = randomUUID();
       const count = { polls: 0, authorizations: 0 };
+      /** The operator profile and API version the authorization reported (CheckResult). */
+      let answeredBy: { profile?: Authorization['profile']; apiVersion?: string } = {};
       const operation = valid.operation as CamaraOperation; // the CAMARA road only sees CAMARA operations
 
       /** The CIBA flow by the policy of domain/ciba-flow.ts, as the check workflow runs it. */
@@ -214,6 +216,12 @@ export function makeBulkChunk(steps: BulkSteps) {
           );
           count.authorizations++;
           timestamps.authorized ??= iso();
+          if (auth.profile !== undefined) {
+            answeredBy = {
+              profile: auth.profile,
+              ...(auth.apiVersion ? { apiVersion: auth.apiVersion } : {}),
+            };
+          }
           let next: Next = afterAuthorization(auth, {
             now: Date.now(),
             requestedAt,
@@ -263,6 +271,7 @@ export function makeBulkChunk(steps: BulkSteps) {
 
       const base = () => ({
         api: valid.api,
+        ...answeredBy,
         correlationId,
         polls: count.polls,
         authorizations: count.authorizations,

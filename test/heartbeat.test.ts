@@ -50,7 +50,7 @@ it('a worker killed during a slow bc-authorize: a replacement retries it after t
   let heartbeated = false;
   for (let i = 0; i < 150 && !heartbeated; i++) {
     const pending = (await handle.describe()).raw.pendingActivities ?? [];
-    heartbeated = pending.some((a) => a.activityType?.name === 'authorize' && a.lastHeartbeatTime);
+    heartbeated = pending.some((a) => a.activityType?.name === 'netcheck.authorize' && a.lastHeartbeatTime);
     if (!heartbeated) await new Promise((r) => setTimeout(r, 100));
   }
   expect(heartbeated, 'the running bc-authorize should heartbeat').toBe(true);
@@ -68,7 +68,7 @@ it('a worker killed during a slow bc-authorize: a replacement retries it after t
   const scheduled = events.find(
     (e) =>
       e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED &&
-      e.activityTaskScheduledEventAttributes?.activityType?.name === 'authorize',
+      e.activityTaskScheduledEventAttributes?.activityType?.name === 'netcheck.authorize',
   )!;
   const started = events.find(
     (e) =>

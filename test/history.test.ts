@@ -153,6 +153,18 @@ describe('recorded histories replay against the current workflow code', () => {
         { lastSimChangeHoursAgo: 5, faults: [{ endpoint: 'token', status: 400, error: 'slow_down' }] },
         { fast: true },
       ],
+      // Since the netcheck-namespaced-activities patch: activity types are `netcheck.<name>`.
+      [
+        'named-connectivity-pending',
+        { msisdn: uniqueNumber(), operation: 'device-connectivity' },
+        { pendingPolls: 2, connectivity: 'CONNECTED_DATA' },
+      ],
+      [
+        'named-fast-pending',
+        { msisdn: uniqueNumber(), operation: 'sim-swap', maxAge: 48 },
+        { pendingPolls: 1, lastSimChangeHoursAgo: 5 },
+        { fast: true },
+      ],
     ];
     // Existing fixtures are history from older code: keep them, add only the missing ones.
     const missing = (name: string) => !existsSync(path.join(fixturesDir, `${name}.json`));
@@ -188,18 +200,37 @@ describe('recorded histories replay against the current workflow code', () => {
   it('every committed fixture replays clean', async () => {
     const files = readdirSync(fixturesDir).filter((f) => f.endsWith('.json'));
     expect(files.length).toBeGreaterThanOrEqual(6);
-    const histories = files.map((file) => ({
-      workflowId: file,
-      history: historyFromJSON(JSON.parse(readFileSync(path.join(fixturesDir, file), 'utf8'))),
-    }));
+    // Each replays under its own workflow id, as a worker replays it (a workflow may derive its
+    // children's ids from it: networkAssess does); the file name where a history has none.
+    const fileOf = new Map<string, string>();
+    const histories = files.map((file) => {
+      const history = historyFromJSON(JSON.parse(readFileSync(path.join(fixturesDir, file), 'utf8')));
+      const workflowId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowId || file;
+      fileOf.set(workflowId, file);
+      return { workflowId, history };
+    });
     const results = Worker.runReplayHistories(
       { workflowBundle: { codePath: inject('workflowBundlePath') } },
       histories,
     );
     const failures: string[] = [];
     for await (const result of results) {
-      if (result.error) failures.push(`${result.workflowId}: ${String(result.error)}`);
+      if (result.error) {
+        failures.push(`${fileOf.get(result.workflowId) ?? result.workflowId}: ${String(result.error)}`);
+      }
     }
     expect(failures).toEqual([]);
+  });
+
+  it('the fixtures hold both activity spellings: bare names before the namespace, netcheck.<name> after', () => {
+    const scheduled = (file: string) =>
+      (historyFromJSON(JSON.parse(readFileSync(path.join(fixturesDir, file), 'utf8'))).events ?? []).flatMap(
+        (e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? [],
+      );
+    // Recorded by older code: replaying them (above) schedules the bare names again.
+    expect(scheduled('flow-connectivity-pending.json')).toContain('authorize');
+    const named = scheduled('named-connectivity-pending.json');
+    expect(named[0]).toBe('netcheck.authorize');
+    expect(named.filter((n) => !n.startsWith('netcheck.'))).toEqual([]);
   });
 });

@@ -132,7 +132,12 @@ describe('CIBA polling', () => {
     // The slow_down ended the first polling activity: the new pace is in history before the next poll.
     const events = (await handle.fetchHistory()).events ?? [];
     const scheduled = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
-    expect(scheduled).toEqual(['authorize', 'pollToken', 'pollToken', 'getDeviceConnectivity']);
+    expect(scheduled).toEqual([
+      'netcheck.authorize',
+      'netcheck.pollToken',
+      'netcheck.pollToken',
+      'netcheck.getDeviceConnectivity',
+    ]);
     expect(events.filter((e) => e.timerStartedEventAttributes)).toHaveLength(0);
   }, 120_000);
 
@@ -307,7 +312,7 @@ describe('fast mode', () => {
     expect(result.data).toEqual({ swapped: true });
     const events = (await handle.fetchHistory()).events ?? [];
     expect(events.filter((e) => e.activityTaskScheduledEventAttributes)).toHaveLength(0);
-    // Three local activities, and one patch marker (lean-history).
+    // Three local activities, and one patch marker (netcheck-namespaced-activities).
     const markers = events.flatMap((e) => e.markerRecordedEventAttributes?.markerName ?? []);
     expect(markers.filter((name) => name !== 'core_patch')).toHaveLength(3);
     expect(events.length).toBeLessThanOrEqual(12);
@@ -391,7 +396,7 @@ describe('progress and identity', () => {
     const events = (await handle.fetchHistory()).events ?? [];
     expect(events.filter((e) => e.timerStartedEventAttributes)).toHaveLength(0);
     const scheduled = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
-    expect(scheduled).toEqual(['authorize', 'pollToken', 'getDeviceConnectivity']);
+    expect(scheduled).toEqual(['netcheck.authorize', 'netcheck.pollToken', 'netcheck.getDeviceConnectivity']);
     expect(events.length).toBeLessThanOrEqual(30);
     const stats = await simulatorStats(ctx.env.simulatorUrl, msisdn);
     expect(stats.violations['poll-too-early'] ?? 0).toBe(0);

@@ -123,7 +123,7 @@ async function authorizedAt(handle: WorkflowHandle): Promise<number> {
 async function pollingStarted(handle: WorkflowHandle): Promise<void> {
   for (let i = 0; i < 600; i++) {
     const pending = (await handle.describe()).raw.pendingActivities ?? [];
-    if (pending.some((a) => a.activityType?.name === 'pollToken' && a.lastStartedTime)) return;
+    if (pending.some((a) => a.activityType?.name === 'netcheck.pollToken' && a.lastStartedTime)) return;
     await sleep(20);
   }
   throw new Error('pollToken never started');
@@ -224,7 +224,7 @@ it('killed right after a poll went out: whatever its answer was, the successor n
   expect(stats.violations['poll-after-expiry'] ?? 0).toBe(0);
   expect(requestCount(stats, 'token', 200)).toBe(1);
   const events = (await handle.fetchHistory()).events ?? [];
-  const handedBack = scheduledNamed(events, 'pollToken').length > 1;
+  const handedBack = scheduledNamed(events, 'netcheck.pollToken').length > 1;
   console.log(
     `[kill-after-poll] interval 2 s, two pending polls, killed right after the first poll: result ` +
       `${(((await closedAt(handle)) - authorized) / 1000).toFixed(1)} s after the bc-authorize answer ` +

@@ -15,7 +15,8 @@
  * starts running and closed when the last one stops. The same instance goes on the
  * application's Client too (`new Client({ plugins: [plugin] })`): it brings the payload codec.
  *
- * A guest in the host's worker: it adds its activities, and its workflows only where the worker
+ * A guest in the host's worker: it adds its activities (as `netcheck.<name>`, and the bare names
+ * of older runs unless `legacyActivityNames: false`), and its workflows only where the worker
  * has none; it changes no worker-wide option the host has set (the sticky queue timeout only
  * when the host left it unset); with `encryption` it adds its codec after the host's own codecs
  * and refuses a host failure converter it cannot work with; when the worker starts, it checks
@@ -43,6 +44,7 @@ import {
 } from '../cli/search-attributes.js';
 import type { KeyRing } from '../codec/keyring.js';
 import type { VonageConfig } from './config.js';
+import { activityName, activityTypes } from '../domain/activity-names.js';
 import { netcheckNexusHandler, type NetcheckNexusOptions } from './nexus.js';
 import { isAcceptedRate, RATE_BOUNDS_TEXT } from '../domain/rate-limit.js';
 import { QueueRateLimit } from './rate-limit.js';
@@ -87,6 +89,14 @@ export interface NetcheckPluginOptions extends VonageConfig {
    * key that may not list search attributes).
    */
   searchAttributeCheck?: 'warn' | 'fail' | 'off';
+  /**
+   * netcheck's activities are registered as `netcheck.<name>` (`netcheck.authorize`, …). With
+   * `true` (default) the worker also serves the bare names (`authorize`, `pollToken`, …) that runs
+   * started before the namespace still schedule, and refuses a host activity with one of them.
+   * `false`: only the namespaced names, so a host activity named `authorize` can run beside
+   * netcheck — set it once no run started by an older release is open (CHANGELOG.md, "Compatibility").
+   */
+  legacyActivityNames?: boolean;
 }
 
 /**
@@ -105,15 +115,20 @@ type ActivityFunction = (...args: unknown[]) => Promise<unknown>;
 class VonageLease {
   #current: NetcheckActivities | undefined;
   #runs = 0;
+  /** By activity type: `netcheck.<name>`, and the bare `<name>` too with `legacy`. */
   readonly activities: Record<string, ActivityFunction>;
 
-  constructor(private readonly open: () => NetcheckActivities) {
+  constructor(
+    legacy: boolean,
+    private readonly open: () => NetcheckActivities,
+  ) {
     const first = open(); // checks the options now, not at the first check
     this.#current = first;
     const activities: Record<string, ActivityFunction> = {};
     for (const name of Object.keys(first)) {
-      activities[name] = (...args) =>
+      const call: ActivityFunction = (...args) =>
         (this.#client()[name as keyof NetcheckActivities] as ActivityFunction)(...args);
+      for (const type of activityTypes(name, legacy)) activities[type] = call;
     }
     this.activities = activities;
   }
@@ -240,12 +255,18 @@ export class NetcheckPlugin extends SimplePlugin {
         `searchAttributeCheck must be warn, fail or off (got ${JSON.stringify(searchAttributeCheck)}).`,
       ]);
     }
+    const legacyActivityNames = options.legacyActivityNames ?? true;
+    if (typeof legacyActivityNames !== 'boolean') {
+      throw new ConfigurationError([
+        `legacyActivityNames must be true or false (got ${JSON.stringify(legacyActivityNames)}).`,
+      ]);
+    }
     const rateLimit = checkedRateLimit(options.rateLimit, options.http?.maxRequestsPerSecond);
     const ownPacing = options.http?.maxRequestsPerSecond !== undefined;
     const queueLimit = rateLimit !== undefined && !ownPacing ? new QueueRateLimit(rateLimit) : undefined;
     let lease: VonageLease;
     try {
-      lease = new VonageLease(() =>
+      lease = new VonageLease(legacyActivityNames, () =>
         createActivities({
           applicationId: options.applicationId,
           privateKey: options.privateKey,
@@ -297,9 +318,16 @@ export class NetcheckPlugin extends SimplePlugin {
       (name) => Object.hasOwn(this.#activities, name) && theirs[name] !== this.#activities[name],
     );
     if (taken.length > 0) {
+      // A bare name is served only for runs started before netcheck's activities were namespaced.
+      const legacy = taken.filter((name) => activityName(name) === name);
       throw new ConfigurationError([
         `netcheck plugin: the worker registers activities named ${taken.join(', ')}, which netcheck's plugin registers too ` +
-          `(its activities: ${Object.keys(this.#activities).join(', ')}). Rename yours, or run netcheck on a task queue of its own.`,
+          `(its activities: ${Object.keys(this.#activities).join(', ')}). ` +
+          (legacy.length > 0
+            ? `netcheck serves ${legacy.join(', ')} only for runs started by a release before its activities became netcheck.<name>: ` +
+              'once none of those is open, set legacyActivityNames: false in the plugin options and yours can stay. Until then, '
+            : '') +
+          'rename yours, or run netcheck on a task queue of its own.',
       ]);
     }
     const configured = this.#withDataConverter(

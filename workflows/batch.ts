@@ -53,6 +53,7 @@ import {
 } from '../domain/batch-state.js';
 import type { BulkActivities, BulkChunkProgress } from '../domain/bulk.js';
 import { BulkChunks } from '../domain/bulk-state.js';
+import { activityType } from '../domain/activity-names.js';
 import { causeChain, errorCodeOf, netcheckFailure, type ErrorCode } from '../domain/errors.js';
 import { isAcceptedRate } from '../domain/rate-limit.js';
 import { DEFAULT_CHECK_TIMEOUT_MS } from '../domain/timeouts.js';
@@ -62,6 +63,7 @@ import {
   BATCH_CHILD_PRIORITY,
   CHECK_TIMEOUT,
   END_RUN_WHEN_SUGGESTED,
+  NAMESPACED_ACTIVITIES,
   OPTIONS_VALIDATED,
   RATE_BOUNDS,
 } from './patches.js';
@@ -252,11 +254,16 @@ export async function batchCheck(input: BatchInput): Promise<BatchProgress> {
       });
   }
 
+  /** Asked at the run's first chunk, then kept: the chunks of one run all have one activity type. */
+  let namespacedChunks: boolean | undefined;
   /** Bulk mode: one activity runs a chunk of checks; its outcomes become the chunk's records. */
   function launchChunk(chunks: BulkChunks): void {
     const { chunk, input: chunkInput } = chunks.launch();
+    // `netcheck.bulkChunk`; a run recorded before the namespace schedules the bare name.
+    namespacedChunks ??= patched(NAMESPACED_ACTIVITIES);
+    const type = activityType('bulkChunk', namespacedChunks) as 'bulkChunk';
     // Not awaited, like a child: the main loop tracks completion through inFlight.
-    void bulkActivities.bulkChunk
+    void bulkActivities[type]
       .executeWithOptions({ ...BULK_CHUNK_ACTIVITY, summary: chunk.summary }, [chunkInput])
       .then(
         (progress) => chunks.finished(chunk.number, progress),

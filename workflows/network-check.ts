@@ -39,6 +39,7 @@ import {
 import { ERROR_CODES, errorCodeOf, failsRun, netcheckFailure, type ErrorCode } from '../domain/errors.js';
 import { maskMsisdn } from '../domain/msisdn.js';
 import { CAMARA_OPERATIONS, type CamaraOperation } from '../domain/operations.js';
+import { activityType } from '../domain/activity-names.js';
 import {
   NetcheckApi,
   NetcheckBatchId,
@@ -87,6 +88,7 @@ import {
   FAST_LONG_WAIT_TIMER,
   FAST_WAIT_IN_POLL,
   LEAN_HISTORY,
+  NAMESPACED_ACTIVITIES,
   PENDING_REPOLL_FLOOR,
   RUN_WIDE_BUDGET,
 } from './patches.js';
@@ -162,8 +164,10 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
     options: StepOptions,
     args: Parameters<NetcheckActivities[K]>,
   ): ReturnType<NetcheckActivities[K]> {
+    // `netcheck.<name>`; a run recorded before the namespace schedules the bare name it recorded.
+    const type = activityType(name, namespaced) as K;
     // Both proxies take these options; they differ only in types the union cannot express.
-    const proxy = (input.fast ? local[name] : remote[name]) as unknown as {
+    const proxy = (input.fast ? local[type] : remote[type]) as unknown as {
       executeWithOptions(options: ActivityOptions, args: unknown[]): ReturnType<NetcheckActivities[K]>;
     };
     // A local activity has no heartbeat: a dead worker costs its workflow task timeout instead.
@@ -384,9 +388,11 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
     return result;
   };
 
-  // One patch marker for a new run's CAMARA road; runs recorded before it go on as they were.
+  // One patch marker for a new run: its activities are `netcheck.<name>`, which implies the CIBA
+  // flow on the CAMARA road. Runs recorded before it go on as they were, bare activity names too.
+  const namespaced = patched(NAMESPACED_ACTIVITIES);
   const camara = check.api !== 'identity-insights';
-  const flow = camara && patched(CIBA_FLOW);
+  const flow = camara && (namespaced || patched(CIBA_FLOW));
   const lean = flow || (camara && patched(LEAN_HISTORY));
   /** A patch that `lean-history` implies: asked of the history only for runs without it. */
   const since = (patchId: string) => lean || patched(patchId);

@@ -62,6 +62,13 @@ export const RATE_LIMITER_OWN_TASK_QUEUE = 'rate-limiter-own-task-queue';
 export const REFUSE_PLAINTEXT = 'netcheck-refuse-plaintext-input';
 /** The same workflows: recorded only when NETCHECK_ALLOW_PLAINTEXT_UNTIL let an unencrypted input through. */
 export const PLAINTEXT_ALLOWED = 'netcheck-plaintext-input-allowed';
+/**
+ * networkCheck, batchCheck, networkAssess (domain/activity-names.ts): activities are scheduled as
+ * `netcheck.<name>` (`netcheck.authorize`, …) instead of the bare name. networkCheck asks it first,
+ * where it asked CIBA_FLOW, and it implies CIBA_FLOW (one marker per new run); batchCheck asks it
+ * at a run's first bulk chunk, networkAssess at its Identity Insights request.
+ */
+export const NAMESPACED_ACTIVITIES = 'netcheck-namespaced-activities';
 
 export interface PatchEntry {
   /** The id given to `patched()`: never renamed, never reused. */
@@ -168,6 +175,12 @@ export const PATCHES: readonly PatchEntry[] = [
   },
   {
     id: PLAINTEXT_ALLOWED,
+    workflow: 'networkCheck, batchCheck, networkAssess',
+    added: { date: '2026-12-07', release: 'Unreleased' },
+    deprecateFrom: 'the second minor release after the one that ships it',
+  },
+  {
+    id: NAMESPACED_ACTIVITIES,
     workflow: 'networkCheck, batchCheck, networkAssess',
     added: { date: '2026-12-07', release: 'Unreleased' },
     deprecateFrom: 'the second minor release after the one that ships it',

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createTokenSealer } from '../../activities/index.js';
+import { NetcheckPlugin } from '../../worker/plugin.js';
 import {
   CAMARA_OPERATION_NAMES,
   CAMARA_OPERATIONS,
@@ -41,9 +42,10 @@ function run(operation: Operation, input: CheckCallInput = callInput(operation))
 const scripted = useScriptedActivities({ privateKey: keys.privateKey });
 
 describe('check activities: names and wire format', () => {
-  it('exposes one activity per CAMARA_OPERATIONS[op].activity, plus authorize, pollToken and bulkChunk', () => {
+  it('exposes one activity per CAMARA_OPERATIONS[op].activity, plus authorize, pollToken, bulkChunk and assessInsights', () => {
     expect(Object.keys(scripted.acts).sort()).toEqual(
       [
+        'assessInsights',
         'authorize',
         'bulkChunk',
         'identityInsights',
@@ -52,6 +54,23 @@ describe('check activities: names and wire format', () => {
       ].sort(),
     );
     expect(typeof scripted.acts.close).toBe('function');
+  });
+
+  it('a worker registers each as netcheck.<name>, and the bare name only while legacyActivityNames holds', () => {
+    const names = Object.keys(scripted.acts);
+    const registered = (legacyActivityNames?: boolean) =>
+      Object.keys(
+        new NetcheckPlugin({
+          applicationId: randomUUID(),
+          privateKey: keys.privateKey,
+          baseUrl: scripted.server.url,
+          ...(legacyActivityNames !== undefined ? { legacyActivityNames } : {}),
+        }).configureWorker({ taskQueue: 'names' }).activities ?? {},
+      ).sort();
+    const namespaced = names.map((name) => `netcheck.${name}`);
+    expect(registered()).toEqual([...namespaced, ...names].sort());
+    expect(registered(true)).toEqual([...namespaced, ...names].sort());
+    expect(registered(false)).toEqual([...namespaced].sort());
   });
 
   const cases: [Operation, unknown, unknown][] = [

@@ -155,7 +155,9 @@ describe('the standalone worker with NETCHECK_METRICS_PORT', () => {
     const http = (suffix: string, labels: Record<string, string>) =>
       total(samples, `netcheck_vonage_request_duration_seconds_${suffix}`, labels);
     expect(http('count', { endpoint: '/oauth2/bc-authorize', status: '200' })).toBe(3);
-    expect(http('count', { ...run, activityType: 'authorize', endpoint: '/oauth2/bc-authorize' })).toBe(3);
+    expect(
+      http('count', { ...run, activityType: 'netcheck.authorize', endpoint: '/oauth2/bc-authorize' }),
+    ).toBe(3);
     expect(http('count', { endpoint: '/oauth2/token', status: '200' })).toBe(2);
     expect(http('count', { endpoint: '/oauth2/token', status: '400' })).toBeGreaterThanOrEqual(3);
     const camara = samples.filter(
@@ -192,8 +194,13 @@ describe('the standalone worker with NETCHECK_METRICS_PORT', () => {
   it('exports the spans of the checks over OTLP/HTTP (OTEL_EXPORTER_OTLP_ENDPOINT)', async () => {
     // Spans are batched; the workflow's reach the exporter after its last workflow task.
     const exported = () => Buffer.concat(otlpRequests.map((r) => r.body)).toString('latin1');
-    const names = ['RunWorkflow:networkCheck', 'StartActivity:authorize', 'RunActivity:authorize'];
-    names.push('RunActivity:pollToken', 'RunActivity:checkSimSwap', 'RunActivity:getDeviceConnectivity');
+    const names = [
+      'RunWorkflow:networkCheck',
+      'StartActivity:netcheck.authorize',
+      'RunActivity:netcheck.authorize',
+    ];
+    names.push('RunActivity:netcheck.pollToken', 'RunActivity:netcheck.checkSimSwap');
+    names.push('RunActivity:netcheck.getDeviceConnectivity');
     await expect
       .poll(() => names.filter((name) => !exported().includes(name)), { timeout: 15_000, interval: 250 })
       .toEqual([]);

@@ -79,11 +79,80 @@ describe("the host's worker options", () => {
     expect(() => configure(plugin, { activities: { authorize } })).toThrow(
       /registers activities named authorize, which netcheck's plugin registers too/,
     );
-    // The host's other activities stay, beside netcheck's.
+    // A bare name is served for runs of older releases only: the message says how to free it.
+    expect(() => configure(plugin, { activities: { authorize } })).toThrow(
+      /set legacyActivityNames: false in the plugin options and yours can stay/,
+    );
+    // The host's other activities stay, beside netcheck's namespaced names and the legacy ones.
     const configured = configure(plugin, { activities: { notifyFraudTeam: authorize } });
     expect(Object.keys(configured.activities ?? {})).toEqual(
-      expect.arrayContaining(['notifyFraudTeam', 'authorize', 'pollToken']),
+      expect.arrayContaining([
+        'notifyFraudTeam',
+        'netcheck.authorize',
+        'netcheck.pollToken',
+        'authorize',
+        'pollToken',
+      ]),
     );
+  });
+
+  it('with legacyActivityNames: false, a host activity named authorize stays the host’s', () => {
+    const plugin = new NetcheckPlugin({ ...env.vonage, legacyActivityNames: false });
+    const authorize = () => Promise.resolve('the host’s own');
+    const activities = configure(plugin, { activities: { authorize } }).activities as Record<string, unknown>;
+    expect(activities.authorize).toBe(authorize);
+    expect(Object.keys(activities).filter((name) => !name.startsWith('netcheck.'))).toEqual(['authorize']);
+    expect(activities['netcheck.authorize']).toBeTypeOf('function');
+    // The namespaced names stay netcheck's whatever the option.
+    expect(() => configure(plugin, { activities: { 'netcheck.authorize': authorize } })).toThrow(
+      /registers activities named netcheck\.authorize, which netcheck's plugin registers too/,
+    );
+    expect(() => new NetcheckPlugin({ ...env.vonage, legacyActivityNames: 'no' as never })).toThrow(
+      /legacyActivityNames must be true or false/,
+    );
+  });
+
+  it('a check runs beside the host’s own authorize activity: history shows netcheck.authorize', async () => {
+    const taskQueue = uniqueTaskQueue('guest-names');
+    let hostCalls = 0;
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+      activities: {
+        authorize: () => {
+          hostCalls++;
+          return Promise.resolve('the host’s own');
+        },
+      },
+      plugins: [netcheckPlugin({ ...env.vonage, legacyActivityNames: false, searchAttributeCheck: 'off' })],
+    });
+    const msisdn = uniqueNumber();
+    await addScenarios(env.simulatorUrl, {
+      numbers: { [msisdn]: { interval: 0.2, lastSimChangeHoursAgo: 3 } },
+    });
+    const requestId = randomUUID();
+    const result = await worker.runUntil(
+      checkNumber(
+        env.client,
+        { msisdn, operation: 'sim-swap', maxAge: 24 },
+        { taskQueue, subjectKey, requestId },
+      ),
+    );
+    expect(result).toMatchObject({ status: 'ok', data: { swapped: true } });
+    expect(hostCalls).toBe(0);
+    let workflowId: string | undefined;
+    for await (const run of env.client.workflow.list({ query: `TaskQueue = "${taskQueue}"` })) {
+      if (run.type === 'networkCheck') workflowId = run.workflowId;
+    }
+    const history = await env.client.workflow.getHandle(workflowId!).fetchHistory();
+    const scheduled = (history.events ?? []).flatMap(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? [],
+    );
+    expect(scheduled[0]).toBe('netcheck.authorize');
+    expect(scheduled).toContain('netcheck.pollToken');
+    expect(scheduled.at(-1)).toBe('netcheck.checkSimSwap');
+    expect(scheduled.filter((name) => !name.startsWith('netcheck.'))).toEqual([]);
   });
 });
 
