@@ -4,7 +4,9 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { Context } from '@temporalio/activity';
-import type { RequestPriority } from './http.js';
+import type { RequestPacer } from './pacer.js';
+
+export type { RequestPacer };
 
 function currentContext(): Context | undefined {
   try {
@@ -92,12 +94,6 @@ export const activityLog = {
 /** True when the activity was cancelled because its workflow asked for it (not a timeout or a shutdown). */
 export function activityCancelRequested(): boolean {
   return currentContext()?.cancellationDetails?.cancelRequested === true;
-}
-
-/** A pacer of requests on top of the worker's own (bulk mode: a chunk's share of the batch's rate). */
-export interface RequestPacer {
-  /** Resolves when the request may go; to a release function when the pacer wants to hear of its answer. */
-  take(signal?: AbortSignal, priority?: RequestPriority): Promise<(() => void) | undefined>;
 }
 
 const pacing = new AsyncLocalStorage<RequestPacer>();

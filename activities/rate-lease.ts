@@ -8,9 +8,8 @@
  * slot keep every 1-s window at R or below, with the rest of the margin left for the network.
  * The worker leases only what its waiting requests need, up to about a second ahead.
  */
-import type { RequestPriority } from './http.js';
-
 import type { RateLease } from '../domain/rate-limit.js';
+import { PRIORITY_ORDER, type RequestPriority } from './pacer.js';
 
 export type { RateLease };
 
@@ -26,8 +25,6 @@ export const SEND_TOLERANCE_MS = 10;
 const HORIZON_MS = 1_000;
 /** After a failed lease, wait this long before asking again. */
 const RETRY_MS = 1_000;
-
-const PRIORITY_ORDER: readonly RequestPriority[] = ['high', 'normal', 'low'];
 
 export interface LeasedPacerOptions {
   /** Told when a lease fails (it is retried). Must not throw. */

@@ -9,12 +9,11 @@ import {
   NativeConnection,
   type LogLevel,
   Runtime,
-  Worker,
   type WorkerOptions,
 } from '@temporalio/worker';
 import { createActivities, type HttpOptions } from '../activities/index.js';
 import { checkNumber } from '../client/index.js';
-import { netcheckPlugin } from '../worker/plugin.js';
+import { assembleWorker } from '../worker/assemble.js';
 import { benchRequests } from './numbers.js';
 import { runRaw, type TimedCheck } from './raw.js';
 
@@ -98,16 +97,14 @@ async function raw(message: Extract<ParentMessage, { kind: 'raw' }>): Promise<vo
 async function worker(message: Extract<ParentMessage, { kind: 'worker' }>): Promise<void> {
   Runtime.install({ logger: new DefaultLogger(message.logLevel ?? 'WARN') });
   const connection = await NativeConnection.connect({ address: message.address });
-  const w = await Worker.create({
+  const w = await assembleWorker({
     connection,
     taskQueue: message.taskQueue,
     workflowBundle: { codePath: message.bundlePath },
-    plugins: [
-      netcheckPlugin({
-        ...vonageDeps(message.vonage),
-        ...(message.rateLimit !== undefined ? { rateLimit: message.rateLimit } : {}),
-      }),
-    ],
+    netcheck: {
+      ...vonageDeps(message.vonage),
+      ...(message.rateLimit !== undefined ? { rateLimit: message.rateLimit } : {}),
+    },
     ...message.tuning,
   });
   // Clients on the worker's own NativeConnection (what eager workflow start needs); the second

@@ -1,13 +1,13 @@
 /**
  * `npm run build:bundle [-- --out FILE] [--workflows PATH]`: bundles netcheck's workflow code once,
- * ahead of time, the way a worker would at start (the netcheck plugin's bundler settings
- * included), and writes it where a worker finds it (worker/bundle.ts). The Docker image runs it
- * after `npm run build`, so its workers start without webpack.
+ * ahead of time, the way a worker would at start (the netcheck plugin's bundler half included:
+ * netcheckBundlerPlugin(), which needs no credentials), and writes it where a worker finds it
+ * (worker/workflow-path.ts). The Docker image runs it after `npm run build`, so its workers
+ * start without webpack.
  *
  * Defaults: the compiled workflows (dist/workflows/index.js) when present, else the source
  * (workflows/index.ts); output dist/workflow-bundle.js.
  */
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -15,47 +15,57 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { netcheckFailureConverterPath } from '../codec/data-converter.js';
-import { WORKFLOW_BUNDLE_FILE } from '../worker/bundle.js';
+import { netcheckBundlerPlugin, WORKFLOW_BUNDLE_FILE } from '../worker/bundle.js';
 import { netcheckMetricsPlugin } from '../worker/metrics.js';
-import { netcheckPlugin } from '../worker/plugin.js';
+import { workflowModulePath, type WorkflowCodeFrom } from '../worker/workflow-path.js';
 import { projectRoot } from '../cli/stack/temporal-cli.js';
 
 export interface BuildBundleOptions {
-  /** Workflow entry module (default: dist/workflows/index.js if built, else workflows/index.ts). */
+  /** Workflow entry module; overrides `from`. */
   workflowsPath?: string;
+  /**
+   * Which workflows (worker/workflow-path.ts): `source` (workflows/index.ts) or `dist`
+   * (dist/workflows/index.js). Default: dist when built, else source, for the bundle in dist/.
+   * Whatever runs the rest of its code from source (tests, the chaos run, the cluster script)
+   * says `source`: a dist/ left by an earlier build would give its workers old workflow code.
+   */
+  from?: Exclude<WorkflowCodeFrom, 'prebuilt' | 'running'>;
   /** Output file (default dist/workflow-bundle.js). */
   out?: string;
   /** Include the encrypting failure converter (for workers with NETCHECK_ENCRYPTION_KEYS; docs/security.md). */
   encryptFailures?: boolean;
+  /**
+   * The workflows alone, without netcheck's plugin contributions (payload converter, metrics
+   * interceptor): what `bundleWorkflowCode({ workflowsPath })` alone makes (the tests use one).
+   */
+  bare?: boolean;
 }
 
-/**
- * The workflows' source entry. Whatever runs the rest of the code from source (tests, the chaos
- * run, the cluster script) bundles this, not dist/: a dist/ left by an earlier build would give
- * its workers old workflow code.
- */
-export const SOURCE_WORKFLOWS_PATH = path.join(projectRoot, 'workflows', 'index.ts');
+/** The workflows' source entry: `from: 'source'` (kept for the scripts that name the path). */
+export const SOURCE_WORKFLOWS_PATH = workflowModulePath('index', 'source');
 
+/** The default entry of `npm run build:bundle`: the compiled workflows when built, else the source. */
 export function defaultWorkflowsPath(root = projectRoot): string {
-  const compiled = path.join(root, 'dist', 'workflows', 'index.js');
-  return existsSync(compiled) ? compiled : path.join(root, 'workflows', 'index.ts');
+  return existsSync(path.join(root, 'dist', 'workflows', 'index.js'))
+    ? workflowModulePath('index', 'dist')
+    : workflowModulePath('index', 'source');
 }
 
 /** Bundles the workflow code and writes it atomically; returns the file and its size. */
 export async function buildWorkflowBundle(
   options: BuildBundleOptions = {},
 ): Promise<{ codePath: string; workflowsPath: string; bytes: number }> {
-  const workflowsPath = path.resolve(options.workflowsPath ?? defaultWorkflowsPath());
+  const workflowsPath = path.resolve(
+    options.workflowsPath ??
+      (options.from ? workflowModulePath('index', options.from) : defaultWorkflowsPath()),
+  );
   const codePath = path.resolve(options.out ?? path.join(projectRoot, 'dist', WORKFLOW_BUNDLE_FILE));
-  // The plugin contributes its bundler settings (workflow interceptor modules, if it has any).
-  // Its activities are never called here: a throwaway key and id only let it be constructed.
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const plugin = netcheckPlugin({ applicationId: randomUUID(), privateKey, baseUrl: 'http://127.0.0.1:9' });
   const { code } = await bundleWorkflowCode({
     workflowsPath,
     ...(options.encryptFailures ? { failureConverterPath: netcheckFailureConverterPath() } : {}),
-    // The metrics workflow interceptor is baked in: a worker with a bundle cannot add it at start.
-    plugins: [plugin, netcheckMetricsPlugin()],
+    // netcheck's bundler half (its payload converter), and the metrics workflow interceptor baked
+    // in: a worker with a bundle cannot add it at start.
+    plugins: options.bare ? [] : [netcheckBundlerPlugin(), netcheckMetricsPlugin()],
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
   });
   await mkdir(path.dirname(codePath), { recursive: true });

@@ -12,7 +12,8 @@ import {
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadScenarioFile, startSimulator } from './index.js';
+import { loadScenarioFile } from './scenarios.js';
+import { startSimulator } from './start.js';
 import type { FaultOptions, Simulator, SimulatorOptions } from './types.js';
 
 export const USAGE = `Usage: npm run simulator -- [options]

@@ -34,6 +34,13 @@ import { MAX_AGE_DEFAULT, MAX_AGE_MAX, MAX_AGE_MIN } from '../domain/operations.
 import { ExpiringMap } from './expiring-map.js';
 import { problem, type Reply } from './http.js';
 import { verifyApplicationJwt } from './jwt.js';
+import {
+  INSIGHT_NAMES,
+  type InsightName,
+  type InsightOverride,
+  type InsightStatusCode,
+  type NetworkOverride,
+} from './identity-insights-scenario.js';
 import type { NumberEntry, ScenarioStore } from './scenarios.js';
 import type { Subscribers } from './subscribers.js';
 import {
@@ -42,35 +49,20 @@ import {
   isVirtualOperatorNumber,
 } from './virtual-operator.js';
 
+export {
+  identityInsightsScenarioFields,
+  INSIGHT_NAMES,
+  INSIGHT_STATUS_CODES,
+  type InsightName,
+  type InsightStatusCode,
+} from './identity-insights-scenario.js';
+
 export const IDENTITY_INSIGHTS_PATHS = ['/identity-insights/v1/requests', '/v0.1/identity-insights'] as const;
 
 /** The only purpose Vonage's Network Registry Playground accepts. */
 export const PLAYGROUND_PURPOSE = 'FraudPreventionAndDetection';
 
-export const INSIGHT_NAMES = [
-  'sim_swap',
-  'roaming',
-  'reachability',
-  'format',
-  'original_carrier',
-  'current_carrier',
-] as const;
-export type InsightName = (typeof INSIGHT_NAMES)[number];
 const NETWORK_REGISTRY = new Set<InsightName>(['sim_swap', 'roaming', 'reachability']);
-
-export const INSIGHT_STATUS_CODES = [
-  'OK',
-  'PARTIAL_SUCCESS',
-  'INVALID_NUMBER_FORMAT',
-  'UNSUPPORTED_NETWORK_TYPE',
-  'NO_COVERAGE',
-  'NOT_FOUND',
-  'UNAUTHORIZED',
-  'INVALID_PURPOSE',
-  'SUPPLIER_ERROR',
-  'INTERNAL_ERROR',
-] as const;
-export type InsightStatusCode = (typeof INSIGHT_STATUS_CODES)[number];
 
 const STATUS_MESSAGES: Record<InsightStatusCode, string> = {
   OK: 'Success',
@@ -84,56 +76,6 @@ const STATUS_MESSAGES: Record<InsightStatusCode, string> = {
   SUPPLIER_ERROR: 'The supplier returned an error.',
   INTERNAL_ERROR: 'An internal error occurred.',
 };
-
-// ---- scenario fields (merged into the number entries of scenarios.ts) ----
-
-const NetworkOverrideSchema = z.strictObject({
-  name: z.string().min(1).optional(),
-  /** e.g. MOBILE, LANDLINE, VIRTUAL. */
-  networkType: z.string().min(1).optional(),
-  /** MCC + MNC. */
-  networkCode: z
-    .string()
-    .regex(/^\d{5,6}$/, 'networkCode must be MCC + MNC (5 or 6 digits)')
-    .optional(),
-  /** ISO 3166-1 alpha-2. */
-  countryCode: z
-    .string()
-    .regex(/^[A-Z]{2}$/, 'countryCode must be ISO 3166-1 alpha-2')
-    .optional(),
-});
-
-const InsightOverrideSchema = z.strictObject({
-  /** Default: PARTIAL_SUCCESS when `omit` is given, else OK. */
-  status: z.enum(INSIGHT_STATUS_CODES).optional(),
-  message: z.string().optional(),
-  /** Response fields of the insight to leave out (e.g. `latest_sim_swap_at`). */
-  omit: z.array(z.string().min(1)).optional(),
-  /** Apply to the first n requests of the number only (default: every request). */
-  times: z.number().int().positive().optional(),
-});
-
-/** The Identity Insights fields of a scenario number entry. */
-export const identityInsightsScenarioFields = {
-  /** Carrier data instead of what the simulator derives from the number. */
-  carrier: z
-    .strictObject({
-      valid: z.boolean().optional(),
-      countryCode: z
-        .string()
-        .regex(/^[A-Z]{2}$/, 'countryCode must be ISO 3166-1 alpha-2')
-        .optional(),
-      countryName: z.string().min(1).optional(),
-      original: NetworkOverrideSchema.optional(),
-      current: NetworkOverrideSchema.optional(),
-    })
-    .optional(),
-  /** Per-insight answers: status, message, fields left out. */
-  insights: z.partialRecord(z.enum(INSIGHT_NAMES), InsightOverrideSchema).optional(),
-};
-
-type InsightOverride = z.output<typeof InsightOverrideSchema>;
-type NetworkOverride = z.output<typeof NetworkOverrideSchema>;
 
 // ---- numbering: the countries the simulator knows ----
 

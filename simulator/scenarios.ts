@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { isE164 } from '../domain/msisdn.js';
-import { identityInsightsScenarioFields } from './identity-insights.js';
+import { identityInsightsScenarioFields } from './identity-insights-scenario.js';
 
 const positive = z.number().positive();
 const nonNegative = z.number().nonnegative();

@@ -1,13 +1,38 @@
 /**
- * The prebuilt workflow bundle (scripts/build-bundle.ts), so a production worker starts without
- * running webpack: NETCHECK_WORKFLOW_BUNDLE names it, else `dist/workflow-bundle.js` is used when
- * this module runs compiled from dist/ and that file is at least as new as the compiled workflows.
- * From source (tsx) without the variable, the worker bundles the current workflow code at start.
+ * Bundling netcheck's workflows. Two halves:
+ *
+ * - What netcheck adds to any bundle of its workflows (`netcheckBundlerPlugin`, the bundler half
+ *   of NetcheckPlugin): its payload converter. It needs no Vonage credentials, so a bundle can be
+ *   built (`npm run build:bundle`, CI, a Dockerfile) where there are none.
+ * - The prebuilt bundle (scripts/build-bundle.ts), so a production worker starts without running
+ *   webpack: NETCHECK_WORKFLOW_BUNDLE names it, else `dist/workflow-bundle.js` is used when this
+ *   module runs compiled from dist/ and that file is at least as new as the compiled workflows.
+ *   worker/workflow-path.ts decides when a worker takes it (`locateWorkflowCode`).
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigurationError } from './config.js';
+import type { BundleOptions, BundlerPlugin } from '@temporalio/worker';
+import { netcheckPayloadConverterPath } from '../codec/data-converter.js';
+import { settingText } from '../common/settings.js';
+import { ConfigurationError } from '../domain/errors.js';
+
+/**
+ * netcheck's part of a workflow bundle: its payload converter, which carries the mark of an input
+ * that arrived unencrypted to the workflows. A host's own payloadConverterPath stays.
+ */
+export function withNetcheckBundleOptions(options: BundleOptions): BundleOptions {
+  return { ...options, payloadConverterPath: options.payloadConverterPath ?? netcheckPayloadConverterPath() };
+}
+
+/**
+ * The bundler half of NetcheckPlugin on its own, without credentials:
+ * `bundleWorkflowCode({ workflowsPath, plugins: [netcheckBundlerPlugin()] })` makes the bundle a
+ * worker with the full plugin would make at start.
+ */
+export function netcheckBundlerPlugin(): BundlerPlugin {
+  return { name: 'netcheck', configureBundler: withNetcheckBundleOptions };
+}
 
 export const WORKFLOW_BUNDLE_ENV = 'NETCHECK_WORKFLOW_BUNDLE';
 /** File name of the bundle that `npm run build:bundle` writes into dist/. */
@@ -41,7 +66,7 @@ export function findPrebuiltBundle(
   env: NodeJS.ProcessEnv = process.env,
   moduleUrl: string = import.meta.url,
 ): PrebuiltBundle | undefined {
-  const fromEnv = env[WORKFLOW_BUNDLE_ENV]?.trim();
+  const fromEnv = settingText(WORKFLOW_BUNDLE_ENV, env);
   if (fromEnv) {
     const codePath = path.resolve(fromEnv);
     if (!existsSync(codePath)) {
@@ -58,12 +83,4 @@ export function findPrebuiltBundle(
   if (!existsSync(codePath)) return undefined;
   if (statSync(codePath).mtimeMs < newestSourceMtime(distDir)) return undefined;
   return { codePath, source: 'default' };
-}
-
-/** Worker.create options for the prebuilt bundle (empty when there is none). */
-export function prebuiltBundleOptions(env: NodeJS.ProcessEnv = process.env): {
-  workflowBundle?: { codePath: string };
-} {
-  const bundle = findPrebuiltBundle(env);
-  return bundle ? { workflowBundle: { codePath: bundle.codePath } } : {};
 }

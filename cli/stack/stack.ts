@@ -21,7 +21,6 @@ import {
   DefaultLogger,
   NativeConnection,
   Runtime,
-  Worker,
   type LogLevel,
   type WorkerOptions,
 } from '@temporalio/worker';
@@ -32,8 +31,8 @@ import {
   startCodecServer,
   type KeyRing,
 } from '../../codec/index.js';
-import { DEFAULT_TASK_QUEUE } from '../../common/index.js';
-import { netcheckPlugin, redactingLogger } from '../../worker/index.js';
+import { resolveTaskQueue } from '../../common/settings.js';
+import { assembleWorker, redactingLogger } from '../../worker/index.js';
 import {
   keySetup,
   startSimulator,
@@ -282,22 +281,20 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const client = new Client({ connection, namespace: 'default', dataConverter });
 
     installRuntimeLogger(options.logLevel ?? 'WARN');
-    const taskQueue = options.taskQueue ?? DEFAULT_TASK_QUEUE;
+    const taskQueue = resolveTaskQueue(options.taskQueue);
     const nativeConnection = await NativeConnection.connect({ address: server.address });
     cleanups.push(() => nativeConnection.close());
-    const worker = await Worker.create({
+    const worker = await assembleWorker({
       connection: nativeConnection,
       namespace: 'default',
       taskQueue,
-      plugins: [
-        netcheckPlugin({
-          applicationId: keys.applicationId,
-          privateKey,
-          baseUrl: simulator.url,
-          encryption: ring,
-          ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}),
-        }),
-      ],
+      netcheck: {
+        applicationId: keys.applicationId,
+        privateKey,
+        baseUrl: simulator.url,
+        encryption: ring,
+        ...(options.rateLimit !== undefined ? { rateLimit: options.rateLimit } : {}),
+      },
       ...options.worker,
     });
     const running = worker.run();

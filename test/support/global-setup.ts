@@ -10,17 +10,16 @@
  */
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type {} from 'vitest';
 import type { TestProject } from 'vitest/node';
 import { SEARCH_ATTRIBUTES } from '../../domain/search-attributes.js';
 import { ensureTemporalCli } from '../../cli/stack/temporal-cli.js';
 import { startSimulator } from '../../simulator/index.js';
-import { buildWorkflowBundle, SOURCE_WORKFLOWS_PATH } from '../../scripts/build-bundle.js';
+import { buildWorkflowBundle } from '../../scripts/build-bundle.js';
 import { makeKeys } from './keys.js';
 
 declare module 'vitest' {
@@ -81,20 +80,13 @@ export default async function setup(project: TestProject) {
 
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'netcheck-test-'));
   const workflowBundlePath = path.join(tmp, 'workflow-bundle.js');
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: SOURCE_WORKFLOWS_PATH,
-    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
-  });
-  writeFileSync(workflowBundlePath, code);
   const workerBundlePath = path.join(tmp, 'worker-bundle.js');
   const encryptedWorkerBundlePath = path.join(tmp, 'worker-bundle-encrypted.js');
   // From the source, even where a dist/ from an earlier build (test/package builds one) exists.
-  await buildWorkflowBundle({ workflowsPath: SOURCE_WORKFLOWS_PATH, out: workerBundlePath });
-  await buildWorkflowBundle({
-    workflowsPath: SOURCE_WORKFLOWS_PATH,
-    out: encryptedWorkerBundlePath,
-    encryptFailures: true,
-  });
+  // The in-process workers' bundle is bare (the workflows alone, as bundleWorkflowCode makes it).
+  await buildWorkflowBundle({ from: 'source', out: workflowBundlePath, bare: true });
+  await buildWorkflowBundle({ from: 'source', out: workerBundlePath });
+  await buildWorkflowBundle({ from: 'source', out: encryptedWorkerBundlePath, encryptFailures: true });
 
   project.provide('temporalAddress', env.address);
   project.provide('temporalCliPath', temporalCli);

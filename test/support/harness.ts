@@ -5,9 +5,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type Worker, type WorkerOptions } from '@temporalio/worker';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { netcheckPlugin, type NetcheckPluginOptions } from '../../worker/plugin.js';
+import { createTestWorker as createNetcheckTestWorker } from '../../testing/index.js';
+import type { NetcheckPluginOptions } from '../../worker/plugin.js';
 import type { ScenarioFile } from '../../simulator/index.js';
 import { prebuiltBundleEnv } from './bundles.js';
 
@@ -57,20 +58,26 @@ export function uniqueNumber(): string {
   return `+44${(process.pid % 100).toString().padStart(2, '0')}${suffix}`;
 }
 
-/** A worker with the netcheck plugin, against the shared simulator, using the pre-built workflow bundle. */
+/**
+ * A worker with the netcheck plugin, against the shared simulator, using the pre-built workflow
+ * bundle: built through `netcheck/testing`'s createTestWorker, as a user's tests build theirs.
+ */
 export async function createTestWorker(
   env: TestEnv,
   taskQueue: string,
   overrides: Partial<WorkerOptions> & { vonage?: Partial<NetcheckPluginOptions> } = {},
 ): Promise<Worker> {
-  const { vonage, ...workerOptions } = overrides;
-  return Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: { codePath: inject('workflowBundlePath') },
-    plugins: [netcheckPlugin({ ...env.vonage, ...vonage })],
-    ...workerOptions,
-  });
+  const { vonage = {}, ...workerOptions } = overrides;
+  return createNetcheckTestWorker(
+    env,
+    {
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+      ...workerOptions,
+    },
+    vonage,
+  );
 }
 
 export async function addScenarios(simulatorUrl: string, scenarios: ScenarioFile): Promise<void> {
