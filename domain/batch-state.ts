@@ -18,6 +18,7 @@ import type {
   StoredRecord,
 } from './batch.js';
 import { maskMsisdn } from './msisdn.js';
+import { assessItemProblem, assessOptionProblem, type AssessmentResult } from './assess.js';
 import { isAcceptedRate, RATE_BOUNDS_TEXT } from './rate-limit.js';
 import { EXECUTION_TIMEOUT_LIMITS } from './timeouts.js';
 import {
@@ -32,6 +33,7 @@ import {
 import { NetcheckApi, NetcheckBatchId, NetcheckOperation, NetcheckSubject } from './search-attributes.js';
 import type { CheckError, CheckRequest, CheckResult, NetworkCheckInput } from './types.js';
 import { checkRequestProblem } from './validate.js';
+import { PATCH_FIELD_LIMITS } from './patches.js';
 
 // ---- options ----
 
@@ -98,6 +100,7 @@ const KNOWN_OPTIONS = new Set<string>([
   ...BOOLEAN_OPTIONS,
   'rateLimit',
   'checkTimeout',
+  'assess',
 ]);
 
 /**
@@ -167,6 +170,8 @@ export function batchOptionsProblem(
       'fast applies to per-check batches only: bulk batches run every step in the chunk activity',
     );
   }
+  const assessProblem = assessOptionProblem(given);
+  if (assessProblem) problems.push(assessProblem);
   const unknown = Object.keys(given).filter((k) => !KNOWN_OPTIONS.has(k) && given[k] !== undefined);
   if (unknown.length > 0) {
     problems.push(`unknown batch option(s): ${unknown.join(', ')} (known: ${[...KNOWN_OPTIONS].join(', ')})`);
@@ -382,7 +387,8 @@ export function emptyProgress(batchId: string): BatchProgress {
 }
 
 /** How a started check ended, as the workflow saw it. */
-export type CheckEnd = { result: CheckResult } | { cancelled: true } | { error: CheckError };
+export type CheckEnd =
+  { result: CheckResult } | { assessment: AssessmentResult } | { cancelled: true } | { error: CheckError };
 
 /** What the workflow needs to start one child check. */
 export interface ChildCheckStart {
@@ -400,8 +406,8 @@ export interface ChildCheckStart {
 
 /** Rule changes that running histories must not see: the workflow answers with `patched(id)`. */
 export type PatchGate = (patchId: string) => boolean;
-/** Patch id: records an (item, operation) with a ref over FIELD_LIMITS.ref as invalid. */
-export const PATCH_FIELD_LIMITS = 'batch-field-limits';
+/** Patch id (domain/patches.ts): records an (item, operation) with a ref over FIELD_LIMITS.ref as invalid. */
+export { PATCH_FIELD_LIMITS };
 
 export class BatchState {
   readonly options: ResolvedBatchOptions;
@@ -508,7 +514,10 @@ export class BatchState {
         const base = { index: item.index, ...(item.ref !== undefined ? { ref: item.ref } : {}), operation };
         const duplicateOf = this.options.dedupe ? item.duplicateOf?.[operation] : undefined;
         const request = requestOf(item, operation);
-        let problem = checkRequestProblem(request);
+        // An assessment batch's items are numbers to assess (operation `assess`), not checks.
+        let problem = this.options.assess
+          ? assessItemProblem(operation, request)
+          : checkRequestProblem(request);
         if (!problem) {
           const fieldProblem = itemFieldProblem(item);
           if (fieldProblem && this.patched(PATCH_FIELD_LIMITS)) problem = fieldProblem;
@@ -601,7 +610,9 @@ export class BatchState {
       ...(check.ref !== undefined ? { ref: check.ref } : {}),
       operation: check.request.operation,
     };
-    if ('result' in end) this.record({ ...base, outcome: end.result.status, result: end.result });
+    // An assessment that reached a verdict (whatever it is) is `ok`.
+    if ('assessment' in end) this.record({ ...base, outcome: 'ok', assessment: end.assessment });
+    else if ('result' in end) this.record({ ...base, outcome: end.result.status, result: end.result });
     else if ('cancelled' in end) {
       this.record({
         ...base,
