@@ -1,4 +1,5 @@
 /** The benchmark's output: Markdown tables, the JSON record and an SVG chart of throughput over time. */
+import { assessMarkdown, type AssessRunResult } from './assess.js';
 import type { FAULT_SCENARIO, FaultRunResult } from './fault.js';
 import type { HistoryRunResult, LatencyRunResult, RateRunResult, RunResult } from './runs.js';
 import { round } from './stats.js';
@@ -24,6 +25,8 @@ export interface BenchReport {
   /** Checks with one authorization_pending poll: events and Temporal Cloud actions per check. */
   history?: HistoryRunResult[];
   fault: FaultRunResult[];
+  /** Assessments on each road: requests and seconds per assessment. */
+  assess?: AssessRunResult[];
   /** The fault run's fixed settings. */
   faultScenario: typeof FAULT_SCENARIO;
   /** Mode-by-mode settings, for the record. */
@@ -116,6 +119,7 @@ export function markdown(report: BenchReport): string {
     );
   }
   if (report.fault.length > 0) lines.push('', ...faultMarkdown(report));
+  lines.push(...assessMarkdown(report.assess ?? []));
   return lines.join('\n');
 }
 

@@ -215,7 +215,7 @@ export async function simulatorFor(
   interval: number,
   extra: Pick<
     SimulatorRequestOptions,
-    'rateLimit' | 'requestLog' | 'expiresIn' | 'faults' | 'pendingPolls'
+    'rateLimit' | 'requestLog' | 'expiresIn' | 'faults' | 'pendingPolls' | 'scenarios'
   > = {},
 ): Promise<SimulatorHandle> {
   const child = fork(SIMULATOR, [], {

@@ -1,7 +1,7 @@
 /** The Temporal client of the CLI commands: envconfig (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, profiles). */
 import { Client, Connection } from '@temporalio/client';
 import { dataConverterFromEnv } from '../codec/index.js';
-import { temporalConnectConfig } from '../common/index.js';
+import { clientIdentityOption, temporalConnectConfig } from '../common/index.js';
 
 export interface CliClient {
   client: Client;
@@ -26,6 +26,7 @@ export async function openClient(): Promise<CliClient> {
   const { connectionOptions, namespace } = temporalConnectConfig();
   const address = connectionOptions.address ?? 'localhost:7233';
   const dataConverter = dataConverterFromEnv(); // the workers' key ring: a bad one is exit 2
+  const identity = clientIdentityOption(); // NETCHECK_CLIENT_IDENTITY: who started the runs (audit)
   let connection: Connection;
   try {
     connection = await Connection.connect({ connectTimeout: 5_000, ...connectionOptions });
@@ -33,7 +34,7 @@ export async function openClient(): Promise<CliClient> {
     throw new TemporalUnreachableError(address, err);
   }
   return {
-    client: new Client({ connection, namespace, dataConverter }),
+    client: new Client({ connection, namespace, dataConverter, ...identity }),
     namespace,
     address,
     close: () => connection.close(),

@@ -3,6 +3,7 @@
  * rules (defaults, limits, the queue, pages, progress) are in batch-state.ts.
  */
 import type { Api, CheckError, CheckOptions, CheckResult, Operation } from './types.js';
+import type { AssessBatchOption, AssessmentResult } from './assess.js';
 
 /** One input line: a number and the operations to run on it. */
 export interface BatchItem {
@@ -64,6 +65,12 @@ export interface BatchOptions extends CheckOptions {
    * `INTERNAL` (timed out).
    */
   checkTimeout?: number;
+  /**
+   * An assessment batch (startAssessBatch, `netcheck batch --assess`): each item is one
+   * networkAssess of its number with this compiled policy, and its record carries the
+   * `assessment`. Items take no operations (the client sends `assess`). Not with `bulk`.
+   */
+  assess?: AssessBatchOption;
 }
 
 /** Outcome of one (item, operation): `ok`/`failed` from the check, `invalid` input, or `cancelled`. */
@@ -79,6 +86,8 @@ export interface BatchRecord {
   outcome: RecordOutcome;
   /** The check's result (for `ok` and `failed`). */
   result?: CheckResult;
+  /** An assessment batch's record: the verdict and its evidence (outcome `ok`: a verdict was reached). */
+  assessment?: AssessmentResult;
   /** Why an item was invalid or cancelled. */
   error?: CheckError;
   /** Set when this record repeats the check of an earlier item (dedupe). */

@@ -11,6 +11,8 @@ export const NetcheckErrorCode = defineSearchAttributeKey('NetcheckErrorCode', S
 export const NetcheckBatchId = defineSearchAttributeKey('NetcheckBatchId', SearchAttributeType.KEYWORD);
 export const NetcheckApi = defineSearchAttributeKey('NetcheckApi', SearchAttributeType.KEYWORD);
 export const NetcheckSubject = defineSearchAttributeKey('NetcheckSubject', SearchAttributeType.KEYWORD);
+/** An assessment's verdict (allow, review, block): `NetcheckVerdict = "block"` lists the day's blocks. */
+export const NetcheckVerdict = defineSearchAttributeKey('NetcheckVerdict', SearchAttributeType.KEYWORD);
 
 export const SEARCH_ATTRIBUTES = [
   NetcheckOperation,
@@ -19,4 +21,5 @@ export const SEARCH_ATTRIBUTES = [
   NetcheckBatchId,
   NetcheckSubject,
   NetcheckApi,
+  NetcheckVerdict,
 ] as const;

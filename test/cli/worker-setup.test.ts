@@ -49,7 +49,7 @@ describe('netcheck setup and the worker start-up check', () => {
       await worker.waitFor(/netcheck worker polling task queue/);
       expect(worker.stderr).toMatch(
         new RegExp(
-          `search attributes are not registered on namespace "${namespace}" \\(missing: NetcheckOperation, NetcheckOutcome, NetcheckErrorCode, NetcheckBatchId, NetcheckSubject, NetcheckApi\\)`,
+          `search attributes are not registered on namespace "${namespace}" \\(missing: NetcheckOperation, NetcheckOutcome, NetcheckErrorCode, NetcheckBatchId, NetcheckSubject, NetcheckApi, NetcheckVerdict\\)`,
         ),
       );
       expect(worker.stderr).toMatch(/Run `netcheck setup` once/);
