@@ -6,17 +6,18 @@
  * likewise `--api`, `--max-age`, `--purpose`).
  * Structural problems stop the command with exit 2 and the line number, before anything is
  * sent: no msisdn column, a line that is not JSON, no operation at all, a max_age that is not
- * written as digits, a field longer than its limit (FIELD_LIMITS: ref 256 characters), or an
- * input over MAX_INPUT_BYTES. A wrong value (a number that is not E.164, an unknown operation
- * or API, maxAge out of range, a purpose Vonage does not list) goes into the batch, which
- * records it as `invalid`.
+ * written as digits, a field longer than its limit (FIELD_LIMITS: ref 256 characters), an
+ * input over MAX_INPUT_BYTES or with more rows than MAX_BATCH_ITEMS. A wrong value (a number
+ * that is not E.164, an unknown operation or API, maxAge out of range, a purpose Vonage does
+ * not list) goes into the batch, which records it as `invalid`.
  */
 import { createHmac } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import type { BatchItem } from '../domain/batch.js';
-import { FIELD_LIMITS, MAX_OPERATIONS_PER_ITEM } from '../domain/batch-state.js';
+import { FIELD_LIMITS, MAX_BATCH_ITEMS, MAX_OPERATIONS_PER_ITEM } from '../domain/batch-state.js';
 import { normalizeMsisdn } from '../domain/msisdn.js';
+import { NUMBER_MASK, redact } from '../domain/redact.js';
 import type { Api, Operation } from '../domain/operations.js';
 import { UsageError } from './errors.js';
 import { readCapped } from './stdin.js';
@@ -76,7 +77,9 @@ function scalar(value: unknown, field: string, where: string): string | undefine
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string') return value.trim() === '' ? undefined : value.trim();
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  throw new UsageError(`${where}: ${field} must be text or a number (got ${JSON.stringify(value)})`);
+  throw new UsageError(
+    `${where}: ${field} must be text or a number (got ${redact(JSON.stringify(value) ?? typeof value).slice(0, 60)})`,
+  );
 }
 
 /** A field longer than its limit stops the command: no request is sent with it. */
@@ -122,7 +125,7 @@ function toItem(row: RawRow, defaults: InputDefaults): BatchItem {
     // Hours are written as digits: `1e3`, `24.5` or `-1` is a mistake to fix, not a value to check.
     if (!/^\d{1,6}$/.test(rawMaxAge)) {
       throw new UsageError(
-        `${where}: max_age must be a whole number of hours written as digits (got "${rawMaxAge.slice(0, 20)}")`,
+        `${where}: max_age must be a whole number of hours written as digits (got "${redact(rawMaxAge).slice(0, 20)}")`,
       );
     }
     maxAge = Number(rawMaxAge);
@@ -140,11 +143,22 @@ function toItem(row: RawRow, defaults: InputDefaults): BatchItem {
   };
 }
 
-function parseCsv(content: string, warnings: string[]): RawRow[] {
+/** An input with more rows than one batch takes stops the command (exit 2) before anything is sent. */
+function tooManyRows(name: string, limit: number): UsageError {
+  const n = limit.toLocaleString('en-US');
+  return new UsageError(
+    `${name} has more than ${n} rows, the most one batch takes: split it into parts of at most ${n} rows ` +
+      '(each CSV part with the header line) and run `netcheck batch` on each part',
+  );
+}
+
+function parseCsv(content: string, warnings: string[], name: string, limit: number): RawRow[] {
   let header: Array<Field | undefined> = [];
   let records: Array<{ record: string[]; info: { lines: number } }>;
   try {
     records = parse(content, {
+      // The header, the rows a batch takes and one more (enough to know there are too many).
+      to: limit + 2,
       bom: true,
       trim: true,
       skip_empty_lines: true,
@@ -152,19 +166,27 @@ function parseCsv(content: string, warnings: string[]): RawRow[] {
       info: true,
     }) as unknown as Array<{ record: string[]; info: { lines: number } }>;
   } catch (err) {
-    throw new UsageError(`the CSV cannot be read: ${(err as Error).message}`);
+    // csv-parse quotes the field it stopped at (`value is "…"`): personal data, left out.
+    const message = (err as Error).message.replace(/,?\s*value is [\s\S]*$/, '');
+    throw new UsageError(`the CSV cannot be read: ${redact(message)}`);
   }
   const first = records.shift();
   if (!first) return [];
+  if (records.length > limit) throw tooManyRows(name, limit);
   header = first.record.map(fieldOf);
   if (!header.includes('msisdn')) {
+    // Line 1 may be a row of data (a file without a header): shown with its numbers masked.
+    const shown = redact(first.record.join(',')).slice(0, 200);
+    const data = shown.includes(NUMBER_MASK) || first.record.some((cell) => normalizeMsisdn(cell));
     throw new UsageError(
-      `the CSV header (line 1: ${first.record.join(',')}) has no "msisdn" column; ` +
-        'expected columns: msisdn, operation(s), api, max_age, purpose, ref',
+      `the CSV header (line 1: ${shown}) has no "msisdn" column; ` +
+        (data
+          ? 'line 1 looks like data: add a header line first, e.g. msisdn,operation'
+          : 'expected columns: msisdn, operation(s), api, max_age, purpose, ref'),
     );
   }
   const ignored = first.record.filter((_, i) => header[i] === undefined);
-  if (ignored.length > 0) warnings.push(`ignored CSV column(s): ${ignored.join(', ')}`);
+  if (ignored.length > 0) warnings.push(`ignored CSV column(s): ${redact(ignored.join(', '))}`);
   return records.map(({ record, info }) => {
     const row: RawRow = { line: info.lines };
     header.forEach((field, i) => {
@@ -174,10 +196,13 @@ function parseCsv(content: string, warnings: string[]): RawRow[] {
   });
 }
 
-function parseJsonLines(content: string, warnings: string[]): RawRow[] {
+function parseJsonLines(content: string, warnings: string[], name: string, limit: number): RawRow[] {
   const rows: RawRow[] = [];
   const ignored = new Set<string>();
-  content.split(/\r?\n/).forEach((lineText, i) => {
+  const lines = content.split(/\r?\n/);
+  // One row per non-blank line: count them before parsing any.
+  if (lines.reduce((n, line) => (line.trim() === '' ? n : n + 1), 0) > limit) throw tooManyRows(name, limit);
+  lines.forEach((lineText, i) => {
     if (lineText.trim() === '') return;
     let value: unknown;
     try {
@@ -196,7 +221,7 @@ function parseJsonLines(content: string, warnings: string[]): RawRow[] {
     }
     rows.push(row);
   });
-  if (ignored.size > 0) warnings.push(`ignored JSON field(s): ${[...ignored].join(', ')}`);
+  if (ignored.size > 0) warnings.push(`ignored JSON field(s): ${redact([...ignored].join(', '))}`);
   return rows;
 }
 
@@ -255,12 +280,21 @@ export function derivedBatchId(
   return `batch-${mac.slice(0, 20)}`;
 }
 
-export function parseBatchInput(bytes: Buffer, file: string, defaults: InputDefaults): BatchInput {
+export function parseBatchInput(
+  bytes: Buffer,
+  file: string,
+  defaults: InputDefaults,
+  maxRows: number = MAX_BATCH_ITEMS,
+): BatchInput {
   const content = bytes.toString('utf8');
   const format = detectFormat(file, content);
   const warnings: string[] = [];
-  const rows = format === 'csv' ? parseCsv(content, warnings) : parseJsonLines(content, warnings);
-  if (rows.length === 0) throw new UsageError(`${file === '-' ? 'stdin' : file} has no rows to check`);
+  const name = file === '-' ? 'stdin' : file;
+  const rows =
+    format === 'csv'
+      ? parseCsv(content, warnings, name, maxRows)
+      : parseJsonLines(content, warnings, name, maxRows);
+  if (rows.length === 0) throw new UsageError(`${name} has no rows to check`);
   const items = rows.map((row) => toItem(row, defaults));
   return { items, bytes, format, warnings };
 }

@@ -6,9 +6,21 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
-import { API_NAMES, OPERATION_NAMES, PURPOSES, type Api, type Operation } from '../domain/operations.js';
-import { EXIT, exitCodeOf, type ExitCode } from './errors.js';
+import {
+  API_NAMES,
+  formatPurposeSetting,
+  OPERATION_NAMES,
+  parsePurposeSetting,
+  PURPOSE_FAMILIES,
+  PURPOSES,
+  type Api,
+  type Operation,
+} from '../domain/operations.js';
+import { settingText } from '../common/settings.js';
+import { PROFILE_NAMES, type Profile } from '../domain/profiles.js';
+import { EXIT, exitCodeOf, explainCommandError, UsageError, type ExitCode } from './errors.js';
 import * as parse from './parse.js';
+import { printable } from './terminal.js';
 import { stateDirDefault } from './stack/paths.js';
 
 function packageVersion(): string {
@@ -37,7 +49,8 @@ Environment (commands that talk to Temporal or Vonage):
   NETCHECK_TASK_QUEUE (default netcheck), NETCHECK_RATE_LIMIT (worker requests/s), NETCHECK_SUBJECT_KEY (number hashing)
   NETCHECK_METRICS_PORT, NETCHECK_HEALTH_PORT (worker endpoints), OTEL_TRACES_EXPORTER / OTEL_EXPORTER_OTLP_ENDPOINT (tracing)
   NETCHECK_ENCRYPTION_KEYS (or NETCHECK_ENCRYPTION_KEYS_FILE)   payload encryption keys, the same on workers and clients
-  NETCHECK_API (camara | identity-insights), NETCHECK_PURPOSE (a Vonage purpose)   defaults for checks that name none
+  NETCHECK_API (camara | identity-insights), NETCHECK_PURPOSE (a purpose, or sim-swap=P,device-status=P)   defaults for checks that name none
+  NETCHECK_POLICY (assess: the policy file), NETCHECK_CLIENT_IDENTITY (who starts the runs, as the audit export shows)
 
 Exit codes: 0 done (every check ok) · 1 unexpected error (e.g. Temporal unreachable) ·
             2 usage or configuration error (the message says what to fix) · 3 checks finished but some failed
@@ -91,6 +104,8 @@ export function buildProgram(result: RunResult): Command {
     )
     .version(packageVersion())
     .exitOverride()
+    // commander's own errors quote what was typed (an unknown command may be a number): masked.
+    .configureOutput({ outputError: (text, write) => write(printable(text)) })
     .showHelpAfterError('(add --help for usage and examples)')
     .addHelpText('after', ENVIRONMENT);
 
@@ -103,6 +118,12 @@ export function buildProgram(result: RunResult): Command {
       (v) => parse.positiveNumber('--rate', v),
     )
     .option('--task-queue <name>', 'task queue to poll (also NETCHECK_TASK_QUEUE; default netcheck)')
+    .addOption(
+      new Option(
+        '--profile <profile>',
+        'the operator profile this worker serves: vonage or camara (also NETCHECK_PROFILE; docs/profiles.md); camara polls netcheck-camara by default',
+      ).choices(PROFILE_NAMES),
+    )
     .option(
       '--metrics-port <port>',
       'serve Prometheus metrics at /metrics (also NETCHECK_METRICS_PORT)',
@@ -119,10 +140,18 @@ export function buildProgram(result: RunResult): Command {
       ),
     )
     .action(
-      act(async (opts: { rate?: number; taskQueue?: string; metricsPort?: number; healthPort?: number }) => {
-        const { workerCommand } = await import('./commands/worker.js');
-        return workerCommand(opts);
-      }),
+      act(
+        async (opts: {
+          rate?: number;
+          taskQueue?: string;
+          metricsPort?: number;
+          healthPort?: number;
+          profile?: Profile;
+        }) => {
+          const { workerCommand } = await import('./commands/worker.js');
+          return workerCommand(opts);
+        },
+      ),
     );
 
   const apiOption = (what: string) =>
@@ -133,8 +162,18 @@ export function buildProgram(result: RunResult): Command {
   const purposeOption = (what: string) =>
     new Option(
       '--purpose <purpose>',
-      `${what}: the purpose your Vonage application is registered with, one of ${PURPOSES.join(', ')} (default NETCHECK_PURPOSE, else Vonage's per operation)`,
-    ).argParser((v) => parse.purpose('--purpose', v));
+      `${what}: the purpose your Vonage application is registered with, one of ${PURPOSES.join(', ')}, applied to each API family that accepts it; or one per family, ${PURPOSE_FAMILIES.map((f) => `${f}=<purpose>`).join(',')} (default NETCHECK_PURPOSE, else Vonage's per operation)`,
+    ).argParser((v) => {
+      const parsed = parsePurposeSetting(v, '--purpose');
+      if (parsed.problem !== undefined) throw new UsageError(parsed.problem);
+      return formatPurposeSetting(parsed.setting);
+    });
+
+  const profileOption = (what: string) =>
+    new Option(
+      '--profile <profile>',
+      `${what}: vonage, or camara for any operator on the current CAMARA releases (also NETCHECK_PROFILE; default vonage; docs/profiles.md)`,
+    ).choices(PROFILE_NAMES);
 
   program
     .command('check')
@@ -153,6 +192,11 @@ export function buildProgram(result: RunResult): Command {
     )
     .addOption(purposeOption('the DPV purpose'))
     .option('--task-queue <name>', 'task queue of the workers (also NETCHECK_TASK_QUEUE)')
+    .addOption(
+      profileOption(
+        'the operator profile whose workers run it (sets the default task queue, netcheck-camara for camara)',
+      ),
+    )
     .option(
       '--request-id <id>',
       'idempotency key: the same id attaches to the same check instead of checking twice',
@@ -161,11 +205,10 @@ export function buildProgram(result: RunResult): Command {
     .addHelpText(
       'after',
       examples(
-        'netcheck check +99012345601 --op sim-swap --max-age 24',
-        'netcheck check +99012345622 --op device-roaming --json',
-        'netcheck check +99012345601 --op sim-swap --api identity-insights',
+        'netcheck check +990123400 --op sim-swap --api identity-insights --max-age 24   # SIM swap at Vonage: Identity Insights',
+        "netcheck check +99012345622 --op device-roaming --json   # Device Status over CIBA: Vonage's Playground",
         'netcheck check +447700900001 --op carrier',
-        'printf \'%s\\n\' "$NUMBER" | netcheck check - --op sim-swap    # the number via stdin',
+        'printf \'%s\\n\' "$NUMBER" | netcheck check - --op sim-swap --api identity-insights    # the number via stdin',
       ),
     )
     .action(
@@ -180,12 +223,101 @@ export function buildProgram(result: RunResult): Command {
             taskQueue?: string;
             requestId?: string;
             json?: boolean;
+            profile?: Profile;
           },
         ) => {
           const { checkCommand } = await import('./commands/check.js');
           return checkCommand(msisdn, opts);
         },
       ),
+    );
+
+  program
+    .command('assess')
+    .description(
+      'One risk verdict (allow, review, block) from the network signals a policy needs, with its evidence.',
+    )
+    .argument(
+      '<msisdn>',
+      'the phone number, E.164; - reads it from stdin (kept out of argv and shell history)',
+      parse.msisdnOrStdin,
+    )
+    .option(
+      '--policy <file>',
+      "the policy, JSON or YAML (default NETCHECK_POLICY, else netcheck's built-in: docs/assess.md)",
+    )
+    .addOption(
+      new Option(
+        '--api <api>',
+        'how the signals are gathered: identity-insights (one request) or camara (a CIBA check per signal, in parallel); default NETCHECK_API, else identity-insights',
+      ).choices(API_NAMES),
+    )
+    .addOption(purposeOption('the DPV purpose'))
+    .addOption(
+      profileOption(
+        'the operator profile whose workers run it (its default task queue; camara: the camara road, no carrier signal)',
+      ),
+    )
+    .addOption(
+      new Option('--fail-on <verdict>', 'exit 3 when the verdict is this or worse').choices([
+        'review',
+        'block',
+      ]),
+    )
+    .option('--task-queue <name>', 'task queue of the workers (also NETCHECK_TASK_QUEUE)')
+    .option(
+      '--request-id <id>',
+      'idempotency key: the same id attaches to the same assessment instead of assessing twice',
+    )
+    .option('--json', 'print the result (verdict, reasons, evidence, unknown, policyVersion) as JSON')
+    .addHelpText(
+      'after',
+      examples(
+        'netcheck assess +990123400',
+        'netcheck assess +990123400 --policy strict.yaml --fail-on review --json',
+        'netcheck assess +99012345622 --api camara    # CIBA: one check per signal, in parallel',
+        'printf \'%s\\n\' "$NUMBER" | netcheck assess - --fail-on block',
+      ) +
+        '\nExit 0 when a verdict was reached (whatever it is), 3 when --fail-on matches or no verdict was\n' +
+        'reached, 2 for a usage or policy error (the message names the line; nothing is started).\n',
+    )
+    .action(
+      act(async (msisdn: string, opts: import('./commands/assess.js').AssessCommandOptions) => {
+        const { assessCommand } = await import('./commands/assess.js');
+        return assessCommand(msisdn, opts);
+      }),
+    );
+
+  const audit = program
+    .command('audit')
+    .description("The audit trail of checks and assessments, from Temporal's own records.");
+  audit
+    .command('export')
+    .description(
+      'One record per check and assessment started in a time range: when, subject hash (never the number), operations, API, purpose, correlation id, outcome, verdict, policy version, who started it.',
+    )
+    .requiredOption(
+      '--since <time>',
+      'runs started at or after this time: ISO-8601 (2026-12-01, 2026-12-01T08:00:00Z) or how long ago (24h, 7d)',
+    )
+    .option('--until <time>', 'runs started before this time (default now)')
+    .option('--out <file>', 'write to a .jsonl or .csv file (created 0600; default: JSON lines on stdout)')
+    .option('--format <format>', 'jsonl or csv (default: from --out, else jsonl)')
+    .option('--task-queue <name>', 'only runs of this task queue')
+    .addHelpText(
+      'after',
+      examples(
+        'netcheck audit export --since 2026-12-01 --until 2026-12-08 --out audit.csv',
+        'NETCHECK_CLIENT_IDENTITY=fraud-ops netcheck assess +990123400   # who started it, as the export shows',
+        'netcheck audit export --since 24h > audit.jsonl',
+      ) +
+        "\nWhat Temporal still holds: the namespace's retention period. Keep the exports to keep the trail longer.\n",
+    )
+    .action(
+      act(async (opts: import('./commands/audit.js').AuditExportOptions) => {
+        const { auditExportCommand } = await import('./commands/audit.js');
+        return auditExportCommand(opts);
+      }),
     );
 
   program
@@ -227,25 +359,38 @@ export function buildProgram(result: RunResult): Command {
       'with --bulk: requests per second to Vonage for the whole batch, across all workers (default: none)',
       (v) => parse.positiveNumber('--rate', v),
     )
+    .option(
+      '--assess',
+      'assess each number instead (one verdict record per number, rows need no operation; docs/assess.md)',
+    )
+    .option('--policy <file>', 'with --assess: the policy (default NETCHECK_POLICY, else the built-in)')
     .option('--out <file>', 'write results to a .jsonl or .csv file (default: JSON lines on stdout)')
     .option('--format <format>', 'jsonl or csv (default: from --out, else jsonl)')
     .option('--no-wait', 'start the batch, print its id and return')
     .option('--task-queue <name>', 'task queue of the workers (also NETCHECK_TASK_QUEUE)')
+    .addOption(profileOption('the operator profile whose workers run it (sets the default task queue)'))
     .addHelpText(
       'after',
       examples(
-        'netcheck batch numbers.csv --op sim-swap --max-age 48 --out results.csv',
-        'printf \'{"msisdn":"+99012345601","operations":"sim-swap;device-roaming"}\\n\' | netcheck batch - > results.jsonl',
+        'netcheck batch numbers.csv --op sim-swap --api identity-insights --max-age 48 --out results.csv',
+        'printf \'{"msisdn":"+990123400","operations":"sim-swap;sim-swap-date","api":"identity-insights"}\\n\' | netcheck batch - > results.jsonl',
+        'netcheck batch numbers.csv --op sim-swap,device-roaming --api identity-insights --purpose sim-swap=FraudPreventionAndDetection,device-status=NotApplicable',
         'netcheck batch numbers.csv --op device-roaming --no-wait',
         'netcheck batch numbers.csv --op sim-swap,carrier --api identity-insights --out results.csv',
-        'netcheck batch customers.csv --op sim-swap --bulk --rate 50 --out results.csv',
+        'netcheck batch customers.csv --op sim-swap --api identity-insights --bulk --rate 50 --out results.csv',
+        'netcheck batch customers.csv --assess --policy strict.yaml --out verdicts.csv',
       ) +
         '\nThe request rate is a worker setting: `netcheck worker --rate R` (or NETCHECK_RATE_LIMIT);\n' +
         'a --bulk batch also holds its own --rate across all workers.\n' +
-        "Result files are created readable by you only (0600); in CSV, cells starting with = + - @ get a leading '.\n",
+        "Result files are created readable by you only (0600); in CSV, cells starting with = + - @ (also after spaces) get a leading '.\n",
     )
     .action(
       act(async (file: string, opts: import('./commands/batch.js').BatchCommandOptions) => {
+        if (opts.assess) {
+          // One verdict record per number (cli/commands/assess.ts).
+          const { assessBatchCommand } = await import('./commands/assess.js');
+          return assessBatchCommand(file, opts);
+        }
         const { batchCommand } = await import('./commands/batch.js');
         return batchCommand(file, opts);
       }),
@@ -313,7 +458,7 @@ export function buildProgram(result: RunResult): Command {
     .addHelpText(
       'after',
       examples('TEMPORAL_ADDRESS=temporal.internal:7233 TEMPORAL_NAMESPACE=fraud netcheck setup') +
-        '\nRegisters NetcheckOperation, NetcheckOutcome, NetcheckErrorCode, NetcheckBatchId, NetcheckSubject, NetcheckApi.\n' +
+        '\nRegisters NetcheckOperation, NetcheckOutcome, NetcheckErrorCode, NetcheckBatchId, NetcheckSubject, NetcheckApi, NetcheckVerdict.\n' +
         'On Temporal Cloud, create them in the namespace settings (or with tcld) if the API key may not.\n',
     )
     .action(
@@ -340,14 +485,40 @@ export function buildProgram(result: RunResult): Command {
     )
     .option('--tls-cert <file>', 'PEM certificate: serve https')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option(
+      '--oidc-issuer <url>',
+      "verify callers' OIDC access tokens from this issuer (NETCHECK_CODEC_OIDC_ISSUER)",
+    )
+    .option(
+      '--oidc-audience <aud>',
+      'audience the access tokens must carry (repeatable; NETCHECK_CODEC_OIDC_AUDIENCE)',
+      (v, all: string[] = []) => [...all, v],
+    )
+    .option(
+      '--oidc-algorithm <alg>',
+      'allowed token signature algorithm (repeatable; NETCHECK_CODEC_OIDC_ALGORITHMS; default: all asymmetric)',
+      (v, all: string[] = []) => [...all, v],
+    )
+    .option(
+      '--namespace <ns>',
+      'namespace whose payloads may be decoded (repeatable; NETCHECK_CODEC_NAMESPACES; default TEMPORAL_NAMESPACE or default)',
+      (v, all: string[] = []) => [...all, v],
+    )
+    .option('--enable-encode', 'serve /encode too (NETCHECK_CODEC_ENABLE_ENCODE; default off)')
+    .option(
+      '--behind-auth-proxy',
+      'an authenticating proxy stands in front: allow a non-loopback --host without OIDC (NETCHECK_CODEC_BEHIND_AUTH_PROXY)',
+    )
     .addHelpText(
       'after',
       examples(
-        'NETCHECK_ENCRYPTION_KEYS_FILE=keys NETCHECK_CODEC_TOKEN=$(netcheck keygen --token) netcheck codec-server --ui-origin http://127.0.0.1:8233',
+        'NETCHECK_ENCRYPTION_KEYS_FILE=keys netcheck codec-server --ui-origin http://127.0.0.1:8233   # loopback, no auth (development)',
+        'netcheck codec-server --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --oidc-issuer https://login.example.com/ --oidc-audience temporal-codec --ui-origin https://temporal-ui.example.com',
       ) +
-        '\nThe UI calls <endpoint>/decode: give it the endpoint http://127.0.0.1:8234/<NETCHECK_CODEC_TOKEN>\n' +
-        '(temporal server start-dev --ui-codec-endpoint …, or TEMPORAL_CODEC_ENDPOINT of the UI server).\n' +
-        'Scripts and the temporal CLI may send the token as "Authorization: Bearer <token>" instead. See docs/security.md.\n',
+        '\nThe UI calls <endpoint>/decode: give it the endpoint (TEMPORAL_CODEC_ENDPOINT of the UI server, or\n' +
+        'temporal server start-dev --ui-codec-endpoint …) and, with OIDC, TEMPORAL_CODEC_PASS_ACCESS_TOKEN=true so it\n' +
+        "forwards the user's access token. Beyond loopback it refuses to start without OIDC or --behind-auth-proxy.\n" +
+        'The temporal CLI sends a token with --codec-auth "Bearer <access token>". See docs/security.md.\n',
     )
     .action(
       act(async (opts: import('./commands/codec-server.js').CodecServerFlags) => {
@@ -362,7 +533,7 @@ export function buildProgram(result: RunResult): Command {
       'Print a new encryption key entry (<id>:<base64 of 32 random bytes>) for NETCHECK_ENCRYPTION_KEYS.',
     )
     .option('--id <id>', 'the key id (default k<yyyymmdd>)')
-    .option('--token', 'print a random token instead (NETCHECK_CODEC_TOKEN, NETCHECK_SUBJECT_KEY)')
+    .option('--token', 'print a random token instead (e.g. NETCHECK_SUBJECT_KEY)')
     .addHelpText(
       'after',
       examples(
@@ -436,8 +607,9 @@ export function buildProgram(result: RunResult): Command {
   return program;
 }
 
+/** Every error the CLI prints goes through here: control characters out, numbers and credentials masked. */
 function report(message: string): void {
-  console.error(`netcheck: ${message}`);
+  console.error(`netcheck: ${printable(message)}`);
 }
 
 /** Runs the CLI for `argv` (as process.argv) and returns the exit code; never throws. */
@@ -457,14 +629,15 @@ export async function run(argv: string[]): Promise<ExitCode> {
       // commander printed the message (or the help / version) already.
       return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     }
-    const e = err as Error;
+    // A missing optional package (say @temporalio/worker for `netcheck worker`) is named, with how to install it.
+    const e = explainCommandError(err, argv[2]) as Error;
     // netcheck's own errors (configuration, usage, an invalid request) say what to fix: exit 2.
     if (exitCodeOf(err) === EXIT.USAGE) {
       report(e.message);
       return EXIT.USAGE;
     }
     report(e?.message ?? String(err));
-    if (process.env.NETCHECK_DEBUG && e?.stack) console.error(e.stack);
+    if (settingText('NETCHECK_DEBUG') && e?.stack) console.error(printable(e.stack));
     return EXIT.ERROR;
   }
 }

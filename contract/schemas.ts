@@ -59,6 +59,7 @@ import type {
   SimSwapDateData,
 } from '../domain/types.js';
 import { RATE_LIMITS } from '../domain/rate-limit.js';
+import { PROFILE_NAMES } from '../domain/profiles.js';
 import type {
   AssessBatchOption,
   AssessInput,
@@ -175,6 +176,13 @@ export const SimSwapDateDataSchema = output({
     .nullable()
     .optional()
     .describe('Absent or null when the provider knows of no SIM change.'),
+  monitoredPeriod: z
+    .number()
+    .int()
+    .optional()
+    .describe(
+      'Profile camara (SIM Swap 2.1.0): days the operator monitors; with a null date, no change in that time.',
+    ),
 }).meta({ id: 'SimSwapDateData' });
 export const ConnectivityDataSchema = output({
   connectivityStatus: z.enum(['CONNECTED_DATA', 'CONNECTED_SMS', 'NOT_CONNECTED']),
@@ -222,6 +230,11 @@ export const CheckErrorSchema = output({ code: ErrorCodeName, message: z.string(
 function resultBase(api: z.ZodType<Api>) {
   return {
     api,
+    profile: z
+      .enum(['vonage', 'camara'])
+      .optional()
+      .describe('The operator profile of the worker (docs/profiles.md); absent: vonage.'),
+    apiVersion: z.string().optional().describe('The version of the CAMARA API that answered, with profile.'),
     correlationId: z.string().describe('The x-correlator sent on every request of this check.'),
     requestId: z.string().optional().describe("Identity Insights' request_id, for support cases."),
     polls: count.describe('Token-endpoint polls made (0 over identity-insights).'),
@@ -376,6 +389,12 @@ export const AssessInputSchema = input({
   correlationId: z.string().optional().describe('x-correlator of every request; generated if absent.'),
   subject: Subject.optional(),
   batchId: BatchIdText.optional().describe('Set by batchCheck on its children only; leave it out.'),
+  profile: z
+    .enum(PROFILE_NAMES)
+    .optional()
+    .describe(
+      "The workers' operator profile when not vonage: camara has no Identity Insights (carrier unknown).",
+    ),
 }).meta({ id: 'AssessInput', title: 'networkAssess workflow input' });
 
 export const EvidenceSourceSchema = output({
@@ -458,7 +477,7 @@ export const BatchOptionsSchema = input({
     .max(CHECK_TIMEOUT_LIMITS.max)
     .optional()
     .describe("Per-check batches: each check's execution timeout in milliseconds (default 1 hour)."),
-  assess: input({ policy: CompiledPolicySchema })
+  assess: input({ policy: CompiledPolicySchema, profile: z.enum(PROFILE_NAMES).optional() })
     .optional()
     .describe(
       'An assessment batch: each item is a networkAssess with this policy (items take operation "assess").',

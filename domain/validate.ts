@@ -5,16 +5,15 @@ import {
   API_NAMES,
   apiServes,
   DEFAULT_API,
-  defaultPurpose,
   isApi,
   isOperation,
-  isPurpose,
   MAX_AGE_DEFAULT,
   MAX_AGE_MAX,
   MAX_AGE_MIN,
   OPERATION_NAMES,
   OPERATIONS,
-  PURPOSES,
+  parsePurposeSetting,
+  resolvePurpose,
   type Api,
   type Operation,
 } from './operations.js';
@@ -54,9 +53,8 @@ export function checkRequestProblem(input: Partial<CheckRequest> | undefined): s
       return `maxAge must be a whole number of hours from ${MAX_AGE_MIN} to ${MAX_AGE_MAX} (got ${JSON.stringify(input.maxAge)})`;
     }
   }
-  if (input.purpose !== undefined && !isPurpose(input.purpose)) {
-    return `purpose ${JSON.stringify(String(input.purpose).slice(0, 60))} is not a Vonage Network API purpose; use the one your Vonage application is registered with: ${PURPOSES.join(', ')}`;
-  }
+  // One purpose, or one per API family (`sim-swap=…,device-status=…`): resolvePurpose picks the one sent.
+  if (input.purpose !== undefined) return parsePurposeSetting(input.purpose).problem;
   return undefined;
 }
 
@@ -66,7 +64,9 @@ export function validateCheckRequest(input: Partial<CheckRequest> | undefined): 
   if (problem || !input) throw netcheckFailure('INVALID_INPUT', `Invalid check input: ${problem}`);
   const operation = input.operation as Operation;
   const api = input.api ?? DEFAULT_API;
-  const purpose = input.purpose ?? defaultPurpose(operation, api);
+  // A purpose the operation's family does not accept over this API gives way to the family's
+  // default (domain/operations.ts, resolvePurpose): one purpose never breaks the other family.
+  const purpose = resolvePurpose(input.purpose, operation, api);
   return {
     msisdn: input.msisdn as string,
     operation,

@@ -1,14 +1,21 @@
 /** `netcheck batch`, `netcheck status`, `netcheck results`: batches from a file, followed to the end. */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { BatchProgress, BatchRecord } from '../../domain/batch.js';
-import type { Api, Operation, Purpose } from '../../domain/operations.js';
+import type { Api, Operation } from '../../domain/operations.js';
 import { getBatch, startBatch, type BatchHandle } from '../../client/batch.js';
-import { DEFAULT_TASK_QUEUE } from '../../common/index.js';
-import { clientDefaults, resolveSubjectKey } from '../../client/index.js';
+import { resolveTaskQueue } from '../../common/settings.js';
+import type { Profile } from '../../domain/profiles.js';
+import {
+  clientDefaults,
+  InvalidRequestError,
+  purposeSettingOf,
+  resolveSubjectKey,
+} from '../../client/index.js';
 import { EXIT, UsageError, type ExitCode } from '../errors.js';
 import { derivedBatchId, readBatchInput, type InputDefaults } from '../input.js';
 import { recordWriter, resultFormat } from '../output.js';
 import { progressView } from '../progress.js';
+import { jsonText } from '../terminal.js';
 import { withClient } from '../temporal.js';
 import { apiMismatch, warnWithoutWorkers } from './check.js';
 
@@ -16,7 +23,8 @@ export interface BatchCommandOptions {
   op?: Operation[];
   api?: Api;
   maxAge?: number;
-  purpose?: Purpose;
+  /** One purpose, or one per API family (`sim-swap=…,device-status=…`). */
+  purpose?: string;
   batchId?: string;
   concurrency?: number;
   bulk?: boolean;
@@ -28,6 +36,12 @@ export interface BatchCommandOptions {
   /** false with --no-wait. */
   wait: boolean;
   taskQueue?: string;
+  /** --profile: the operator profile whose workers run the batch (its default task queue). */
+  profile?: Profile;
+  /** Assess each number (one verdict record per number) instead of running checks. */
+  assess?: boolean;
+  /** With --assess: the policy file (default NETCHECK_POLICY, else the built-in). */
+  policy?: string;
 }
 
 function isFailure(record: BatchRecord): boolean {
@@ -41,7 +55,7 @@ interface FollowResult {
 }
 
 /** Streams every record to the writer as it arrives, with progress on stderr. */
-async function follow(
+export async function follow(
   handle: BatchHandle,
   options: {
     out?: string;
@@ -101,7 +115,7 @@ async function follow(
   return counts;
 }
 
-function outcomeSummary(byOutcome: Record<string, number>): string {
+export function outcomeSummary(byOutcome: Record<string, number>): string {
   return ['ok', 'failed', 'invalid', 'cancelled'].map((o) => `${byOutcome[o] ?? 0} ${o}`).join(', ');
 }
 
@@ -124,6 +138,9 @@ async function existingBatch(
 }
 
 export async function batchCommand(file: string, options: BatchCommandOptions): Promise<ExitCode> {
+  // `--assess` is assessBatchCommand's (cli/commands/assess.ts; cli/program.ts sends it there).
+  if (options.assess) throw new UsageError('an assessment batch runs through `netcheck batch --assess`');
+  if (options.policy !== undefined) throw new UsageError('--policy applies only with --assess');
   // Everything the user can get wrong is checked before anything starts.
   resultFormat(options.format, options.out);
   const env = clientDefaults();
@@ -151,13 +168,16 @@ export async function batchCommand(file: string, options: BatchCommandOptions): 
   }
   const input = await readBatchInput(file, defaults);
   for (const warning of input.warnings) console.error(`note: ${warning}`);
-  const taskQueue = options.taskQueue ?? process.env.NETCHECK_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+  const taskQueue = resolveTaskQueue(options.taskQueue, undefined, options.profile);
   const subjectKey = resolveSubjectKey();
   const batchId =
     options.batchId ??
     derivedBatchId(
       input.bytes,
-      { ...defaults, ...(env.purpose && !options.purpose ? { purpose: env.purpose } : {}) },
+      {
+        ...defaults,
+        ...(purposeSettingOf(env) && !options.purpose ? { purpose: purposeSettingOf(env) } : {}),
+      },
       subjectKey,
       // The same file in bulk mode is another batch (without --bulk, ids stay what they were).
       options.bulk ? 'bulk' : undefined,
@@ -185,7 +205,9 @@ export async function batchCommand(file: string, options: BatchCommandOptions): 
           : {}),
       });
     } catch (err) {
-      if (err instanceof TypeError) throw new UsageError(err.message.replace(/^batchId/, '--batch-id'));
+      if (err instanceof InvalidRequestError) {
+        throw new UsageError(err.message.replace(/^batchId/, '--batch-id'), { cause: err });
+      }
       throw err;
     }
     if (!options.wait) {
@@ -215,7 +237,7 @@ export async function batchCommand(file: string, options: BatchCommandOptions): 
 export async function statusCommand(batchId: string, options: { json?: boolean }): Promise<ExitCode> {
   return withClient(async ({ client, namespace }) => {
     const { progress } = await existingBatch(client, namespace, batchId);
-    if (options.json) console.log(JSON.stringify(progress, null, 2));
+    if (options.json) console.log(jsonText(progress, 2));
     else {
       const b = progress.byOutcome;
       console.log(

@@ -4,12 +4,23 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { causeChain, errorCodeOf, failsRun } from '../../domain/errors.js';
 import { maskMsisdn } from '../../domain/msisdn.js';
-import { apiServes, OPERATIONS, type Api, type Operation } from '../../domain/operations.js';
+import {
+  acceptsPurpose,
+  apiServes,
+  defaultPurpose,
+  isPurpose,
+  OPERATIONS,
+  purposeFamily,
+  type Api,
+  type Operation,
+} from '../../domain/operations.js';
 import { clientDefaults, resolveRequest, startCheck, type ClientDefaults } from '../../client/index.js';
 import { checkRequestProblem } from '../../domain/validate.js';
-import { DEFAULT_TASK_QUEUE } from '../../common/index.js';
+import { resolveProfile, resolveTaskQueue } from '../../common/settings.js';
+import type { Profile } from '../../domain/profiles.js';
 import { EXIT, UsageError, type ExitCode } from '../errors.js';
 import { checkLine } from '../output.js';
+import { jsonText } from '../terminal.js';
 import * as parse from '../parse.js';
 import { numberFromStdin } from '../stdin.js';
 import { withClient } from '../temporal.js';
@@ -24,6 +35,8 @@ export interface CheckCommandOptions {
   json?: boolean;
   taskQueue?: string;
   requestId?: string;
+  /** --profile: the operator profile whose workers run the check (its default task queue). */
+  profile?: Profile;
 }
 
 /** Says so on stderr when no worker polls the task queue: the check would wait for one. */
@@ -102,7 +115,27 @@ export async function checkCommand(rawMsisdn: string, options: CheckCommandOptio
   );
   const problem = checkRequestProblem(request);
   if (problem) throw new UsageError(problem);
-  const taskQueue = options.taskQueue ?? process.env.NETCHECK_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+  // Identity Insights is Vonage's own API: a camara-profile worker has no such road (docs/profiles.md).
+  if (resolveProfile(options.profile) === 'camara' && request.api === 'identity-insights') {
+    throw new UsageError(
+      `${options.op} over identity-insights is Vonage's API, not served by the camara profile: run it with --profile vonage, or run a CAMARA operation over --api camara`,
+    );
+  }
+  // One --purpose applies to the API families that accept it; for a single check whose family does
+  // not, netcheck would send the family's default instead: say so rather than send another purpose.
+  const family = purposeFamily(options.op);
+  if (
+    options.purpose !== undefined &&
+    isPurpose(options.purpose) &&
+    family !== undefined &&
+    !acceptsPurpose(options.op, request.api, options.purpose)
+  ) {
+    throw new UsageError(
+      `--purpose ${options.purpose} does not apply to ${options.op} over ${request.api}: Vonage takes ${defaultPurpose(options.op, request.api)} for ${family} there. ` +
+        `Leave --purpose out, or write --purpose ${family}=${options.purpose} to send it anyway.`,
+    );
+  }
+  const taskQueue = resolveTaskQueue(options.taskQueue, undefined, options.profile);
   return withClient(async ({ client, namespace }) => {
     await warnWithoutWorkers(client, namespace, taskQueue);
     const handle = await startCheck(client, request, {
@@ -125,7 +158,7 @@ export async function checkCommand(rawMsisdn: string, options: CheckCommandOptio
       }
       throw err;
     }
-    if (options.json) console.log(JSON.stringify(result, null, 2));
+    if (options.json) console.log(jsonText(result, 2));
     else console.log(checkLine(maskMsisdn(msisdn), result));
     return result.status === 'ok' ? EXIT.OK : EXIT.CHECKS_FAILED;
   });

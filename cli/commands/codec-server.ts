@@ -14,6 +14,7 @@ import {
   startCodecServer,
   type CodecOidcOptions,
 } from '../../codec/server.js';
+import { collectSetting, rawSetting, settingText, type SettingName } from '../../common/settings.js';
 import { ConfigurationError as ConfigError } from '../../domain/errors.js';
 import { EXIT, type ExitCode } from '../errors.js';
 
@@ -55,24 +56,24 @@ function list(flag: string[] | undefined, value: string | undefined): string[] {
 }
 
 /** A boolean variable: true/1/yes or false/0/no (unset or empty: false); anything else is a problem. */
-function envFlag(env: NodeJS.ProcessEnv, name: string, problems: string[]): boolean {
-  const value = env[name]?.trim().toLowerCase() ?? '';
-  if (['', '0', 'false', 'no', 'off'].includes(value)) return false;
-  if (['1', 'true', 'yes', 'on'].includes(value)) return true;
-  problems.push(`${name} is ${JSON.stringify(env[name])}: use true or false.`);
-  return false;
+function envFlag(
+  env: NodeJS.ProcessEnv,
+  name: 'NETCHECK_CODEC_ENABLE_ENCODE' | 'NETCHECK_CODEC_BEHIND_AUTH_PROXY',
+  problems: string[],
+): boolean {
+  return collectSetting(name, env, problems) === true;
 }
 
 /** The settings of the codec server from flags and environment, or every problem with them. */
 export function codecServerSettings(flags: CodecServerFlags, env: NodeJS.ProcessEnv, problems: string[]) {
-  const issuer = (flags.oidcIssuer ?? env.NETCHECK_CODEC_OIDC_ISSUER)?.trim() || undefined;
+  const issuer = (flags.oidcIssuer ?? rawSetting('NETCHECK_CODEC_OIDC_ISSUER', env))?.trim() || undefined;
   const audience = list(
     flags.oidcAudience,
-    flags.oidcAudience ? undefined : env.NETCHECK_CODEC_OIDC_AUDIENCE,
+    flags.oidcAudience ? undefined : rawSetting('NETCHECK_CODEC_OIDC_AUDIENCE', env),
   );
   const algorithms = list(
     flags.oidcAlgorithm,
-    flags.oidcAlgorithm ? undefined : env.NETCHECK_CODEC_OIDC_ALGORITHMS,
+    flags.oidcAlgorithm ? undefined : rawSetting('NETCHECK_CODEC_OIDC_ALGORITHMS', env),
   );
   if (issuer && audience.length === 0)
     problems.push(
@@ -90,9 +91,12 @@ export function codecServerSettings(flags: CodecServerFlags, env: NodeJS.Process
       ? { issuer, audience, ...(algorithms.length > 0 ? { algorithms } : {}) }
       : undefined;
 
-  const namespacesGiven = list(flags.namespace, flags.namespace ? undefined : env.NETCHECK_CODEC_NAMESPACES);
+  const namespacesGiven = list(
+    flags.namespace,
+    flags.namespace ? undefined : rawSetting('NETCHECK_CODEC_NAMESPACES', env),
+  );
   const namespaces =
-    namespacesGiven.length > 0 ? namespacesGiven : [env.TEMPORAL_NAMESPACE?.trim() || 'default'];
+    namespacesGiven.length > 0 ? namespacesGiven : [settingText('TEMPORAL_NAMESPACE', env) ?? 'default'];
   const enableEncode = flags.enableEncode === true || envFlag(env, 'NETCHECK_CODEC_ENABLE_ENCODE', problems);
   const behindAuthProxy =
     flags.behindAuthProxy === true || envFlag(env, 'NETCHECK_CODEC_BEHIND_AUTH_PROXY', problems);
@@ -100,8 +104,8 @@ export function codecServerSettings(flags: CodecServerFlags, env: NodeJS.Process
   // The static token of earlier versions travelled in the UI's endpoint URL: it is gone. Where
   // callers were relying on it and nothing replaces it, refuse rather than serve unauthenticated.
   const warnings: string[] = [];
-  for (const name of ['NETCHECK_CODEC_TOKEN', 'NETCHECK_CODEC_TOKEN_FILE']) {
-    if (!env[name]?.trim()) continue;
+  for (const name of ['NETCHECK_CODEC_TOKEN', 'NETCHECK_CODEC_TOKEN_FILE'] satisfies SettingName[]) {
+    if (!settingText(name, env)) continue;
     const gone = `${name} is no longer used: the codec server takes no static token (it travelled in the UI's endpoint URL).`;
     if (oidc || behindAuthProxy) warnings.push(`${gone} Unset it.`);
     else
@@ -112,7 +116,7 @@ export function codecServerSettings(flags: CodecServerFlags, env: NodeJS.Process
       );
   }
 
-  const origins = list(flags.uiOrigin, env.NETCHECK_CODEC_UI_ORIGINS);
+  const origins = list(flags.uiOrigin, rawSetting('NETCHECK_CODEC_UI_ORIGINS', env));
   for (const origin of origins) {
     let parsed: URL | undefined;
     try {

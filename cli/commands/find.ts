@@ -10,6 +10,7 @@ import {
 } from '../../domain/search-attributes.js';
 import { EXIT, type ExitCode } from '../errors.js';
 import { table } from '../output.js';
+import { jsonText } from '../terminal.js';
 import { withClient } from '../temporal.js';
 import { numberArgument } from './check.js';
 
@@ -41,7 +42,7 @@ export async function findCommand(rawMsisdn: string, options: FindOptions): Prom
     }
     if (options.json) {
       console.log(
-        JSON.stringify(
+        jsonText(
           {
             subject,
             query,
@@ -59,7 +60,6 @@ export async function findCommand(rawMsisdn: string, options: FindOptions): Prom
               errorCode: r.typedSearchAttributes.get(NetcheckErrorCode),
             })),
           },
-          null,
           2,
         ),
       );

@@ -1,5 +1,6 @@
 /** `netcheck simulator [flags]`: the Vonage-compatible simulator (simulator/cli.ts), until Ctrl-C. */
 import { runSimulatorCli, SIMULATOR_USAGE } from '../../simulator/index.js';
+import { settingText } from '../../common/settings.js';
 import { EXIT, UsageError, type ExitCode } from '../errors.js';
 
 export const SIMULATOR_HELP =
@@ -16,9 +17,10 @@ export async function simulatorCommand(args: string[]): Promise<ExitCode> {
     return EXIT.OK;
   }
   // The key it generates lives where the embedded stack keeps its own (NETCHECK_STATE_DIR).
+  const stateDir = settingText('NETCHECK_STATE_DIR');
   const withStateDir =
-    process.env.NETCHECK_STATE_DIR && !args.some((a) => a === '--state-dir' || a.startsWith('--state-dir='))
-      ? [...args, '--state-dir', process.env.NETCHECK_STATE_DIR]
+    stateDir && !args.some((a) => a === '--state-dir' || a.startsWith('--state-dir='))
+      ? [...args, '--state-dir', stateDir]
       : args;
   let simulator;
   try {

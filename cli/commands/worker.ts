@@ -1,5 +1,5 @@
 /** `netcheck worker` and `netcheck setup`: the standalone worker, and the namespace's search attributes. */
-import { loadConfig, runWorker } from '../../worker/index.js';
+import { loadConfig, runWorker, searchAttributesReported } from '../../worker/index.js';
 import { EXIT, type ExitCode } from '../errors.js';
 import {
   missingAttributesWarning,
@@ -13,11 +13,13 @@ export async function workerCommand(options: {
   taskQueue?: string;
   metricsPort?: number;
   healthPort?: number;
+  profile?: string;
 }): Promise<ExitCode> {
   // Flags win over the environment; one validation step reports every problem (exit 2).
   const env = {
     ...process.env,
     ...(options.taskQueue !== undefined ? { NETCHECK_TASK_QUEUE: options.taskQueue } : {}),
+    ...(options.profile !== undefined ? { NETCHECK_PROFILE: options.profile } : {}),
     ...(options.rate !== undefined ? { NETCHECK_RATE_LIMIT: String(options.rate) } : {}),
     ...(options.metricsPort !== undefined ? { NETCHECK_METRICS_PORT: String(options.metricsPort) } : {}),
     ...(options.healthPort !== undefined ? { NETCHECK_HEALTH_PORT: String(options.healthPort) } : {}),
@@ -25,7 +27,10 @@ export async function workerCommand(options: {
   const config = loadConfig(env);
   await withClient(async ({ client, namespace }) => {
     const warning = missingAttributesWarning(await searchAttributeState(client, namespace), namespace);
-    if (warning) console.error(warning);
+    if (warning) {
+      console.error(warning);
+      searchAttributesReported(namespace); // the worker's plugin need not say it again
+    }
   });
   if (config.rateLimit !== undefined) {
     console.error(

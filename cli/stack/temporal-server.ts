@@ -12,6 +12,8 @@ import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../../domain/search-attributes.js';
+import { MissingPackageError } from '../../domain/errors.js';
+import { importOptional } from '../../common/optional.js';
 import { ensureTemporalCli, TemporalCliUnavailableError } from './temporal-cli.js';
 
 export interface DevServerOptions {
@@ -171,7 +173,10 @@ async function spawnBinary(binary: string, options: DevServerOptions): Promise<D
 
 /** Last resort: the dev server that @temporalio/testing downloads (needs the internet). */
 async function viaTestingDownload(options: DevServerOptions): Promise<DevServer> {
-  const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+  // An optional peer dependency (installed in a checkout as a dev dependency).
+  const { TestWorkflowEnvironment } = await importOptional("the dev server's download fallback", () =>
+    import('@temporalio/testing'),
+  );
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'cached-download', downloadDir: options.downloadDir },
@@ -208,7 +213,10 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
       return await viaTestingDownload(options);
     } catch (downloadErr) {
       throw new TemporalCliUnavailableError(
-        `${err.message}\n(The @temporalio/testing download failed too: ${(downloadErr as Error).message})`,
+        downloadErr instanceof MissingPackageError
+          ? `${err.message}\n  3. Or, on a machine with an internet connection: npm install ${downloadErr.packages.map((p) => `'${p}'`).join(' ')}` +
+              ' (netcheck then downloads a dev server with it).'
+          : `${err.message}\n(The @temporalio/testing download failed too: ${(downloadErr as Error).message})`,
       );
     }
   }

@@ -129,8 +129,9 @@ describe('batch input', () => {
     expect(() => csv(`msisdn\n+${'4'.repeat(40)}\n`, ops)).toThrow(
       /line 2: msisdn is 41 characters long; at most 32/,
     );
-    expect(() => csv(`msisdn,purpose\n+447700900001,${'P'.repeat(100)}\n`, ops)).toThrow(
-      /purpose is 100 characters/,
+    // A purpose may be one per API family (`sim-swap=…,device-status=…`): up to 128 characters.
+    expect(() => csv(`msisdn,purpose\n+447700900001,${'P'.repeat(200)}\n`, ops)).toThrow(
+      /purpose is 200 characters long; at most 128/,
     );
   });
 

@@ -90,6 +90,10 @@ function attributes<T>(event: HistoryEvent, name: string): T {
 /** The children batchCheck starts, and the schemas of their input and result. */
 const CHILD_SCHEMAS: Record<string, { input: string; result: string }> = {
   networkCheck: { input: 'schemas/network-check.input.json', result: 'schemas/network-check.result.json' },
+  networkAssess: {
+    input: 'schemas/network-assess.input.json',
+    result: 'schemas/network-assess.result.json',
+  },
   batchResultPage: {
     input: 'schemas/batch-result-page.result.json',
     result: 'schemas/batch-result-page.result.json',
@@ -121,6 +125,8 @@ describe('the schemas describe what netcheck writes (recorded histories)', () =>
       check('schemas/network-check.input.json', input);
       const { operation, api = 'camara' } = input as { operation: string; api?: string };
       check(`schemas/checks/${api}.${operation}.input.json`, input);
+    } else if (type === 'networkAssess') {
+      check('schemas/network-assess.input.json', input);
     } else {
       expect(type, `workflow type ${type} has no schema in contract/v1: add it to contract/schemas.ts`).toBe(
         'batchCheck',
@@ -141,7 +147,8 @@ describe('the schemas describe what netcheck writes (recorded histories)', () =>
           check('schemas/network-check.result.json', result);
           const { operation, api } = result as { operation: string; api: string };
           check(`schemas/checks/${api}.${operation}.result.json`, result);
-        } else check('schemas/batch-check.result.json', result);
+        } else if (type === 'networkAssess') check('schemas/network-assess.result.json', result);
+        else check('schemas/batch-check.result.json', result);
       }
       if (event.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED') {
         const accepted = attributes<{
