@@ -72,8 +72,13 @@ describe('the same check over either API', () => {
     const ii = results['identity-insights'];
     expect(ii.data).toEqual(camara.data);
     expect(Object.keys(ii.data ?? {}).sort()).toEqual(Object.keys(camara.data ?? {}).sort());
-    // Identity Insights adds its request_id; everything else is the same set of fields.
-    expect(Object.keys(ii).sort()).toEqual([...Object.keys(camara), 'requestId'].sort());
+    // Identity Insights adds its request_id; the CIBA road records the profile and CAMARA API
+    // version that answered (absent over Identity Insights: domain/types.ts); everything else is
+    // the same set of fields.
+    expect(camara).toMatchObject({ profile: 'vonage', apiVersion: expect.any(String) });
+    expect(ii).not.toHaveProperty('profile');
+    const ciba = Object.keys(camara).filter((key) => key !== 'profile' && key !== 'apiVersion');
+    expect(Object.keys(ii).sort()).toEqual([...ciba, 'requestId'].sort());
     expect(ii.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(ii).toMatchObject({ operation, polls: 0, authorizations: 0 });
     expect(ii.timestamps.checked).toEqual(expect.any(String));
