@@ -85,16 +85,16 @@ it('one check is one trace: client start, workflow run and every activity', asyn
       expect.arrayContaining([
         'StartWorkflow:networkCheck',
         'RunWorkflow:networkCheck',
-        'StartActivity:authorize',
-        'RunActivity:authorize',
-        'RunActivity:pollToken',
-        'StartActivity:pollToken',
-        'RunActivity:getDeviceConnectivity',
+        'StartActivity:netcheck.authorize',
+        'RunActivity:netcheck.authorize',
+        'RunActivity:netcheck.pollToken',
+        'StartActivity:netcheck.pollToken',
+        'RunActivity:netcheck.getDeviceConnectivity',
       ]),
     );
   // Two polls (pending, then the token) in one polling activity: one span in the same trace.
   expect(result.polls).toBe(2);
-  expect(names(trace).filter((n) => n === 'RunActivity:pollToken')).toHaveLength(1);
+  expect(names(trace).filter((n) => n === 'RunActivity:netcheck.pollToken')).toHaveLength(1);
   // Every span but the client's has a parent inside the trace.
   const ids = new Set(trace.map((s) => s.spanContext().spanId));
   const root = startSpan()!;
@@ -135,9 +135,9 @@ it('a client that does not trace still gets one trace per check, rooted at the w
     .toEqual(
       expect.arrayContaining([
         'RunWorkflow:networkCheck',
-        'RunActivity:authorize',
-        'RunActivity:pollToken',
-        'RunActivity:checkSimSwap',
+        'RunActivity:netcheck.authorize',
+        'RunActivity:netcheck.pollToken',
+        'RunActivity:netcheck.checkSimSwap',
       ]),
     );
   expect(rootTrace()).not.toContain('StartWorkflow:networkCheck');
