@@ -29,6 +29,7 @@ const (
 	SearchAttributeBatchID   = "NetcheckBatchId"
 	SearchAttributeOutcome   = "NetcheckOutcome"
 	SearchAttributeErrorCode = "NetcheckErrorCode"
+	SearchAttributeVerdict   = "NetcheckVerdict"
 
 	// NexusService is the Nexus service netcheck's workers serve (§ Nexus).
 	NexusService        = "netcheck"

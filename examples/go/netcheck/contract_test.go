@@ -109,10 +109,10 @@ func TestManifest(t *testing.T) {
 	eq("fingerprint memo", memo, true)
 	eq("batch task timeout", m.Workflows.BatchCheck.WorkflowTaskTimeoutSeconds, 20)
 	eq("result page id", m.Workflows.BatchResultPage.WorkflowID, "<batchId>/results/<n>")
-	for _, name := range []string{SearchAttributeOperation, SearchAttributeAPI, SearchAttributeSubject, SearchAttributeBatchID, SearchAttributeOutcome, SearchAttributeErrorCode} {
+	for _, name := range []string{SearchAttributeOperation, SearchAttributeAPI, SearchAttributeSubject, SearchAttributeBatchID, SearchAttributeOutcome, SearchAttributeErrorCode, SearchAttributeVerdict} {
 		eq("search attribute "+name, m.SearchAttributes[name].Type, "Keyword")
 	}
-	eq("search attributes", len(m.SearchAttributes), 6)
+	eq("search attributes", len(m.SearchAttributes), 7)
 	eq("operations", len(m.Operations), len(Operations))
 	for _, op := range Operations {
 		spec := m.Operations[string(op)]

@@ -51,7 +51,11 @@ type CheckError struct {
 
 // CheckResult is the result of networkCheck: Status "ok" with Data, or "failed" with Error.
 type CheckResult struct {
-	API            API               `json:"api"`
+	API API `json:"api"`
+	// Profile and APIVersion: the operator profile and CAMARA API version that answered on the
+	// CIBA road (docs/contract.md, CheckResult); absent over Identity Insights, read as "vonage".
+	Profile        string            `json:"profile,omitempty"`
+	APIVersion     string            `json:"apiVersion,omitempty"`
 	CorrelationID  string            `json:"correlationId"`
 	RequestID      string            `json:"requestId,omitempty"`
 	Polls          int               `json:"polls"`
@@ -72,6 +76,8 @@ type SimSwapCheckData struct {
 type SimSwapDateData struct {
 	// Nil when the provider knows of no SIM change.
 	LatestSimChange *string `json:"latestSimChange,omitempty"`
+	// Days the operator monitors (camara profile, SIM Swap 2.1.0).
+	MonitoredPeriod *int `json:"monitoredPeriod,omitempty"`
 }
 
 type ConnectivityData struct {
@@ -163,6 +169,9 @@ type BatchOptions struct {
 	ChunkConcurrency   int     `json:"chunkConcurrency,omitempty"`
 	RateLimit          float64 `json:"rateLimit,omitempty"`
 	CheckTimeout       int64   `json:"checkTimeout,omitempty"`
+	// Assess makes an assessment batch (docs/contract.md, batch-check.input.json): each item is a
+	// networkAssess with this compiled policy; kept as JSON here.
+	Assess json.RawMessage `json:"assess,omitempty"`
 }
 
 // BatchInput is the input of the batchCheck workflow.
@@ -202,6 +211,8 @@ type BatchRecord struct {
 	Result      *CheckResult `json:"result,omitempty"`
 	Error       *CheckError  `json:"error,omitempty"`
 	DuplicateOf *int         `json:"duplicateOf,omitempty"`
+	// Assessment is the verdict record of an assessment batch's item, kept as JSON here.
+	Assessment json.RawMessage `json:"assessment,omitempty"`
 }
 
 // BatchProgress is batchCheck's result and the answer of its "progress" query.
