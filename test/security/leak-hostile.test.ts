@@ -319,7 +319,7 @@ describe('a hostile provider that echoes numbers and credentials', () => {
     expect(worker.stderr).toMatch(/\[WARN\] Activity failed/);
     expect(worker.stderr).toMatch(/echo: subscriber \[number\]/);
     expect(worker.stderr).not.toMatch(/taskToken/);
-    expect(worker.stdout).toMatch(/RunActivity:authorize/);
+    expect(worker.stdout).toMatch(/RunActivity:netcheck\.authorize/);
     expect(worker.stdout).toMatch(/exception/);
     expect(texts['in-process worker log']).toMatch(/Activity failed/);
     expect(texts['in-process worker log']).toMatch(/\[number\]/);
