@@ -49,11 +49,11 @@ describe('/healthz and /readyz', () => {
         body: { status: 'unavailable', state: 'INITIALIZED' },
       });
 
+      // run() first checks the namespace's search attributes (the plugin), then polls.
       const running = worker.run();
-      expect(await get(`${health.url}/readyz`)).toEqual({
-        status: 200,
-        body: { status: 'ok', state: 'RUNNING' },
-      });
+      await expect
+        .poll(() => get(`${health.url}/readyz`), { timeout: 10_000, interval: 50 })
+        .toEqual({ status: 200, body: { status: 'ok', state: 'RUNNING' } });
 
       // A check whose bc-authorize the simulator holds for a while: the activity is in flight.
       const msisdn = uniqueNumber();
