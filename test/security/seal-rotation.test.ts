@@ -16,6 +16,7 @@ import {
 import { checkNumber } from '../../client/index.js';
 import type { PollTokenInput } from '../../domain/index.js';
 import { makeKeys } from '../activities/helpers.js';
+import { activityType } from '../../domain/activity-names.js';
 import {
   addScenarios,
   connectTestEnv,
@@ -49,10 +50,13 @@ describe('a sealing key rotated while a check waits', () => {
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: { codePath: inject('workflowBundlePath') },
-      activities: {
-        ...after,
-        pollToken: (input: PollTokenInput) => (++polls <= oldPolls ? before : after).pollToken(input),
-      },
+      // Registered under the types new runs schedule (netcheck.<name>), as the plugin does.
+      activities: Object.fromEntries(
+        Object.entries({
+          ...after,
+          pollToken: (input: PollTokenInput) => (++polls <= oldPolls ? before : after).pollToken(input),
+        }).map(([name, fn]) => [activityType(name), fn]),
+      ),
     });
     const msisdn = uniqueNumber();
     await addScenarios(env.simulatorUrl, {
