@@ -75,7 +75,8 @@ describe('the same check over either API', () => {
     // Identity Insights adds its request_id; the CIBA road records the profile and CAMARA API
     // version that answered (absent over Identity Insights: domain/types.ts); everything else is
     // the same set of fields.
-    expect(camara).toMatchObject({ profile: 'vonage', apiVersion: expect.any(String) });
+    expect(camara.profile).toBe('vonage');
+    expect(typeof camara.apiVersion).toBe('string');
     expect(ii).not.toHaveProperty('profile');
     const ciba = Object.keys(camara).filter((key) => key !== 'profile' && key !== 'apiVersion');
     expect(Object.keys(ii).sort()).toEqual([...ciba, 'requestId'].sort());

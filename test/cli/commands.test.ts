@@ -188,7 +188,8 @@ describe('netcheck check', { timeout: MANY_RUNS }, () => {
     expect(a).toMatchObject({ api: 'camara', data: { swapped: true } });
     expect(Object.keys(b.data!).sort()).toEqual(Object.keys(a.data!).sort());
     // Every field but the CIBA road's profile and CAMARA API version (absent over Identity Insights).
-    expect(a).toMatchObject({ profile: 'vonage', apiVersion: expect.any(String) });
+    expect(a.profile).toBe('vonage');
+    expect(typeof a.apiVersion).toBe('string');
     for (const key of Object.keys(a)) {
       if (key !== 'profile' && key !== 'apiVersion') expect(b).toHaveProperty(key);
     }
