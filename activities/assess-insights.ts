@@ -18,24 +18,22 @@
  * fails and Temporal retries it. A failing HTTP answer fails the activity as for a check.
  * Nothing returned or thrown carries the JWT or the phone number.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
-import { ApplicationFailure } from '@temporalio/common';
 import type { AssessInsightsInput, AssessInsightsOutcome, SignalOutcome } from '../domain/assess.js';
 import { SIGNAL_INSIGHTS } from '../domain/assess.js';
-import { ERROR_CODES, errorCodeOf, netcheckFailure, type ErrorCode } from '../domain/errors.js';
-import { maskMsisdn } from '../domain/msisdn.js';
+import { netcheckFailure, type ErrorCode } from '../domain/errors.js';
 import { isPurpose, PURPOSES } from '../domain/operations.js';
 import { isSignal, SIGNALS, type SignalName, type SignalValues } from '../domain/policy.js';
 import type { CarrierNetwork, ConnectivityData } from '../domain/types.js';
 import type { VonageClient } from './client.js';
-import { activitySignal } from './context.js';
-import { classifyHttpError, protocolError, sanitizeText, type Endpoint } from './errors.js';
-import { IdentityInsightsResponse, INSIGHT_REASK } from './identity-insights.js';
+import {
+  exchangeInsights,
+  IdentityInsightsResponse,
+  safeText,
+  type AnswerContext as Context,
+} from './identity-insights.js';
 import { insightStatusVerdict, type InsightName } from './insights-errors.js';
 import { requireCorrelationId, requireMsisdn, requireObject } from './input.js';
-import { logAnswer } from './log.js';
 import { mccOfCountry } from './mcc.js';
-import { describeIssues } from './responses.js';
 
 const ACTIVITY = 'assessInsights';
 
@@ -44,20 +42,6 @@ type AnyInsight = NonNullable<Insights[InsightName]>;
 type Held = Insights;
 /** The insights held, by name. */
 const byName = (held: Held) => held as Partial<Record<InsightName, AnyInsight>>;
-
-interface Context {
-  endpoint: Endpoint;
-  requestId: string | undefined;
-  purpose: string | undefined;
-  /** The JWTs sent and the number in its forms: redacted from provider text. */
-  secrets: string[];
-}
-
-function safeText(text: string, secrets: readonly string[]): string {
-  return sanitizeText(text, secrets).replace(/\+?\d{6,15}/g, (digits) =>
-    maskMsisdn(digits.startsWith('+') ? digits : `+${digits}`),
-  );
-}
 
 const unknown = (code: ErrorCode, message: string): SignalOutcome => ({ error: { code, message } });
 
@@ -167,12 +151,6 @@ async function mapSignal(ctx: Context, signal: SignalName, held: Held): Promise<
 }
 
 /** The transient failure of an insight (retried), or undefined. */
-function transient(name: InsightName, insight: AnyInsight | undefined, purpose: string | undefined): boolean {
-  if (!insight) return false;
-  const verdict = insightStatusVerdict(insight.status.code, name, purpose);
-  return verdict !== undefined && ERROR_CODES[verdict.code].retryable;
-}
-
 function requireSignals(value: unknown): SignalName[] {
   if (!Array.isArray(value) || value.length === 0 || !value.every(isSignal)) {
     throw netcheckFailure(
@@ -184,8 +162,6 @@ function requireSignals(value: unknown): SignalName[] {
 }
 
 export function makeAssessInsights(client: VonageClient) {
-  const path = client.identityInsightsPath;
-
   return async function assessInsights(input: AssessInsightsInput): Promise<AssessInsightsOutcome> {
     requireObject(ACTIVITY, input);
     const msisdn = requireMsisdn(ACTIVITY, input.msisdn);
@@ -195,80 +171,34 @@ export function makeAssessInsights(client: VonageClient) {
       throw netcheckFailure('INVALID_INPUT', `${ACTIVITY}: purpose must be one of ${PURPOSES.join(', ')}`);
     }
     const purpose = input.purpose;
-    const started = Date.now();
-    const secrets = [msisdn, msisdn.slice(1)];
-    let requests = 0;
-
     const names = [
       ...new Set(signals.flatMap((signal) => SIGNAL_INSIGHTS[signal] as readonly InsightName[])),
     ];
-    const wanted = Object.fromEntries(names.map((name) => [name, {}]));
-
-    async function ask(requested: Record<string, object>) {
-      const sent = Date.now();
-      requests++;
-      const {
-        endpoint,
-        answer,
-        secrets: sentSecrets,
-      } = await client.postJsonWithAppJwt(
-        'identity-insights',
-        path,
-        { phone_number: msisdn, ...(purpose !== undefined ? { purpose } : {}), insights: requested },
-        correlationId,
-      );
-      logAnswer(endpoint, answer.status, { msisdn, correlationId, durationMs: Date.now() - sent });
-      secrets.push(...sentSecrets);
-      if (answer.status !== 200) throw classifyHttpError(endpoint, answer, secrets);
-      const parsed = IdentityInsightsResponse.safeParse(answer.body);
-      if (!parsed.success) throw protocolError(endpoint, answer.status, describeIssues(parsed.error));
-      return { endpoint, requestId: parsed.data.request_id, insights: parsed.data.insights };
-    }
-
-    const first = await ask(wanted);
-    // The signals' time: `sim_swap.within` counts back from the answer.
-    const observedAt = new Date().toISOString();
-    const held: Held = { ...first.insights };
-    const stillTransient = () => names.filter((name) => transient(name, byName(held)[name], purpose));
-    let again = stillTransient();
-    if (again.length === names.length) {
+    // One request asks every insight the signals need; transient failures are asked again alone.
+    const answer = await exchangeInsights(
+      { client, msisdn, purpose, correlationId },
+      Object.fromEntries(names.map((name) => [name, {}])),
+    );
+    const held: Held = answer.insights;
+    const { requests, secrets } = answer;
+    // The signals' time: `sim_swap.within` counts back from the first answer.
+    const observedAt = answer.answeredAt;
+    const ctx: Context = { endpoint: answer.endpoint, requestId: answer.requestId, purpose, secrets };
+    if (answer.transient.length === names.length) {
       // Nothing answered: nothing to keep. The activity fails and Temporal asks again for everything.
-      const ctx: Context = { endpoint: first.endpoint, requestId: first.requestId, purpose, secrets };
-      const outcome = failed(ctx, again[0]!, byName(held)[again[0]!]);
+      const outcome = failed(ctx, answer.transient[0]!, byName(held)[answer.transient[0]!]);
       throw netcheckFailure(
         outcome?.error?.code ?? 'UPSTREAM_UNAVAILABLE',
         outcome?.error?.message ?? 'no insight answered',
       );
     }
-    const signal = activitySignal();
-    let retryAfterMs: number | undefined;
-    for (let n = 0; n < INSIGHT_REASK.times && again.length > 0; n++) {
-      const backoff = Math.min(INSIGHT_REASK.initialMs * 2 ** n, INSIGHT_REASK.maxIntervalMs);
-      const delay = Math.max(backoff, retryAfterMs ?? 0);
-      if (Date.now() + delay - started > INSIGHT_REASK.budgetMs) break;
-      await sleep(delay, undefined, signal ? { signal } : {});
-      retryAfterMs = undefined;
-      try {
-        const answer = await ask(Object.fromEntries(again.map((name) => [name, {}])));
-        const got = byName(answer.insights);
-        for (const name of again) if (got[name] !== undefined) byName(held)[name] = got[name];
-      } catch (err) {
-        // A transient failure of the whole request uses up one re-ask; any other is the answer.
-        const code = errorCodeOf(err);
-        if (code === undefined || !ERROR_CODES[code].retryable) throw err;
-        const hinted: unknown = err instanceof ApplicationFailure ? err.nextRetryDelay : undefined;
-        retryAfterMs = typeof hinted === 'number' ? hinted : undefined;
-      }
-      again = stillTransient();
-    }
 
-    const ctx: Context = { endpoint: first.endpoint, requestId: first.requestId, purpose, secrets };
     const out: AssessInsightsOutcome['signals'] = {};
     for (const name of signals) {
       (out as Record<SignalName, SignalOutcome>)[name] = await mapSignal(ctx, name, held);
     }
     return {
-      ...(first.requestId !== undefined ? { requestId: first.requestId } : {}),
+      ...(answer.requestId !== undefined ? { requestId: answer.requestId } : {}),
       observedAt,
       requests,
       signals: out,

@@ -154,8 +154,120 @@ function isTransient(insight: AnyInsight, name: InsightName, purpose: string | u
   return verdict !== undefined && ERROR_CODES[verdict.code].retryable;
 }
 
+/** Who asks Identity Insights, for whom, and why: one exchange's fixed part. */
+export interface InsightsExchange {
+  client: VonageClient;
+  msisdn: string;
+  purpose: string | undefined;
+  correlationId: string;
+}
+
+/** What an exchange ends with: the insights held, and what provider text must not show. */
+export interface InsightsHeld {
+  endpoint: Endpoint;
+  requestId: string | undefined;
+  /** Every insight asked for, each as last answered (a re-ask's answer replaces a transient one). */
+  insights: Insights;
+  /** The number in its forms and every JWT sent: redacted from provider text. */
+  secrets: string[];
+  /** Requests sent: the first and its re-asks. */
+  requests: number;
+  /** When the first answer came (the signals' time). */
+  answeredAt: string;
+  /** The insights still answered with a transient status. */
+  transient: InsightName[];
+}
+
+/**
+ * One Identity Insights request for `wanted`, then — when some insights answered and others
+ * failed transiently (SUPPLIER_ERROR, INTERNAL_ERROR) — re-asks for those alone, keeping what
+ * answered, within INSIGHT_REASK. With nothing answered there is nothing to keep: it returns at
+ * once, and the caller's failure lets Temporal's retry ask again for everything. A failing HTTP
+ * answer to the first request is thrown; to a re-ask, a retryable one uses up that re-ask.
+ * `identityInsights` (one check) and `assessInsights` (an assessment) both ask through it.
+ */
+export async function exchangeInsights(x: InsightsExchange, wanted: InsightParams): Promise<InsightsHeld> {
+  const started = Date.now();
+  const path = x.client.identityInsightsPath;
+  // Provider text may echo the number: redact it like a credential (and every JWT sent).
+  const secrets = [x.msisdn, x.msisdn.slice(1)];
+  let requests = 0;
+
+  /** One request for these insights: the 200 body checked, any other answer thrown as its failure. */
+  async function ask(requested: InsightParams) {
+    const sent = Date.now();
+    requests++;
+    const {
+      endpoint,
+      answer,
+      secrets: sentSecrets,
+    } = await x.client.postJsonWithAppJwt(
+      'identity-insights',
+      path,
+      {
+        phone_number: x.msisdn,
+        ...(x.purpose !== undefined ? { purpose: x.purpose } : {}),
+        insights: requested,
+      },
+      x.correlationId,
+    );
+    logAnswer(endpoint, answer.status, {
+      msisdn: x.msisdn,
+      correlationId: x.correlationId,
+      durationMs: Date.now() - sent,
+    });
+    secrets.push(...sentSecrets);
+    if (answer.status !== 200) throw classifyHttpError(endpoint, answer, secrets);
+    const parsed = IdentityInsightsResponse.safeParse(answer.body);
+    if (!parsed.success) throw protocolError(endpoint, answer.status, describeIssues(parsed.error));
+    return { endpoint, requestId: parsed.data.request_id, insights: parsed.data.insights };
+  }
+
+  const names = Object.keys(wanted) as InsightName[];
+  const first = await ask(wanted);
+  const answeredAt = new Date().toISOString();
+  const insights: Insights = { ...first.insights };
+  const held = insights as Partial<Record<InsightName, AnyInsight>>;
+  const stillTransient = () =>
+    names.filter((name) => held[name] !== undefined && isTransient(held[name], name, x.purpose));
+
+  let transient = stillTransient();
+  if (transient.length > 0 && transient.length < names.length) {
+    const signal = activitySignal();
+    let retryAfterMs: number | undefined;
+    for (let n = 0; n < INSIGHT_REASK.times && transient.length > 0; n++) {
+      const backoff = Math.min(INSIGHT_REASK.initialMs * 2 ** n, INSIGHT_REASK.maxIntervalMs);
+      const delay = Math.max(backoff, retryAfterMs ?? 0);
+      if (Date.now() + delay - started > INSIGHT_REASK.budgetMs) break;
+      await sleep(delay, undefined, signal ? { signal } : {});
+      retryAfterMs = undefined;
+      try {
+        const again = await ask(Object.fromEntries(transient.map((name) => [name, wanted[name]])));
+        const got = again.insights as Partial<Record<InsightName, AnyInsight>>;
+        for (const name of transient) if (got[name] !== undefined) held[name] = got[name];
+      } catch (err) {
+        // A transient failure of the whole request uses up one re-ask; any other is the answer.
+        const code = errorCodeOf(err);
+        if (code === undefined || !ERROR_CODES[code].retryable) throw err;
+        const hinted: unknown = err instanceof ApplicationFailure ? err.nextRetryDelay : undefined;
+        retryAfterMs = typeof hinted === 'number' ? hinted : undefined;
+      }
+      transient = stillTransient();
+    }
+  }
+  return {
+    endpoint: first.endpoint,
+    requestId: first.requestId,
+    insights,
+    secrets,
+    requests,
+    answeredAt,
+    transient,
+  };
+}
+
 /** Everything the mapping of one answer needs. */
-interface AnswerContext {
+export interface AnswerContext {
   endpoint: Endpoint;
   requestId: string | undefined;
   purpose: string | undefined;
@@ -164,7 +276,7 @@ interface AnswerContext {
 }
 
 /** Provider text made safe: one line, bounded, no credential, no phone number. */
-function safeText(text: string, secrets: readonly string[]): string {
+export function safeText(text: string, secrets: readonly string[]): string {
   return sanitizeText(text, secrets).replace(/\+?\d{6,15}/g, (digits) =>
     maskMsisdn(digits.startsWith('+') ? digits : `+${digits}`),
   );
@@ -361,8 +473,6 @@ function carrier(ctx: AnswerContext, insights: Insights): Mapped {
 }
 
 export function makeIdentityInsights(client: VonageClient) {
-  const path = client.identityInsightsPath;
-
   return async function identityInsights(input: InsightsCallInput): Promise<InsightsOutcome> {
     requireObject(ACTIVITY, input);
     const operation = requireOperation(ACTIVITY, input.operation);
@@ -374,64 +484,14 @@ export function makeIdentityInsights(client: VonageClient) {
     const purpose = input.purpose;
     const maxAge =
       operation === 'sim-swap' ? requireMaxAge(ACTIVITY, input.maxAge, MAX_AGE_DEFAULT) : MAX_AGE_DEFAULT;
-    const started = Date.now();
-    // Provider text may echo the number: redact it like a credential (and every JWT sent).
-    const redact = [msisdn, msisdn.slice(1)];
+    const held = await exchangeInsights(
+      { client, msisdn, purpose, correlationId },
+      insightsRequest(operation, maxAge),
+    );
+    const insights = held.insights;
 
-    /** One request for these insights: the 200 body checked, any other answer thrown as its failure. */
-    async function ask(requested: InsightParams) {
-      const sent = Date.now();
-      const { endpoint, answer, secrets } = await client.postJsonWithAppJwt(
-        'identity-insights',
-        path,
-        { phone_number: msisdn, ...(purpose !== undefined ? { purpose } : {}), insights: requested },
-        correlationId,
-      );
-      logAnswer(endpoint, answer.status, { msisdn, correlationId, durationMs: Date.now() - sent });
-      redact.push(...secrets);
-      if (answer.status !== 200) throw classifyHttpError(endpoint, answer, redact);
-      const parsed = IdentityInsightsResponse.safeParse(answer.body);
-      if (!parsed.success) throw protocolError(endpoint, answer.status, describeIssues(parsed.error));
-      return { endpoint, requestId: parsed.data.request_id, insights: parsed.data.insights };
-    }
-
-    const wanted = insightsRequest(operation, maxAge);
-    const names = Object.keys(wanted) as InsightName[];
-    const first = await ask(wanted);
-    const insights: Insights = { ...first.insights };
-    const held = insights as Partial<Record<InsightName, AnyInsight>>;
-    const stillMissing = () =>
-      names.filter((name) => held[name] !== undefined && isTransient(held[name], name, purpose));
-
-    // Ask again for what failed transiently, keeping what answered; with nothing answered there is
-    // nothing to keep, and the activity's failure (Temporal's retry) asks again for everything.
-    let missing = stillMissing();
-    if (missing.length > 0 && missing.length < names.length) {
-      const signal = activitySignal();
-      let retryAfterMs: number | undefined;
-      for (let n = 0; n < INSIGHT_REASK.times && missing.length > 0; n++) {
-        const backoff = Math.min(INSIGHT_REASK.initialMs * 2 ** n, INSIGHT_REASK.maxIntervalMs);
-        const delay = Math.max(backoff, retryAfterMs ?? 0);
-        if (Date.now() + delay - started > INSIGHT_REASK.budgetMs) break;
-        await sleep(delay, undefined, signal ? { signal } : {});
-        retryAfterMs = undefined;
-        try {
-          const again = await ask(Object.fromEntries(missing.map((name) => [name, wanted[name]])));
-          const got = again.insights as Partial<Record<InsightName, AnyInsight>>;
-          for (const name of missing) if (got[name] !== undefined) held[name] = got[name];
-        } catch (err) {
-          // A transient failure of the whole request uses up one re-ask; any other is the answer.
-          const code = errorCodeOf(err);
-          if (code === undefined || !ERROR_CODES[code].retryable) throw err;
-          const hinted: unknown = err instanceof ApplicationFailure ? err.nextRetryDelay : undefined;
-          retryAfterMs = typeof hinted === 'number' ? hinted : undefined;
-        }
-        missing = stillMissing();
-      }
-    }
-
-    const requestId = first.requestId;
-    const ctx: AnswerContext = { endpoint: first.endpoint, requestId, purpose, secrets: redact };
+    const requestId = held.requestId;
+    const ctx: AnswerContext = { endpoint: held.endpoint, requestId, purpose, secrets: held.secrets };
     let mapped: Mapped;
     switch (operation) {
       case 'sim-swap':
