@@ -174,8 +174,9 @@ async function spawnBinary(binary: string, options: DevServerOptions): Promise<D
 /** Last resort: the dev server that @temporalio/testing downloads (needs the internet). */
 async function viaTestingDownload(options: DevServerOptions): Promise<DevServer> {
   // An optional peer dependency (installed in a checkout as a dev dependency).
-  const { TestWorkflowEnvironment } = await importOptional("the dev server's download fallback", () =>
-    import('@temporalio/testing'),
+  const { TestWorkflowEnvironment } = await importOptional(
+    "the dev server's download fallback",
+    () => import('@temporalio/testing'),
   );
   const env = await TestWorkflowEnvironment.createLocal({
     server: {

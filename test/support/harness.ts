@@ -5,7 +5,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker, type WorkerOptions } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  type Worker,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { createTestWorker as createNetcheckTestWorker } from '../../testing/index.js';
 import type { NetcheckPluginOptions } from '../../worker/plugin.js';
