@@ -44,7 +44,13 @@ import {
   PageBuilder,
   resultPageId,
 } from '../domain/batch-state.js';
-import { errorCodeOf, InvalidRequestError, NetcheckError, UsageError } from '../domain/errors.js';
+import {
+  errorCodeOf,
+  innermostMessage,
+  InvalidRequestError,
+  NetcheckError,
+  UsageError,
+} from '../domain/errors.js';
 import { batchPriority } from '../domain/priority.js';
 import { configuredCheckTimeout, resolveExecutionTimeout, type DurationInput } from '../domain/timeouts.js';
 import { isE164 } from '../domain/msisdn.js';
@@ -553,14 +559,6 @@ async function closedBatch(
     reason = innermostMessage(err);
   }
   return new BatchClosedError(workflow.workflowId, status, reason);
-}
-
-function innermostMessage(err: unknown): string {
-  let current: unknown = err;
-  for (let depth = 0; depth < 8 && current instanceof Error && current.cause instanceof Error; depth++) {
-    current = current.cause;
-  }
-  return current instanceof Error ? current.message : String(current);
 }
 
 /** A handle to an existing batch. */

@@ -5,7 +5,7 @@
  * provider answered, and the answer is final for this number), and what the user should do.
  * Workflow-safe: no I/O, no Node built-ins.
  */
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, TimeoutFailure } from '@temporalio/common';
 
 /**
  * - `retryable`: the activity is retried by Temporal (with backoff, or after `Retry-After`).
@@ -152,6 +152,17 @@ export function causeChain(err: unknown, limit = 8): unknown[] {
         : (current as { cause?: unknown }).cause;
   }
   return chain;
+}
+
+/** The message of the deepest Error in a failure chain: what actually went wrong, not "Activity task failed". */
+export function innermostMessage(err: unknown): string {
+  const errors = causeChain(err).filter((link): link is Error => link instanceof Error);
+  return errors.at(-1)?.message ?? String(err);
+}
+
+/** Whether a Temporal timeout (a TimeoutFailure) stands anywhere in a failure chain. */
+export function hasTimeout(err: unknown): boolean {
+  return causeChain(err).some((link) => link instanceof TimeoutFailure);
 }
 
 /** Finds the netcheck code in a failure chain (ActivityFailure → ApplicationFailure, ChildWorkflowFailure → …). */

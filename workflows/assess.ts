@@ -23,7 +23,6 @@ import {
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
-  TimeoutFailure,
   upsertSearchAttributes,
   uuid4,
   workflowInfo,
@@ -53,7 +52,14 @@ import {
   STEP_RETRY,
   STEP_TIMEOUTS,
 } from '../domain/ciba-flow.js';
-import { causeChain, errorCodeOf, failsRun, netcheckFailure, type ErrorCode } from '../domain/errors.js';
+import {
+  errorCodeOf,
+  failsRun,
+  hasTimeout,
+  innermostMessage as messageOf,
+  netcheckFailure,
+  type ErrorCode,
+} from '../domain/errors.js';
 import { maskMsisdn } from '../domain/msisdn.js';
 import type { Api } from '../domain/operations.js';
 import { evaluatePolicy, policySignals, policyVersion, SIGNALS, type SignalName } from '../domain/policy.js';
@@ -282,16 +288,4 @@ export async function networkAssess(input: AssessInput): Promise<AssessmentResul
     ].join('\n\n'),
   );
   return result;
-}
-
-function hasTimeout(err: unknown): boolean {
-  return causeChain(err).some((link) => link instanceof TimeoutFailure);
-}
-
-/** The innermost message of a failure chain: what actually went wrong. */
-function messageOf(err: unknown): string {
-  const innermost = causeChain(err)
-    .filter((link): link is Error => link instanceof Error)
-    .at(-1);
-  return innermost?.message ?? String(err);
 }

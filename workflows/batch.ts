@@ -54,7 +54,14 @@ import {
 import type { BulkActivities, BulkChunkProgress } from '../domain/bulk.js';
 import { BulkChunks } from '../domain/bulk-state.js';
 import { activityType } from '../domain/activity-names.js';
-import { causeChain, errorCodeOf, netcheckFailure, type ErrorCode } from '../domain/errors.js';
+import {
+  causeChain,
+  errorCodeOf,
+  hasTimeout,
+  innermostMessage as messageOf,
+  netcheckFailure,
+  type ErrorCode,
+} from '../domain/errors.js';
 import { isAcceptedRate } from '../domain/rate-limit.js';
 import { DEFAULT_CHECK_TIMEOUT_MS } from '../domain/timeouts.js';
 import { networkCheck } from './network-check.js';
@@ -319,14 +326,4 @@ function lastHeartbeat(err: unknown): Partial<BulkChunkProgress> | undefined {
     if (details && typeof details === 'object') return details;
   }
   return undefined;
-}
-
-function hasTimeout(err: unknown): boolean {
-  return causeChain(err).some((link) => link instanceof TimeoutFailure);
-}
-
-/** The innermost message of a failure chain: what actually went wrong. */
-function messageOf(err: unknown): string {
-  const innermost = causeChain(err).at(-1);
-  return innermost instanceof Error ? innermost.message : String(err);
 }

@@ -23,7 +23,6 @@
 import {
   ActivityFailure,
   isCancellation,
-  TimeoutFailure,
   patched,
   proxyActivities,
   setCurrentDetails,
@@ -36,7 +35,14 @@ import {
   type ActivityOptions,
   type RetryPolicy,
 } from '@temporalio/workflow';
-import { ERROR_CODES, errorCodeOf, failsRun, netcheckFailure, type ErrorCode } from '../domain/errors.js';
+import {
+  ERROR_CODES,
+  errorCodeOf,
+  failsRun,
+  hasTimeout,
+  netcheckFailure,
+  type ErrorCode,
+} from '../domain/errors.js';
 import { maskMsisdn } from '../domain/msisdn.js';
 import { CAMARA_OPERATIONS, type CamaraOperation } from '../domain/operations.js';
 import { activityType } from '../domain/activity-names.js';
@@ -436,15 +442,6 @@ export async function networkCheck(input: NetworkCheckInput): Promise<CheckResul
     if (code === undefined || failsRun(code)) throw err;
     return finish({ status: 'failed', error: { code, message: failureMessage(err, code) } });
   }
-}
-
-function hasTimeout(err: unknown): boolean {
-  let current: unknown = err;
-  for (let depth = 0; current && depth < 8; depth++) {
-    if (current instanceof TimeoutFailure) return true;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return false;
 }
 
 function failureMessage(err: unknown, code: ErrorCode): string {

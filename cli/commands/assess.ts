@@ -18,7 +18,7 @@ import { clientDefaults, purposeSettingOf, resolveSubjectKey } from '../../clien
 import { resolveProfile, resolveTaskQueue } from '../../common/settings.js';
 import type { Profile } from '../../domain/profiles.js';
 import { assessInputProblem } from '../../domain/assess.js';
-import { causeChain } from '../../domain/errors.js';
+import { innermostMessage } from '../../domain/errors.js';
 import { maskMsisdn } from '../../domain/msisdn.js';
 import type { Api, Operation } from '../../domain/operations.js';
 import {
@@ -135,11 +135,6 @@ export function assessmentText(who: string, result: AssessmentResult): string {
 /** Whether `verdict` is at least as severe as `failOn`. */
 export function failsOn(verdict: Verdict, failOn: Verdict | undefined): boolean {
   return failOn !== undefined && VERDICT_SEVERITY[verdict] >= VERDICT_SEVERITY[failOn];
-}
-
-function innermostMessage(err: Error): string {
-  const errors = causeChain(err).filter((link): link is Error => link instanceof Error);
-  return (errors.at(-1) ?? err).message;
 }
 
 export async function assessCommand(rawMsisdn: string, options: AssessCommandOptions): Promise<ExitCode> {

@@ -2,7 +2,7 @@
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 // @temporalio/proto is CommonJS without named exports for Node's ESM loader.
 import proto from '@temporalio/proto';
-import { causeChain, errorCodeOf, failsRun } from '../../domain/errors.js';
+import { errorCodeOf, failsRun, innermostMessage } from '../../domain/errors.js';
 import { maskMsisdn } from '../../domain/msisdn.js';
 import {
   acceptsPurpose,
@@ -60,12 +60,6 @@ export async function warnWithoutWorkers(
   } catch {
     // Only a hint: never fail the command over it.
   }
-}
-
-/** The message of the deepest cause (the ApplicationFailure that names the code), not "Activity task failed". */
-function innermostMessage(err: Error): string {
-  const errors = causeChain(err).filter((link): link is Error => link instanceof Error);
-  return (errors.at(-1) ?? err).message;
 }
 
 /**
