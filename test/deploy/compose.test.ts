@@ -204,7 +204,10 @@ const SECRET_CONTENT: Record<string, () => string> = {
       .privateKey.export({ type: 'pkcs8', format: 'pem' })
       .toString(),
   'codec-tls-cert': () => '-----BEGIN CERTIFICATE-----\n(test)\n-----END CERTIFICATE-----\n',
-  'codec-tls-key': () => '-----BEGIN PRIVATE KEY-----\n(test)\n-----END PRIVATE KEY-----\n',
+  'codec-tls-key': () =>
+    generateKeyPairSync('ec', { namedCurve: 'P-256' })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString(),
   'ui-oidc-client-secret': () => randomBytes(16).toString('hex'),
 };
 

@@ -4,6 +4,7 @@
  * stay. `redactValue` does the same through objects and errors and drops task tokens.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { generateKeyPairSync } from 'node:crypto';
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { NUMBER_MASK, redact, redactValue, SECRET_MASK } from '../../domain/redact.js';
@@ -172,8 +173,11 @@ describe('credentials', () => {
   });
 
   it('redacts a private key block and the secrets it is given', () => {
-    const pem =
-      '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nabc\n-----END PRIVATE KEY-----';
+    // A real key, made now: its PEM block (many lines of base64) goes whole.
+    const pem = generateKeyPairSync('rsa', { modulusLength: 1024 })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString()
+      .trim();
     expect(redact(`key: ${pem} end`)).toBe('key: [redacted private key] end');
     expect(
       redact('sent opaque-secret-1 twice: opaque-secret-1', { secrets: ['opaque-secret-1', 'short'] }),
