@@ -28,10 +28,10 @@ import type { VonageClient } from './client.js';
 import {
   exchangeInsights,
   IdentityInsightsResponse,
-  safeText,
+  insightStatusFailure,
   type AnswerContext as Context,
 } from './identity-insights.js';
-import { insightStatusVerdict, type InsightName } from './insights-errors.js';
+import type { InsightName } from './insights-errors.js';
 import { requireCorrelationId, requireMsisdn, requireObject } from './input.js';
 import { mccOfCountry } from './mcc.js';
 
@@ -53,15 +53,8 @@ function failed(ctx: Context, name: InsightName, insight: AnyInsight | undefined
       `Vonage Identity Insights (POST ${ctx.endpoint.path}) answered without the ${name} insight it was asked for.`,
     );
   }
-  const verdict = insightStatusVerdict(insight.status.code, name, ctx.purpose);
-  if (!verdict) return undefined;
-  const code = safeText(insight.status.code, ctx.secrets);
-  const text = insight.status.message ? `: "${safeText(insight.status.message, ctx.secrets)}"` : '';
-  const id = ctx.requestId ? ` (request_id ${ctx.requestId})` : '';
-  return unknown(
-    verdict.code,
-    `Vonage Identity Insights (POST ${ctx.endpoint.path}) answered ${name} ${code}${text}${id}. ${verdict.advice}`,
-  );
+  const failure = insightStatusFailure(ctx, name, insight);
+  return failure ? unknown(failure.code, failure.message) : undefined;
 }
 
 const partial = (insight: AnyInsight) => insight.status.code.toUpperCase() === 'PARTIAL_SUCCESS';

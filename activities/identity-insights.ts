@@ -32,6 +32,7 @@ import {
   maskMsisdn,
   netcheckFailure,
   PURPOSES,
+  type ErrorCode,
 } from '../domain/index.js';
 import type {
   CarrierData,
@@ -282,25 +283,41 @@ export function safeText(text: string, secrets: readonly string[]): string {
   );
 }
 
-function insightFailure(ctx: AnswerContext, name: InsightName, insight: AnyInsight): Error | undefined {
+/**
+ * What a failed insight status means — its error code, the provider's code made safe, and the
+ * message that says what happened and what to do — or undefined when it answered (OK,
+ * PARTIAL_SUCCESS). A check fails with it; an assessment makes the signal unknown with it.
+ */
+export function insightStatusFailure(
+  ctx: AnswerContext,
+  name: InsightName,
+  insight: AnyInsight,
+): { code: ErrorCode; providerCode: string; message: string } | undefined {
   const verdict = insightStatusVerdict(insight.status.code, name, ctx.purpose);
   if (!verdict) return undefined;
-  const code = safeText(insight.status.code, ctx.secrets);
+  const providerCode = safeText(insight.status.code, ctx.secrets);
   const text = insight.status.message ? `: "${safeText(insight.status.message, ctx.secrets)}"` : '';
   const id = ctx.requestId ? ` (request_id ${ctx.requestId})` : '';
-  return netcheckFailure(
-    verdict.code,
-    `Vonage Identity Insights (POST ${ctx.endpoint.path}) answered ${name} ${code}${text}${id}. ${verdict.advice}`,
-    {
-      details: {
-        endpoint: ctx.endpoint.path,
-        httpStatus: 200,
-        insight: name,
-        providerCode: code,
-        requestId: ctx.requestId,
-      },
+  return {
+    code: verdict.code,
+    providerCode,
+    message: `Vonage Identity Insights (POST ${ctx.endpoint.path}) answered ${name} ${providerCode}${text}${id}. ${verdict.advice}`,
+  };
+}
+
+function insightFailure(ctx: AnswerContext, name: InsightName, insight: AnyInsight): Error | undefined {
+  const failure = insightStatusFailure(ctx, name, insight);
+  if (!failure) return undefined;
+  const code = failure.providerCode;
+  return netcheckFailure(failure.code, failure.message, {
+    details: {
+      endpoint: ctx.endpoint.path,
+      httpStatus: 200,
+      insight: name,
+      providerCode: code,
+      requestId: ctx.requestId,
     },
-  );
+  });
 }
 
 /** The requested insight, which must be in the answer. */
