@@ -15,7 +15,7 @@ import { createHmac } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { parse } from 'csv-parse/sync';
 import type { BatchItem } from '../domain/batch.js';
-import { FIELD_LIMITS, MAX_BATCH_ITEMS, MAX_OPERATIONS_PER_ITEM } from '../domain/batch-state.js';
+import { FIELD_LIMITS, MAX_BATCH_ITEMS, MAX_OPERATIONS_PER_ITEM } from '../domain/batch-pages.js';
 import { normalizeMsisdn } from '../domain/msisdn.js';
 import { NUMBER_MASK, redact } from '../domain/redact.js';
 import type { Api, Operation } from '../domain/operations.js';

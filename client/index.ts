@@ -20,7 +20,7 @@ import type { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { resolveTaskQueue, settingText, timeoutSettings } from '../common/settings.js';
 import { ensureEncryptionMatches } from '../codec/policy.js';
 import { ConfigurationError as ConfigError, InvalidRequestError } from '../domain/errors.js';
-import { defaultApiFor } from '../domain/batch-state.js';
+import { defaultApiFor } from '../domain/batch-pages.js';
 import { maskMsisdn } from '../domain/msisdn.js';
 import {
   acceptsPurpose,

@@ -25,13 +25,8 @@ import type {
   BatchRecord,
   StoredRecord,
 } from '../domain/batch.js';
-import {
-  BATCH_OPTION_LIMITS,
-  CHECK_TIMEOUT_LIMITS,
-  FIELD_LIMITS,
-  MAX_OPERATIONS_PER_ITEM,
-  PAGE_MAX_ITEMS,
-} from '../domain/batch-state.js';
+import { BATCH_OPTION_LIMITS, CHECK_TIMEOUT_LIMITS } from '../domain/batch-options.js';
+import { FIELD_LIMITS, MAX_OPERATIONS_PER_ITEM, PAGE_MAX_ITEMS } from '../domain/batch-pages.js';
 import { ERROR_CODES, type ErrorCode } from '../domain/errors.js';
 import {
   API_NAMES,

@@ -1,352 +1,38 @@
 /**
- * The state of one batch, as plain code: options and their bounds, the queue of checks, input
- * pages, result pages, progress, and what continues as new. The batchCheck workflow
- * (workflows/batch.ts) is the thin shell that starts the children and waits; everything it
- * decides comes from here, so it is unit-tested without a server (test/batch/).
+ * The state machine of one batch, as plain code: the queue of checks, input pages taken in,
+ * result pages, progress, and what continues as new. The batchCheck workflow (workflows/batch.ts)
+ * is the thin shell that starts the children and waits; everything it decides comes from here,
+ * so it is unit-tested without a server (test/batch/). Its options are batch-options.ts; what a
+ * client sends (items, pages, ids) is batch-pages.ts.
  *
  * Workflow-safe: deterministic, no I/O, no Node built-ins, no workflow APIs.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import type {
   AddPageAck,
-  BatchItem,
   BatchOptions,
   BatchPage,
-  BatchPageItem,
   BatchProgress,
   RecordOutcome,
   StoredRecord,
 } from './batch.js';
 import { maskMsisdn } from './msisdn.js';
-import { assessItemProblem, assessOptionProblem, type AssessmentResult } from './assess.js';
-import { isAcceptedRate, RATE_BOUNDS_TEXT } from './rate-limit.js';
-import { EXECUTION_TIMEOUT_LIMITS } from './timeouts.js';
-import {
-  DEFAULT_API,
-  defaultPurpose,
-  isOperation,
-  MAX_AGE_DEFAULT,
-  OPERATIONS,
-  type Api,
-  type Operation,
-} from './operations.js';
+import { assessItemProblem, type AssessmentResult } from './assess.js';
+import { DEFAULT_API } from './operations.js';
 import { NetcheckApi, NetcheckBatchId, NetcheckOperation, NetcheckSubject } from './search-attributes.js';
 import type { CheckError, CheckRequest, CheckResult, NetworkCheckInput } from './types.js';
 import { checkRequestProblem } from './validate.js';
 import { PATCH_FIELD_LIMITS } from './patches.js';
+import { resolveBatchOptions, type ResolvedBatchOptions } from './batch-options.js';
+import { BATCH_BUSY, checkId, itemFieldProblem, jsonBytes, requestOf } from './batch-pages.js';
 
-// ---- options ----
-
-/** What a batch does when an option is not given (the one place these numbers live). */
-export const BATCH_DEFAULTS = {
-  concurrency: 100,
-  dedupe: true,
-  continueAsNewAfter: 2_000,
-  resultPageSize: 200,
-  /** Bulk mode: checks per chunk activity. */
-  chunkSize: 200,
-  /** Bulk mode: chunk activities running at once. */
-  chunkConcurrency: 4,
-} as const;
-
-/**
- * Inclusive bounds of the numeric options. Concurrency: Temporal allows 2,000 pending children.
- * continueAsNewAfter: each check adds ~3 events and its input and result to a run's history
- * (Temporal's limits are 50,000 events and 50 MB). resultPageSize: a result page is one
- * payload (Temporal refuses payloads over 2 MB; a record is at most a few KB).
- */
-export const BATCH_OPTION_LIMITS = {
-  concurrency: { min: 1, max: 1_000 },
-  continueAsNewAfter: { min: 1, max: 5_000 },
-  resultPageSize: { min: 1, max: 500 },
-  maxAuthorizations: { min: 1, max: 10 },
-  // A chunk's input and its outcomes (results so far) are one payload each, like a result page.
-  chunkSize: { min: 1, max: 500 },
-  chunkConcurrency: { min: 1, max: 100 },
-} as const;
-
-/**
- * Bulk mode's rateLimit before RATE_LIMITS (0.1–10,000 requests per second) held: batches
- * already running keep a rate up to this (workflows/batch.ts checks the new bounds on new runs).
- */
-export const RATE_LIMIT_MAX = 100_000;
-
-/**
- * Each check's execution timeout in a per-check batch (ms; default DEFAULT_CHECK_TIMEOUT_MS,
- * 1 h). The client sends it only when the caller configured one (option or
- * NETCHECK_CHECK_TIMEOUT), so workers from before the option still take the batch.
- */
-export const CHECK_TIMEOUT_LIMITS = {
-  min: EXECUTION_TIMEOUT_LIMITS.minMs,
-  max: EXECUTION_TIMEOUT_LIMITS.maxMs,
-} as const;
-
-/** Options that only mean something in bulk mode. */
-const BULK_ONLY_OPTIONS = ['chunkSize', 'chunkConcurrency', 'rateLimit'] as const;
-
-/** Batch options with the defaults filled in. */
-export interface ResolvedBatchOptions extends BatchOptions {
-  concurrency: number;
-  dedupe: boolean;
-  continueAsNewAfter: number;
-  resultPageSize: number;
-  chunkSize: number;
-  chunkConcurrency: number;
-}
-
-const BOOLEAN_OPTIONS = ['dedupe', 'skipFirstWait', 'fast', 'bulk'] as const;
-const KNOWN_OPTIONS = new Set<string>([
-  ...Object.keys(BATCH_OPTION_LIMITS),
-  ...BOOLEAN_OPTIONS,
-  'rateLimit',
-  'checkTimeout',
-  'assess',
-]);
-
-/**
- * What is wrong with batch options (every problem, joined), or undefined when they are valid.
- * `legacyRate`: a bulk rateLimit is checked against the bounds of batches started before
- * RATE_LIMITS (> 0 and at most RATE_LIMIT_MAX), for runs already going (workflows/batch.ts).
- */
-export function batchOptionsProblem(
-  options: unknown,
-  { legacyRate = false }: { legacyRate?: boolean } = {},
-): string | undefined {
-  if (options === undefined) return undefined;
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    return `batch options must be an object (got ${JSON.stringify(options)})`;
-  }
-  const given = options as Record<string, unknown>;
-  const problems: string[] = [];
-  for (const [name, { min, max }] of Object.entries(BATCH_OPTION_LIMITS)) {
-    const value = given[name];
-    if (value === undefined) continue;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      problems.push(`${name} must be a whole number from ${min} to ${max} (got ${JSON.stringify(value)})`);
-    }
-  }
-  for (const name of BOOLEAN_OPTIONS) {
-    const value = given[name];
-    if (value !== undefined && typeof value !== 'boolean') {
-      problems.push(`${name} must be true or false (got ${JSON.stringify(value)})`);
-    }
-  }
-  const rate = given.rateLimit;
-  if (legacyRate) {
-    if (rate !== undefined && (typeof rate !== 'number' || !(rate > 0) || rate > RATE_LIMIT_MAX)) {
-      problems.push(
-        `rateLimit must be a number of requests per second above 0 and at most ${RATE_LIMIT_MAX} (got ${JSON.stringify(rate)})`,
-      );
-    }
-  } else if (rate !== undefined && !isAcceptedRate(rate)) {
-    problems.push(
-      `rateLimit must be a number of requests per second ${RATE_BOUNDS_TEXT} (got ${JSON.stringify(rate)})`,
-    );
-  }
-  const checkTimeout = given.checkTimeout;
-  if (checkTimeout !== undefined) {
-    const { min, max } = CHECK_TIMEOUT_LIMITS;
-    if (
-      typeof checkTimeout !== 'number' ||
-      !Number.isInteger(checkTimeout) ||
-      checkTimeout < min ||
-      checkTimeout > max
-    ) {
-      problems.push(
-        `checkTimeout must be a whole number of milliseconds from ${min} (1s) to ${max} (366d) (got ${JSON.stringify(checkTimeout)})`,
-      );
-    }
-    if (given.bulk === true) {
-      problems.push('checkTimeout applies to per-check batches only: a bulk batch has no workflow per check');
-    }
-  }
-  if (given.bulk !== true) {
-    const bulkOnly = BULK_ONLY_OPTIONS.filter((name) => given[name] !== undefined);
-    if (bulkOnly.length > 0)
-      problems.push(`${bulkOnly.join(', ')} apply only to bulk batches: set bulk: true`);
-  }
-  if (given.bulk === true && given.fast === true) {
-    problems.push(
-      'fast applies to per-check batches only: bulk batches run every step in the chunk activity',
-    );
-  }
-  const assessProblem = assessOptionProblem(given);
-  if (assessProblem) problems.push(assessProblem);
-  const unknown = Object.keys(given).filter((k) => !KNOWN_OPTIONS.has(k) && given[k] !== undefined);
-  if (unknown.length > 0) {
-    problems.push(`unknown batch option(s): ${unknown.join(', ')} (known: ${[...KNOWN_OPTIONS].join(', ')})`);
-  }
-  return problems.length > 0 ? problems.join('; ') : undefined;
-}
-
-/** Defaults filled in. Validate first (batchOptionsProblem): this only merges. */
-export function resolveBatchOptions(options: BatchOptions | undefined): ResolvedBatchOptions {
-  const given = Object.fromEntries(Object.entries(options ?? {}).filter(([, v]) => v !== undefined));
-  return { ...BATCH_DEFAULTS, ...given };
-}
-
-// ---- input items and pages ----
-
-/**
- * Longest accepted text of an item's fields, in characters. Beyond these an item cannot be
- * valid anyway (a number, a purpose, an operation or an API name), or it would bloat every
- * page, record and history it travels through (a ref). The client cuts longer values to one
- * character over the limit before sending, so a page stays small and the item is recorded
- * `invalid` with the reason.
- */
-export const FIELD_LIMITS = {
-  msisdn: 32,
-  ref: 256,
-  /** One purpose, or one per API family (`sim-swap=…,device-status=…`: up to 78 characters today). */
-  purpose: 128,
-  operation: 32,
-  api: 32,
-} as const;
-
-/** More operations than this on one item is a caller's bug, not a value to record. */
-export const MAX_OPERATIONS_PER_ITEM = 16;
-
-/**
- * A page the client sends holds at most this many items and this many bytes (as JSON), well
- * under Temporal's 2 MB payload limit: the update that carries it is stored in history.
- */
-export const PAGE_MAX_ITEMS = 5_000;
-/**
- * The most items one batch takes (startBatch and `netcheck batch`), beside the CLI's byte cap
- * (MAX_INPUT_BYTES): one batch's records, dedupe map and progress stay within what a client and
- * a week's execution timeout can carry. A bigger input is several batches.
- */
-export const MAX_BATCH_ITEMS = 1_000_000;
-export const PAGE_MAX_BYTES = 256 * 1024;
-export const DEFAULT_PAGE_ITEMS = 500;
+// ---- the batch ----
 
 /**
  * The queue is carried through continue-as-new in one payload: a page is refused for now
  * (BATCH_BUSY) while the queue holds this many bytes, or more checks than the queue limit.
  */
 export const QUEUE_MAX_BYTES = 1024 * 1024;
-
-/** The ApplicationFailure type of a page refused because the queue is full: send it again shortly. */
-export const BATCH_BUSY = 'BATCH_BUSY';
-
-/** UTF-8 length of a string, without TextEncoder (not in every workflow sandbox). */
-export function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
-}
-
-export const jsonBytes = (value: unknown): number => utf8Length(JSON.stringify(value) ?? '');
-
-/** The API a check of `operation` uses when nothing names one: camara, or the one API that serves it. */
-export function defaultApiFor(operation: string): Api {
-  if (!isOperation(operation)) return DEFAULT_API;
-  const apis = OPERATIONS[operation].apis as readonly Api[];
-  return apis.includes(DEFAULT_API) ? DEFAULT_API : apis[0]!;
-}
-
-/** The check request of one (item, operation), with the API resolved. */
-export function requestOf(item: BatchItem, operation: string): CheckRequest {
-  return {
-    msisdn: item.msisdn,
-    operation: operation as Operation,
-    api: item.api ?? defaultApiFor(operation),
-    ...(item.maxAge !== undefined ? { maxAge: item.maxAge } : {}),
-    ...(item.purpose !== undefined ? { purpose: item.purpose } : {}),
-  };
-}
-
-/** What makes an (item, operation) invalid beyond the check request itself: an overlong ref. */
-export function itemFieldProblem(item: BatchItem): string | undefined {
-  if (typeof item.ref === 'string' && item.ref.length > FIELD_LIMITS.ref) {
-    return `ref is longer than ${FIELD_LIMITS.ref} characters; shorten it`;
-  }
-  return undefined;
-}
-
-/**
- * What two checks must share to be one check: number, operation, API, purpose and (sim-swap)
- * maxAge, as the workflow will resolve them. Undefined for a request that is not valid (it is
- * recorded `invalid`, never deduplicated).
- */
-export function dedupeKey(item: BatchItem, operation: string): string | undefined {
-  const request = requestOf(item, operation);
-  if (checkRequestProblem(request) || itemFieldProblem(item)) return undefined;
-  const api = request.api ?? DEFAULT_API;
-  const purpose = request.purpose ?? defaultPurpose(request.operation, api) ?? '';
-  const maxAge = request.operation === 'sim-swap' ? (request.maxAge ?? MAX_AGE_DEFAULT) : '';
-  return [request.operation, api, purpose, maxAge, request.msisdn].join('|');
-}
-
-/**
- * An item as the client sends it: fields over FIELD_LIMITS cut to one character over the limit
- * (so the batch still sees them as too long and records why), operations without repeats.
- * Throws a TypeError for more than MAX_OPERATIONS_PER_ITEM operations.
- */
-export function boundedItem(item: BatchItem, index: number): BatchPageItem {
-  const cut = (value: unknown, limit: number) =>
-    typeof value === 'string' && value.length > limit ? value.slice(0, limit + 1) : value;
-  const operations = Array.isArray(item.operations)
-    ? [...new Set(item.operations.map((o) => cut(o, FIELD_LIMITS.operation) as Operation))]
-    : item.operations;
-  if (Array.isArray(operations) && operations.length > MAX_OPERATIONS_PER_ITEM) {
-    throw new TypeError(
-      `item ${index} has ${operations.length} operations; at most ${MAX_OPERATIONS_PER_ITEM} (there are ${Object.keys(OPERATIONS).length} operations)`,
-    );
-  }
-  const out: BatchPageItem = {
-    ...item,
-    index,
-    msisdn: cut(item.msisdn, FIELD_LIMITS.msisdn) as string,
-    operations,
-  };
-  if (item.ref !== undefined) out.ref = cut(item.ref, FIELD_LIMITS.ref) as string;
-  if (item.purpose !== undefined) out.purpose = cut(item.purpose, FIELD_LIMITS.purpose) as string;
-  if (item.api !== undefined) out.api = cut(item.api, FIELD_LIMITS.api) as Api;
-  return out;
-}
-
-/**
- * Cuts a stream of items into pages of at most `maxItems` items and PAGE_MAX_BYTES bytes. Pure
- * and deterministic, so a client that resends after a crash cuts the same pages.
- */
-export class PageBuilder {
-  private items: BatchPageItem[] = [];
-  private bytes = 0;
-  constructor(private readonly maxItems: number = DEFAULT_PAGE_ITEMS) {}
-
-  /** Adds an item; returns the page it closes when this item does not fit in the current one. */
-  add(item: BatchPageItem): BatchPageItem[] | undefined {
-    const size = jsonBytes(item) + 1;
-    let full: BatchPageItem[] | undefined;
-    if (this.items.length > 0 && (this.items.length >= this.maxItems || this.bytes + size > PAGE_MAX_BYTES)) {
-      full = this.items;
-      this.items = [];
-      this.bytes = 0;
-    }
-    this.items.push(item);
-    this.bytes += size;
-    return full;
-  }
-
-  /** The last page (possibly empty). */
-  finish(): BatchPageItem[] {
-    const last = this.items;
-    this.items = [];
-    this.bytes = 0;
-    return last;
-  }
-}
-
-// ---- the batch ----
 
 /** One check waiting for a slot. */
 export interface QueuedCheck {
@@ -363,10 +49,6 @@ export interface CarriedState {
   queue: QueuedCheck[];
   progress: BatchProgress;
 }
-
-export const resultPageId = (batchId: string, page: number) => `${batchId}/results/${page}`;
-export const checkId = (batchId: string, index: number, operation: string) =>
-  `${batchId}/${index}/${operation}`;
 
 export function emptyProgress(batchId: string): BatchProgress {
   return {
@@ -406,8 +88,6 @@ export interface ChildCheckStart {
 
 /** Rule changes that running histories must not see: the workflow answers with `patched(id)`. */
 export type PatchGate = (patchId: string) => boolean;
-/** Patch id (domain/patches.ts): records an (item, operation) with a ref over FIELD_LIMITS.ref as invalid. */
-export { PATCH_FIELD_LIMITS };
 
 export class BatchState {
   readonly options: ResolvedBatchOptions;

@@ -1,6 +1,7 @@
 /**
  * Batch types shared by the client, the batch workflow and the CLI. Workflow-safe. The batch's
- * rules (defaults, limits, the queue, pages, progress) are in batch-state.ts.
+ * rules: options in batch-options.ts, items and pages in batch-pages.ts, the queue, progress
+ * and records in batch-state.ts.
  */
 import type { Api, CheckError, CheckOptions, CheckResult, Operation } from './types.js';
 import type { AssessBatchOption, AssessmentResult } from './assess.js';
@@ -27,7 +28,7 @@ export interface BatchItem {
   ref?: string;
 }
 
-/** Defaults and bounds: BATCH_DEFAULTS and BATCH_OPTION_LIMITS in batch-state.ts. */
+/** Defaults and bounds: BATCH_DEFAULTS and BATCH_OPTION_LIMITS in batch-options.ts. */
 export interface BatchOptions extends CheckOptions {
   /** Most checks in flight at once: 1–1,000 (default 100). */
   concurrency?: number;

@@ -20,14 +20,14 @@ import { subjectOf, SUBJECT_KEY_MIN_BYTES } from '../client/subject.js';
 import { CIPHER, ENCRYPTED_ENCODING, METADATA_CIPHER, METADATA_KEY_ID } from '../codec/payload-codec.js';
 import { KEY_BYTES, KEY_ID_PATTERN } from '../codec/keyring.js';
 import { DEFAULT_TASK_QUEUE } from '../common/config.js';
+import { BATCH_DEFAULTS } from '../domain/batch-options.js';
 import {
   BATCH_BUSY,
-  BATCH_DEFAULTS,
   FIELD_LIMITS,
   MAX_OPERATIONS_PER_ITEM,
   PAGE_MAX_BYTES,
   PAGE_MAX_ITEMS,
-} from '../domain/batch-state.js';
+} from '../domain/batch-pages.js';
 import { ERROR_CODES } from '../domain/errors.js';
 import {
   API_NAMES,

@@ -9,7 +9,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import { BatchClosedError, BatchConflictError, getBatch, startBatch } from '../client/batch.js';
 import type { BatchItem, BatchPageItem, BatchRecord } from '../domain/batch.js';
-import { BATCH_BUSY } from '../domain/batch-state.js';
+import { BATCH_BUSY } from '../domain/batch-pages.js';
 import { NetcheckApi } from '../domain/search-attributes.js';
 import { addPageUpdate, batchCheck, batchProgressQuery, checkId } from '../workflows/batch.js';
 import {

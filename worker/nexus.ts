@@ -28,7 +28,7 @@ import * as nexus from 'nexus-rpc';
 // prebuilt bundle has no workflows/ beside it, so they load when an operation first starts.
 import { resolveSubjectKey, subjectOf } from '../client/subject.js';
 import type { BatchItem, BatchOptions, BatchProgress } from '../domain/batch.js';
-import { batchOptionsProblem } from '../domain/batch-state.js';
+import { batchOptionsProblem } from '../domain/batch-options.js';
 import { maskMsisdn } from '../domain/msisdn.js';
 import {
   NetcheckApi,

@@ -6,8 +6,9 @@
  *   results() ◄── batchResultPage children (≤ resultPageSize records) ◄──┘ exactly one record each
  *
  * This file is the shell: it starts children, stores result pages, waits and continues as new.
- * What the batch holds and decides — options, queue, pages, progress, records — is
- * domain/batch-state.ts, plain code with unit tests of its own.
+ * What the batch holds and decides — queue, pages, progress, records — is domain/batch-state.ts
+ * (its options domain/batch-options.ts, items and pages domain/batch-pages.ts), plain code with
+ * unit tests of its own.
  *
  * - Input arrives in pages (the `addPage` update), never as one giant payload. A page already
  *   received is acknowledged and ignored, so a client may resend after a crash; a full queue
@@ -44,13 +45,9 @@ import {
   type ActivityOptions,
 } from '@temporalio/workflow';
 import type { AddPageAck, BatchOptions, BatchPage, BatchProgress, StoredRecord } from '../domain/batch.js';
-import {
-  BATCH_OPTION_LIMITS,
-  batchOptionsProblem,
-  BatchState,
-  resultPageId,
-  type CarriedState,
-} from '../domain/batch-state.js';
+import { BATCH_OPTION_LIMITS, batchOptionsProblem } from '../domain/batch-options.js';
+import { resultPageId } from '../domain/batch-pages.js';
+import { BatchState, type CarriedState } from '../domain/batch-state.js';
 import type { BulkActivities, BulkChunkProgress } from '../domain/bulk.js';
 import { BulkChunks } from '../domain/bulk-state.js';
 import { activityType } from '../domain/activity-names.js';
@@ -79,7 +76,8 @@ import { assessChildStart } from '../domain/assess.js';
 import { batchPriority } from '../domain/priority.js';
 import { notePlaintextArgument, refusePlaintextArgument, refusePlaintextInput } from './plaintext-guard.js';
 
-export { BATCH_DEFAULTS, checkId, resultPageId } from '../domain/batch-state.js';
+export { BATCH_DEFAULTS } from '../domain/batch-options.js';
+export { checkId, resultPageId } from '../domain/batch-pages.js';
 
 export const addPageUpdate = defineUpdate<AddPageAck, [BatchPage]>('addPage');
 export const batchProgressQuery = defineQuery<BatchProgress>('progress');

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { BatchPage, BatchPageItem, StoredRecord } from '../../domain/batch.js';
-import { BATCH_DEFAULTS, batchOptionsProblem, BatchState } from '../../domain/batch-state.js';
+import { BATCH_DEFAULTS, batchOptionsProblem } from '../../domain/batch-options.js';
+import { BatchState } from '../../domain/batch-state.js';
 import { chunkSummary, type BulkOutcome } from '../../domain/bulk.js';
 import { BulkChunks, type ChunkEnd } from '../../domain/bulk-state.js';
 import type { CheckResult } from '../../domain/types.js';

@@ -10,8 +10,8 @@ import {
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
-import { sendPage, type SendClock } from '../../client/batch.js';
-import { BATCH_BUSY } from '../../domain/batch-state.js';
+import { sendPage, type SendClock } from '../../client/batch-send.js';
+import { BATCH_BUSY } from '../../domain/batch-pages.js';
 
 const busy = () =>
   new WorkflowUpdateFailedError('busy', ApplicationFailure.create({ type: BATCH_BUSY, message: 'full' }));

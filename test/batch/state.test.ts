@@ -1,16 +1,14 @@
 /**
- * The batch's state machine (domain/batch-state.ts) without a server: options and their
+ * The batch's state machine (domain/batch-state.ts, batch-options.ts, batch-pages.ts) without a server: options and their
  * bounds, pages in and out, the queue and its limits, progress, records, continue-as-new, and
  * a whole batch driven the way the workflow drives it.
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
 import type { BatchItem, BatchPage, BatchPageItem, StoredRecord } from '../../domain/batch.js';
+import { BATCH_DEFAULTS, batchOptionsProblem, resolveBatchOptions } from '../../domain/batch-options.js';
 import {
   BATCH_BUSY,
-  BATCH_DEFAULTS,
-  batchOptionsProblem,
-  BatchState,
   boundedItem,
   dedupeKey,
   defaultApiFor,
@@ -18,11 +16,9 @@ import {
   jsonBytes,
   PAGE_MAX_BYTES,
   PageBuilder,
-  QUEUE_MAX_BYTES,
-  resolveBatchOptions,
   utf8Length,
-  type CheckEnd,
-} from '../../domain/batch-state.js';
+} from '../../domain/batch-pages.js';
+import { BatchState, QUEUE_MAX_BYTES, type CheckEnd } from '../../domain/batch-state.js';
 import type { CheckResult } from '../../domain/types.js';
 
 const page = (pageIndex: number, items: BatchPageItem[], last = false): BatchPage => ({

@@ -4,7 +4,7 @@
  * cap, before anything is started.
  */
 import { describe, expect, it } from 'vitest';
-import { MAX_BATCH_ITEMS } from '../../domain/batch-state.js';
+import { MAX_BATCH_ITEMS } from '../../domain/batch-pages.js';
 import { runCli, sharedStackEnv } from './support.js';
 
 const env = () => sharedStackEnv('caps-cli-never-polled');

@@ -11,7 +11,7 @@ import { temporal } from '@temporalio/proto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startBatch } from '../../client/batch.js';
 import { startCheck } from '../../client/index.js';
-import { checkId } from '../../domain/batch-state.js';
+import { checkId } from '../../domain/batch-pages.js';
 import { BATCH_PRIORITY_KEY } from '../../domain/priority.js';
 import { NetcheckApi, NetcheckBatchId, NetcheckOperation } from '../../domain/search-attributes.js';
 import { addScenarios, uniqueNumber, uniqueTaskQueue, useTestWorker } from '../support/harness.js';

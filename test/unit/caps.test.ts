@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { BatchTooLargeError, MAX_BATCH_ITEMS, startBatch } from '../../client/batch.js';
 import { startCheck } from '../../client/index.js';
 import { parseBatchInput } from '../../cli/input.js';
-import { batchOptionsProblem } from '../../domain/batch-state.js';
+import { batchOptionsProblem } from '../../domain/batch-options.js';
 import { ConfigurationError, NetcheckError, UsageError } from '../../domain/errors.js';
 import {
   DEFAULT_BATCH_TIMEOUT_MS,
