@@ -138,7 +138,7 @@ async function existingBatch(
 }
 
 export async function batchCommand(file: string, options: BatchCommandOptions): Promise<ExitCode> {
-  // `--assess` is assessBatchCommand's (cli/commands/assess.ts; cli/program.ts sends it there).
+  // `--assess` is assessBatchCommand's (cli/commands/assess.ts; batch.flags.ts sends it there).
   if (options.assess) throw new UsageError('an assessment batch runs through `netcheck batch --assess`');
   if (options.policy !== undefined) throw new UsageError('--policy applies only with --assess');
   // Everything the user can get wrong is checked before anything starts.
