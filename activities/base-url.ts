@@ -5,15 +5,8 @@
  * then with a warning.
  */
 
+import { isLoopbackHost } from '../common/net.js';
 import { readSetting, settingText } from '../common/settings.js';
-
-/** localhost, 127.0.0.0/8 and ::1. */
-export function isLoopbackHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  return (
-    host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host)
-  );
-}
 
 export function insecureHttpAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
   return readSetting('NETCHECK_ALLOW_INSECURE_HTTP', env) === true;

@@ -23,9 +23,10 @@
 import { createHash } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import { isIP, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { METADATA_ENCODING_KEY, type Payload } from '@temporalio/common';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
+import { isLoopbackHost } from '../common/net.js';
 import { ConfigurationError as ConfigError } from '../domain/errors.js';
 import type { KeyRing } from './keyring.js';
 import {
@@ -122,15 +123,6 @@ export interface CodecServer {
   auth: 'oidc' | 'proxy' | 'none';
   stats(): CodecStats;
   close(): Promise<void>;
-}
-
-/** Whether a listen address (or URL host) only accepts connections from this machine. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
-  if (h === 'localhost') return true;
-  if (isIP(h) === 4) return h.startsWith('127.');
-  if (isIP(h) === 6) return h === '::1' || /^(0{1,4}:){7}0{0,3}1$/.test(h) || /^::ffff:127\./.test(h);
-  return false;
 }
 
 interface JsonPayload {

@@ -16,4 +16,5 @@ export type { FaultEndpoint } from './scenarios.js';
 // The command line (`netcheck simulator`, `npm run simulator`) and its test-key set-up.
 export { keySetup, runSimulatorCli, USAGE as SIMULATOR_USAGE, type KeySetup } from './cli.js';
 
-export { DEFAULTS, exposedWarning, isLoopbackHost, startSimulator } from './start.js';
+export { DEFAULTS, exposedWarning, startSimulator } from './start.js';
+export { isLoopbackHost } from '../common/net.js';

@@ -4,7 +4,7 @@
  * simulator/index.ts is the public face; the command line (cli.ts) starts it from here.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
+import { isLoopbackHost } from '../common/net.js';
 import { CamaraProfileServer } from './camara-profile.js';
 import { CibaServer, type CibaState } from './ciba.js';
 import { FaultInjector } from './faults.js';
@@ -26,15 +26,6 @@ export const DEFAULTS = {
   /** 15 minutes, like the access tokens Vonage issues (docs/simulator.md says where that comes from). */
   tokenExpiresIn: 900,
 } as const;
-
-/** Whether a listen address only accepts connections from this machine. */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
-  if (h === 'localhost') return true;
-  if (isIP(h) === 4) return h.startsWith('127.');
-  if (isIP(h) === 6) return h === '::1' || /^(0{1,4}:){7}0{0,3}1$/.test(h) || /^::ffff:127\./.test(h);
-  return false;
-}
 
 /** The warning printed when the simulator listens beyond loopback. */
 export function exposedWarning(host: string, url: string): string {

@@ -7,7 +7,8 @@ import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { readPrivateKey } from '../../common/config.js';
 import { collectSetting, rawSetting } from '../../common/settings.js';
-import { isLoopbackHost, insecureHttpAllowed } from '../base-url.js';
+import { isLoopbackHost } from '../../common/net.js';
+import { insecureHttpAllowed } from '../base-url.js';
 
 /** What the `camara` profile adds to the Vonage client's dependencies. */
 export interface CamaraProfileConfig {

@@ -9,11 +9,11 @@ import { readFileSync } from 'node:fs';
 import { loadKeyRing, newKeyEntry } from '../../codec/keyring.js';
 import {
   DEFAULT_CODEC_PORT,
-  isLoopbackHost,
   OIDC_ALGORITHMS,
   startCodecServer,
   type CodecOidcOptions,
 } from '../../codec/server.js';
+import { isLoopbackHost } from '../../common/net.js';
 import { collectSetting, rawSetting, settingText, type SettingName } from '../../common/settings.js';
 import { ConfigurationError as ConfigError } from '../../domain/errors.js';
 import { EXIT, type ExitCode } from '../errors.js';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import { createVonageClient } from '../../activities/index.js';
-import { isLoopbackHost } from '../../activities/base-url.js';
+import { isLoopbackHost } from '../../common/net.js';
 import { startCheck } from '../../client/index.js';
 import { bundleEncodesFailures, dataConverterFromEnv, newKeyEntry } from '../../codec/index.js';
 import { buildWorkflowBundle, SOURCE_WORKFLOWS_PATH } from '../../scripts/build-bundle.js';
