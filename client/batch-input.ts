@@ -6,6 +6,7 @@
 import { createHmac } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { BatchItem, BatchPageItem } from '../domain/batch.js';
+import { canonicalJson } from '../domain/canonical-json.js';
 import { boundedItem, dedupeKey, PageBuilder } from '../domain/batch-pages.js';
 import { InvalidRequestError } from '../domain/errors.js';
 import { isE164 } from '../domain/msisdn.js';
@@ -23,21 +24,9 @@ import { subjectOf } from './subject.js';
  */
 export const INPUT_FINGERPRINT_MEMO = 'netcheckInput';
 
-/** JSON with object keys sorted, so two equal items always give the same text. */
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
-
 export function inputFingerprint(head: BatchItem[], key: string | Uint8Array): string {
   return createHmac('sha256', key)
-    .update(`netcheck-batch-input:v1:${canonical(head)}`)
+    .update(`netcheck-batch-input:v1:${canonicalJson(head)}`)
     .digest('base64url')
     .slice(0, 32);
 }

@@ -38,6 +38,7 @@
  * `168h`, have the same version.
  */
 import type { CarrierNetwork, ConnectivityData, RoamingData } from './types.js';
+import { canonicalJson } from './canonical-json.js';
 
 /** The network signals a policy can use. */
 export const SIGNALS = ['sim_swap', 'roaming', 'connectivity', 'carrier'] as const;
@@ -365,18 +366,6 @@ export function compiledPolicyProblem(value: unknown): string | undefined {
 }
 
 // ---- the version: a hash of the canonical form ----
-
-/** JSON with object keys sorted and undefined fields left out: one text per policy. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
 
 /** The policy's version: the first 16 hex digits (64 bits) of the SHA-256 of its canonical form. */
 export function policyVersion(policy: CompiledPolicy): string {

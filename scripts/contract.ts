@@ -21,6 +21,7 @@ import { CIPHER, ENCRYPTED_ENCODING, METADATA_CIPHER, METADATA_KEY_ID } from '..
 import { KEY_BYTES, KEY_ID_PATTERN } from '../codec/keyring.js';
 import { DEFAULT_TASK_QUEUE } from '../common/config.js';
 import { BATCH_DEFAULTS } from '../domain/batch-options.js';
+import { canonicalJson } from '../domain/canonical-json.js';
 import {
   BATCH_BUSY,
   FIELD_LIMITS,
@@ -96,18 +97,6 @@ function schemaFiles(): Record<string, string> {
 
 /** 32 bytes made from a label: fixed test keys, never used anywhere but here. */
 const testBytes = (label: string, n = 32) => createHash('sha256').update(label).digest().subarray(0, n);
-
-/** docs/contract.md "Batch input fingerprint": JSON with sorted keys, as ECMAScript's JSON.stringify writes strings. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value) ?? 'null';
-}
 
 function codecVectors() {
   const Payload = proto.temporal.api.common.v1.Payload;

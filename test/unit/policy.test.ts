@@ -15,8 +15,8 @@ import {
   insightRequests,
   signalFromCheck,
 } from '../../domain/assess.js';
+import { canonicalJson } from '../../domain/canonical-json.js';
 import {
-  canonicalJson,
   compiledPolicyProblem,
   evaluatePolicy,
   policySignals,
