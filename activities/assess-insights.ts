@@ -23,9 +23,11 @@ import { SIGNAL_INSIGHTS } from '../domain/assess.js';
 import { netcheckFailure, type ErrorCode } from '../domain/errors.js';
 import { isPurpose, PURPOSES } from '../domain/operations.js';
 import { isSignal, SIGNALS, type SignalName, type SignalValues } from '../domain/policy.js';
-import type { CarrierNetwork, ConnectivityData } from '../domain/types.js';
 import type { VonageClient } from './client.js';
 import {
+  carrierChanged,
+  carrierNetworkOf,
+  connectivityOf,
   exchangeInsights,
   IdentityInsightsResponse,
   insightStatusFailure,
@@ -101,37 +103,19 @@ async function mapSignal(ctx: Context, signal: SignalName, held: Held): Promise<
       const insight = held.reachability;
       const failure = failed(ctx, 'reachability', insight);
       if (failure || !insight) return failure!;
-      const kinds = new Set((insight.connectivity ?? []).map((kind) => kind.toUpperCase()));
-      let status: ConnectivityData['connectivityStatus'];
-      if (insight.is_reachable === false) status = 'NOT_CONNECTED';
-      else if (kinds.has('DATA')) status = 'CONNECTED_DATA';
-      else if (kinds.has('SMS')) status = 'CONNECTED_SMS';
-      else {
-        const field = insight.is_reachable === true ? 'connectivity' : 'is_reachable';
-        return fieldMissing(ctx, 'reachability', field, insight);
-      }
-      return { value: { connectivityStatus: status } };
+      const read = connectivityOf(insight);
+      if ('missing' in read) return fieldMissing(ctx, 'reachability', read.missing, insight);
+      return { value: { connectivityStatus: read.status } };
     }
     case 'carrier': {
       const original = held.original_carrier;
       const current = held.current_carrier;
       const failure = failed(ctx, 'original_carrier', original) ?? failed(ctx, 'current_carrier', current);
       if (failure || !original || !current) return failure!;
-      const network = (insight: AnyInsight): CarrierNetwork => {
-        const c = insight as NonNullable<Insights['current_carrier']>;
-        return {
-          ...(c.name ? { name: c.name } : {}),
-          ...(c.network_type ? { networkType: c.network_type } : {}),
-          ...(c.network_code ? { networkCode: c.network_code } : {}),
-          ...(c.country_code ? { countryCode: c.country_code } : {}),
-        };
-      };
-      const from = network(original);
-      const to = network(current);
-      let changed: boolean;
-      if (from.networkCode && to.networkCode) changed = from.networkCode !== to.networkCode;
-      else if (from.name && to.name) changed = from.name !== to.name;
-      else {
+      const from = carrierNetworkOf(original);
+      const to = carrierNetworkOf(current);
+      const changed = carrierChanged(from, to);
+      if (changed === undefined) {
         const id = ctx.requestId ? ` (request_id ${ctx.requestId})` : '';
         return unknown(
           'NOT_COVERED',

@@ -397,19 +397,29 @@ async function roaming(ctx: AnswerContext, insights: Insights): Promise<Mapped> 
   return { data, missing };
 }
 
+type ReachabilityAnswer = z.output<typeof ReachabilityInsight>;
+type CarrierAnswer = z.output<typeof CarrierInsight>;
+
+/**
+ * The connectivity a reachability insight states (the check's and the assessment's one reading):
+ * not reachable, else DATA before SMS; or the field it lacks to say.
+ */
+export function connectivityOf(
+  insight: ReachabilityAnswer,
+): { status: ConnectivityData['connectivityStatus'] } | { missing: 'connectivity' | 'is_reachable' } {
+  const kinds = new Set((insight.connectivity ?? []).map((kind) => kind.toUpperCase()));
+  if (insight.is_reachable === false) return { status: 'NOT_CONNECTED' };
+  if (kinds.has('DATA')) return { status: 'CONNECTED_DATA' };
+  if (kinds.has('SMS')) return { status: 'CONNECTED_SMS' };
+  return { missing: insight.is_reachable === true ? 'connectivity' : 'is_reachable' };
+}
+
 function connectivity(ctx: AnswerContext, insights: Insights): Mapped {
   const insight = insightOf(ctx, insights, 'reachability');
   const { partial } = answered(ctx, 'reachability', insight);
-  const kinds = new Set((insight.connectivity ?? []).map((kind) => kind.toUpperCase()));
-  let status: ConnectivityData['connectivityStatus'];
-  if (insight.is_reachable === false) status = 'NOT_CONNECTED';
-  else if (kinds.has('DATA')) status = 'CONNECTED_DATA';
-  else if (kinds.has('SMS')) status = 'CONNECTED_SMS';
-  else {
-    const field = insight.is_reachable === true ? 'connectivity' : 'is_reachable';
-    throw essentialMissing(ctx, 'reachability', field, partial);
-  }
-  return { data: { connectivityStatus: status }, missing: {} };
+  const read = connectivityOf(insight);
+  if ('missing' in read) throw essentialMissing(ctx, 'reachability', read.missing, partial);
+  return { data: { connectivityStatus: read.status }, missing: {} };
 }
 
 /**
@@ -425,6 +435,27 @@ const NETWORK_FIELDS = [
   ['network_code', 'networkCode'],
   ['country_code', 'countryCode'],
 ] as const;
+
+/** A carrier insight's network, the fields it has; `lacking` hears of each one it has not. */
+export function carrierNetworkOf(
+  insight: CarrierAnswer,
+  lacking?: (field: (typeof NETWORK_FIELDS)[number][1]) => void,
+): CarrierNetwork {
+  const network: CarrierNetwork = {};
+  for (const [wire, field] of NETWORK_FIELDS) {
+    const value = insight[wire];
+    if (value) network[field] = value;
+    else lacking?.(field);
+  }
+  return network;
+}
+
+/** Whether the carrier changed: by network code, else by name; undefined when neither pair is known. */
+export function carrierChanged(from: CarrierNetwork, to: CarrierNetwork): boolean | undefined {
+  if (from.networkCode && to.networkCode) return from.networkCode !== to.networkCode;
+  if (from.name && to.name) return from.name !== to.name;
+  return undefined;
+}
 
 function carrier(ctx: AnswerContext, insights: Insights): Mapped {
   const format = insightOf(ctx, insights, 'format');
@@ -474,18 +505,14 @@ function carrier(ctx: AnswerContext, insights: Insights): Mapped {
       continue;
     }
     const isPartial = insight.status.code.toUpperCase() === 'PARTIAL_SUCCESS';
-    const network: CarrierNetwork = {};
-    for (const [wire, field] of NETWORK_FIELDS) {
-      const value = insight[wire];
-      if (value) network[field] = value;
-      else if (isPartial) missing[`${key}.${field}`] = statusCodeOf(ctx, insight);
-    }
-    data[key] = network;
+    data[key] = carrierNetworkOf(
+      insight,
+      isPartial ? (field) => (missing[`${key}.${field}`] = statusCodeOf(ctx, insight)) : undefined,
+    );
   }
   const { originalCarrier: original, currentCarrier: current } = data;
-  if (original?.networkCode && current?.networkCode)
-    data.ported = original.networkCode !== current.networkCode;
-  else if (original?.name && current?.name) data.ported = original.name !== current.name;
+  const ported = original && current ? carrierChanged(original, current) : undefined;
+  if (ported !== undefined) data.ported = ported;
   return { data, missing };
 }
 
