@@ -35,7 +35,7 @@ import {
   type Verdict,
 } from './policy.js';
 import { maskMsisdn } from './msisdn.js';
-import { NetcheckApi, NetcheckBatchId, NetcheckOperation, NetcheckSubject } from './search-attributes.js';
+import { batchChildSearchAttributes, type ChildStart } from './batch-child.js';
 import { isProfile, PROFILE_NAMES, type Profile } from './profiles.js';
 import type { CheckError, CheckOptions, CheckRequest, CheckResult } from './types.js';
 
@@ -346,18 +346,7 @@ export function assessItemProblem(operation: string, request: CheckRequest): str
 }
 
 /** What the batch workflow needs to start one assessment child. */
-export interface AssessChildStart {
-  workflowId: string;
-  input: AssessInput;
-  searchAttributes: Array<
-    | { key: typeof NetcheckOperation; value: string }
-    | { key: typeof NetcheckApi; value: string }
-    | { key: typeof NetcheckBatchId; value: string }
-    | { key: typeof NetcheckSubject; value: string }
-  >;
-  staticSummary: string;
-  staticDetails: string;
-}
+export type AssessChildStart = ChildStart<AssessInput>;
 
 /** The networkAssess child of one queued item of an assessment batch. */
 export function assessChildStart(
@@ -384,12 +373,7 @@ export function assessChildStart(
   return {
     workflowId,
     input,
-    searchAttributes: [
-      { key: NetcheckOperation, value: ASSESS_OPERATION },
-      { key: NetcheckApi, value: api },
-      { key: NetcheckBatchId, value: batchId },
-      ...(check.subject ? [{ key: NetcheckSubject, value: check.subject }] : []),
-    ],
+    searchAttributes: batchChildSearchAttributes(ASSESS_OPERATION, api, batchId, check.subject),
     staticSummary: `assess · ${api} · ${masked} · batch ${batchId} #${index}`,
     staticDetails: [
       `**Assessment** of ${masked} over ${api}`,

@@ -19,7 +19,7 @@ import type {
 import { maskMsisdn } from './msisdn.js';
 import { assessItemProblem, type AssessmentResult } from './assess.js';
 import { DEFAULT_API } from './operations.js';
-import { NetcheckApi, NetcheckBatchId, NetcheckOperation, NetcheckSubject } from './search-attributes.js';
+import { batchChildSearchAttributes, type ChildStart } from './batch-child.js';
 import type { CheckError, CheckRequest, CheckResult, NetworkCheckInput } from './types.js';
 import { checkRequestProblem } from './validate.js';
 import { PATCH_FIELD_LIMITS } from './patches.js';
@@ -73,18 +73,7 @@ export type CheckEnd =
   { result: CheckResult } | { assessment: AssessmentResult } | { cancelled: true } | { error: CheckError };
 
 /** What the workflow needs to start one child check. */
-export interface ChildCheckStart {
-  workflowId: string;
-  input: NetworkCheckInput;
-  searchAttributes: Array<
-    | { key: typeof NetcheckOperation; value: string }
-    | { key: typeof NetcheckApi; value: string }
-    | { key: typeof NetcheckBatchId; value: string }
-    | { key: typeof NetcheckSubject; value: string }
-  >;
-  staticSummary: string;
-  staticDetails: string;
-}
+export type ChildCheckStart = ChildStart<NetworkCheckInput>;
 
 /** Rule changes that running histories must not see: the workflow answers with `patched(id)`. */
 export type PatchGate = (patchId: string) => boolean;
@@ -357,12 +346,7 @@ export class BatchState {
     return {
       workflowId: checkId(this.batchId, index, request.operation),
       input,
-      searchAttributes: [
-        { key: NetcheckOperation, value: request.operation },
-        { key: NetcheckApi, value: api },
-        { key: NetcheckBatchId, value: this.batchId },
-        ...(check.subject ? [{ key: NetcheckSubject, value: check.subject }] : []),
-      ],
+      searchAttributes: batchChildSearchAttributes(request.operation, api, this.batchId, check.subject),
       staticSummary: `${request.operation} · ${api} · ${masked} · batch ${this.batchId} #${index}`,
       staticDetails: [
         `**Operation:** ${request.operation}`,
