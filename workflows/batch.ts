@@ -47,7 +47,8 @@ import {
 import type { AddPageAck, BatchOptions, BatchPage, BatchProgress, StoredRecord } from '../domain/batch.js';
 import { BATCH_OPTION_LIMITS, batchOptionsProblem } from '../domain/batch-options.js';
 import { resultPageId } from '../domain/batch-pages.js';
-import { BatchState, type CarriedState } from '../domain/batch-state.js';
+import { BatchState, type CarriedState, type QueuedCheck } from '../domain/batch-state.js';
+import type { ChildStart } from '../domain/batch-child.js';
 import type { BulkActivities, BulkChunkProgress } from '../domain/bulk.js';
 import { BulkChunks } from '../domain/bulk-state.js';
 import { activityType } from '../domain/activity-names.js';
@@ -200,63 +201,58 @@ export async function batchCheck(input: BatchInput): Promise<BatchProgress> {
       ? { workflowExecutionTimeout: batch.options.checkTimeout ?? DEFAULT_CHECK_TIMEOUT_MS }
       : {};
     void executeChild(networkCheck, {
-      workflowId: start.workflowId,
-      args: [start.input],
+      ...childOptions(start),
       ...timeout,
       // Behind checks started on their own: the batch's priority, key 4 where it names none.
       ...(patched(BATCH_CHILD_PRIORITY) ? { priority: batchPriority(workflowInfo().priority) } : {}),
+    })
+      .then((result) => batch.finished(check, { result }), childFailed(check))
+      .finally(childSettled);
+  }
+
+  /** What every batch child starts with: its id (never reused), input, search attributes and UI text. */
+  function childOptions<Input>(start: ChildStart<Input>) {
+    return {
+      workflowId: start.workflowId,
+      args: [start.input] as [Input],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       typedSearchAttributes: start.searchAttributes,
       staticSummary: start.staticSummary,
       staticDetails: start.staticDetails,
-    })
-      .then(
-        (result) => batch.finished(check, { result }),
-        (err: unknown) => {
-          if (isCancellation(err)) batch.finished(check, { cancelled: true });
-          else {
-            const code: ErrorCode = errorCodeOf(err) ?? 'INTERNAL';
-            batch.finished(check, { error: { code, message: messageOf(err) } });
-          }
-        },
-      )
-      .finally(() => {
-        batch.settled();
-        show();
-      });
+    };
+  }
+
+  /** A child that did not complete: its record says cancelled, or its error code and message. */
+  function childFailed(check: QueuedCheck) {
+    return (err: unknown): void => {
+      if (isCancellation(err)) batch.finished(check, { cancelled: true });
+      else {
+        const code: ErrorCode = errorCodeOf(err) ?? 'INTERNAL';
+        batch.finished(check, { error: { code, message: messageOf(err) } });
+      }
+    };
+  }
+
+  /** After every child, whatever its end: a slot is free again and the UI details are renewed. */
+  function childSettled(): void {
+    batch.settled();
+    show();
   }
 
   /** An assessment batch's item: a networkAssess child; its verdict (or why none) becomes the record. */
   function launchAssessment(
-    check: Parameters<BatchState['finished']>[0],
+    check: QueuedCheck,
     workflowId: string,
     assess: NonNullable<BatchOptions['assess']>,
   ): void {
     const start = assessChildStart(check, batchId, workflowId, { ...batch.options, ...assess });
     void executeChild(networkAssess, {
-      workflowId: start.workflowId,
-      args: [start.input],
+      ...childOptions(start),
       workflowExecutionTimeout: batch.options.checkTimeout ?? DEFAULT_CHECK_TIMEOUT_MS,
       priority: batchPriority(workflowInfo().priority),
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      typedSearchAttributes: start.searchAttributes,
-      staticSummary: start.staticSummary,
-      staticDetails: start.staticDetails,
     })
-      .then(
-        (assessment) => batch.finished(check, { assessment }),
-        (err: unknown) => {
-          if (isCancellation(err)) batch.finished(check, { cancelled: true });
-          else {
-            const code: ErrorCode = errorCodeOf(err) ?? 'INTERNAL';
-            batch.finished(check, { error: { code, message: messageOf(err) } });
-          }
-        },
-      )
-      .finally(() => {
-        batch.settled();
-        show();
-      });
+      .then((assessment) => batch.finished(check, { assessment }), childFailed(check))
+      .finally(childSettled);
   }
 
   /** Asked at the run's first chunk, then kept: the chunks of one run all have one activity type. */
