@@ -40,6 +40,32 @@ export interface ActivityDeps {
 
 const BRAND = Symbol.for('netcheck.VonageClient');
 
+/** A bc-authorize opens a new flow: under the rate limit, the polls of started flows go first. */
+export function requestPriority(kind: EndpointKind): 'low' | 'high' {
+  return kind === 'bc-authorize' ? 'low' : 'high';
+}
+
+/**
+ * A CAMARA API call: JSON with the flow's access token as Bearer, ahead of new flows under the
+ * rate limit (the same on every profile).
+ */
+export async function postJsonWithAccessToken(
+  http: HttpClient,
+  url: URL,
+  path: string,
+  json: unknown,
+  accessToken: string,
+  correlationId: string,
+): Promise<VonageAnswer> {
+  const answer = await http.postJson(url, json, {
+    headers: { authorization: `Bearer ${accessToken}`, 'x-correlator': correlationId },
+    signal: activitySignal(),
+    pacer: requestPacer(),
+    priority: 'high',
+  });
+  return { endpoint: { kind: 'camara', path }, answer, secrets: [accessToken] };
+}
+
 /** What a call to Vonage returns: the answer, and the credentials sent (for redaction only). */
 export interface VonageAnswer {
   endpoint: Endpoint;
@@ -168,8 +194,7 @@ export function createVonageClient(deps: ActivityDeps): VonageClient {
         headers: { authorization: `Bearer ${jwt}`, 'x-correlator': correlationId },
         signal: activitySignal(),
         pacer: requestPacer(),
-        // A bc-authorize opens a new flow: under the rate limit, started flows' polls go first.
-        priority: kind === 'bc-authorize' ? 'low' : 'high',
+        priority: requestPriority(kind),
       });
       return { endpoint: { kind, path }, answer, secrets: [jwt] };
     },
@@ -182,15 +207,8 @@ export function createVonageClient(deps: ActivityDeps): VonageClient {
       });
       return { endpoint: { kind, path }, answer, secrets: [jwt] };
     },
-    async postJsonWithToken(path, json, accessToken, correlationId) {
-      const answer = await http.postJson(urlOf(path), json, {
-        headers: { authorization: `Bearer ${accessToken}`, 'x-correlator': correlationId },
-        signal: activitySignal(),
-        pacer: requestPacer(),
-        priority: 'high',
-      });
-      return { endpoint: { kind: 'camara', path }, answer, secrets: [accessToken] };
-    },
+    postJsonWithToken: (path, json, accessToken, correlationId) =>
+      postJsonWithAccessToken(http, urlOf(path), path, json, accessToken, correlationId),
     close: () => http.close(),
   };
 }

@@ -19,7 +19,7 @@ import { request } from 'undici';
 import { z } from 'zod';
 import { netcheckFailure } from '../../domain/index.js';
 import type { Profile } from '../../domain/profiles.js';
-import type { ActivityDeps, VonageClient } from '../client.js';
+import { postJsonWithAccessToken, requestPriority, type ActivityDeps, type VonageClient } from '../client.js';
 import { activitySignal, requestPacer } from '../context.js';
 import { createHttpClient, type HttpClient } from '../http.js';
 import { createTokenSealer } from '../seal.js';
@@ -190,7 +190,7 @@ export function createCamaraClient(
           headers: { 'x-correlator': correlationId },
           signal: activitySignal(),
           pacer: requestPacer(),
-          priority: kind === 'bc-authorize' ? 'low' : 'high',
+          priority: requestPriority(kind),
         },
       );
       return { endpoint: { kind, path: new URL(url).pathname }, answer, secrets: [assertion] };
@@ -202,15 +202,8 @@ export function createCamaraClient(
         ),
       );
     },
-    async postJsonWithToken(path, json, accessToken, correlationId) {
-      const answer = await http.postJson(new URL(apiRoot + path), json, {
-        headers: { authorization: `Bearer ${accessToken}`, 'x-correlator': correlationId },
-        signal: activitySignal(),
-        pacer: requestPacer(),
-        priority: 'high',
-      });
-      return { endpoint: { kind: 'camara', path }, answer, secrets: [accessToken] };
-    },
+    postJsonWithToken: (path, json, accessToken, correlationId) =>
+      postJsonWithAccessToken(http, new URL(apiRoot + path), path, json, accessToken, correlationId),
     close: () => http.close(),
   };
   return {
