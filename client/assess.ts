@@ -57,28 +57,7 @@ import {
 } from './start-options.js';
 import { subjectOf } from './subject.js';
 
-export {
-  DEFAULT_POLICY_YAML,
-  compilePolicy,
-  defaultPolicy,
-  parsePolicy,
-  PolicyError,
-  type LoadedPolicy,
-  type PolicyProblem,
-} from '../domain/policy-parse.js';
-export {
-  evaluatePolicy,
-  policySignals,
-  policyVersion,
-  SIGNALS,
-  VERDICTS,
-  type CompiledPolicy,
-  type Condition,
-  type PolicyRule,
-  type SignalName,
-  type SignalReadings,
-  type Verdict,
-} from '../domain/policy.js';
+export * from './policy.js';
 export type * from '../domain/assess.js';
 
 /**

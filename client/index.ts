@@ -78,38 +78,7 @@ export { resolveSubjectKey, subjectOf } from './subject.js';
 // Assessments: the policy language and the result types. Starting one (assessNumber, startAssess,
 // startAssessBatch, loadPolicy) is client/assess.ts, exported by the package root and
 // 'netcheck/client/assess' (it builds on this module and on client/batch.ts, as startBatch does).
-export {
-  compilePolicy,
-  DEFAULT_POLICY_YAML,
-  defaultPolicy,
-  parsePolicy,
-  PolicyError,
-  type LoadedPolicy,
-  type PolicyProblem,
-} from '../domain/policy-parse.js';
-export {
-  evaluatePolicy,
-  policySignals,
-  policyVersion,
-  SIGNALS,
-  VERDICTS,
-  type CompiledPolicy,
-  type Condition,
-  type PolicyRule,
-  type SignalName,
-  type SignalReadings,
-  type Verdict,
-} from '../domain/policy.js';
-export type {
-  AssessInput,
-  AssessmentResult,
-  AssessRequest,
-  Evidence,
-  EvidenceMap,
-  EvidenceSource,
-  UnknownSignal,
-} from '../domain/assess.js';
-export type { SignalValues } from '../domain/policy.js';
+export * from './policy.js';
 export { AUDIT_COLUMNS, auditRow, exportAudit, type AuditOptions, type AuditRecord } from './audit.js';
 export { clientIdentity, CLIENT_IDENTITY_MAX } from '../common/identity.js';
 
