@@ -18,7 +18,7 @@ import { BATCH_PRIORITY_KEY, DEFAULT_PRIORITY_KEY } from '../domain/priority.js'
 import { benchRequests } from './numbers.js';
 import { MODE_SETTINGS, simulatorFor, startWorker, type BenchContext } from './runs.js';
 import { startDevServer } from './server.js';
-import { round, summarize, type Summary } from './stats.js';
+import { roundSummary, summarize, type Summary } from './stats.js';
 
 /** What the priority run's server needs (Temporal server 1.29: task queue priority behind this flag). */
 export const PRIORITY_SERVER_FLAGS = ['--dynamic-config-value', 'matching.useNewMatcher=true'];
@@ -128,7 +128,7 @@ async function priorityRun(
       workerSlots: options.slots,
       singles: options.singles,
       ok,
-      latencyMs: inMs(summarize(latencies)),
+      latencyMs: roundSummary(summarize(latencies)),
       batchDoneMeanwhile: after.done - before,
     };
   } finally {
@@ -140,16 +140,6 @@ async function priorityRun(
     await worker.stop();
     await sim.close();
   }
-}
-
-function inMs(s: Summary): Summary {
-  return {
-    p50: round(s.p50, 0),
-    p95: round(s.p95, 0),
-    p99: round(s.p99, 0),
-    mean: round(s.mean, 0),
-    max: round(s.max, 0),
-  };
 }
 
 /** The run as a Markdown table. */

@@ -20,7 +20,7 @@ import { countActions, sumActions, type ActionCount } from './actions.js';
 import { batchHistories, eventType, runNetcheck } from './netcheck.js';
 import type { Mode } from './options.js';
 import { cpuBetween, sampleProc, SIMULATOR_PRIORITY, type ProcSample } from './proc.js';
-import { maxInWindow, perSecond, round, summarize, type Summary } from './stats.js';
+import { maxInWindow, perSecond, round, roundSummary, summarize, type Summary } from './stats.js';
 
 type SimulatorRequestOptions = Extract<SimulatorRequest, { kind: 'start' }>['options'];
 
@@ -342,16 +342,6 @@ export async function rawRun(
     await stopChild(child);
     await sim.close();
   }
-}
-
-function roundSummary(s: Summary): Summary {
-  return {
-    p50: round(s.p50, 0),
-    p95: round(s.p95, 0),
-    p99: round(s.p99, 0),
-    mean: round(s.mean, 0),
-    max: round(s.max, 0),
-  };
 }
 
 export async function startWorker(

@@ -53,3 +53,14 @@ export function maxInWindow(times: number[], windowMs: number): number {
   }
   return most;
 }
+
+/** A summary in whole units (milliseconds, as the reports print them). */
+export function roundSummary(s: Summary): Summary {
+  return {
+    p50: round(s.p50, 0),
+    p95: round(s.p95, 0),
+    p99: round(s.p99, 0),
+    mean: round(s.mean, 0),
+    max: round(s.max, 0),
+  };
+}
