@@ -52,6 +52,17 @@ export interface NetcheckConfig extends VonageConfig {
   simulatorHost?: string;
 }
 
+/** The key ring (NETCHECK_ENCRYPTION_KEYS, …), or undefined with its problems added to the others. */
+function collectKeyRing(env: NodeJS.ProcessEnv, problems: string[]): KeyRing | undefined {
+  try {
+    return loadKeyRing(env);
+  } catch (err) {
+    if (err instanceof ConfigurationError) problems.push(...err.problems);
+    else throw err;
+    return undefined;
+  }
+}
+
 /** Reads and validates the configuration; throws one ConfigurationError naming every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): NetcheckConfig {
   // Every value through the registry (common/settings.ts): its schema, its messages, its default.
@@ -66,13 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): NetcheckConfig
   const simulatorHost = collectSetting('NETCHECK_SIMULATOR_HOST', env, problems);
   const valid = problems.length === 0;
   const privateKey = readPrivateKey(env, problems); // checked even when other variables are wrong
-  let encryption: KeyRing | undefined;
-  try {
-    encryption = loadKeyRing(env);
-  } catch (err) {
-    if (err instanceof ConfigurationError) problems.push(...err.problems);
-    else throw err;
-  }
+  const encryption = collectKeyRing(env, problems);
   if (valid) {
     const insecure = simulatorHostProblem(baseUrl, env) ?? insecureBaseUrlProblem(baseUrl, env);
     if (insecure) problems.push(insecure);
@@ -101,13 +106,7 @@ function loadCamaraWorkerConfig(env: NodeJS.ProcessEnv, problems: string[]): Net
       : collectSetting('NETCHECK_TASK_QUEUE', env, problems);
   const taskQueue = explicitQueue ?? profileTaskQueue('camara', DEFAULT_TASK_QUEUE);
   const rateLimit = collectSetting('NETCHECK_RATE_LIMIT', env, problems);
-  let encryption: KeyRing | undefined;
-  try {
-    encryption = loadKeyRing(env);
-  } catch (err) {
-    if (err instanceof ConfigurationError) problems.push(...err.problems);
-    else throw err;
-  }
+  const encryption = collectKeyRing(env, problems);
   if (!camara || problems.length > 0) throw new ConfigurationError(problems);
   return {
     profile: 'camara',
