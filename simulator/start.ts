@@ -6,7 +6,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { isLoopbackHost } from '../common/net.js';
 import { CamaraProfileServer } from './camara-profile.js';
-import { CibaServer, type CibaState } from './ciba.js';
+import { CibaServer, type CibaDeps, type CibaState } from './ciba.js';
 import { FaultInjector } from './faults.js';
 import { IdentityInsightsServer } from './identity-insights.js';
 import { toPublicKey } from './jwt.js';
@@ -73,16 +73,20 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const stats = new StatsRecorder();
   const faults = new FaultInjector(options.faults);
   const rateLimiter = options.rateLimit === undefined ? undefined : new RateLimiter(options.rateLimit);
-  const ciba = new CibaServer({
-    applicationId: options.applicationId,
+  // What both CIBA servers (Vonage's and the camara profile's) share: subscribers, clock, faults.
+  const cibaShared: Omit<CibaDeps, 'applicationId' | 'noNetworkApplication'> = {
     publicKey,
     now,
     subscribers,
     violation: (kind, msisdn) => stats.violation(kind, msisdn),
     numericStrings: options.numericStrings ?? false,
     omitInterval: options.omitInterval ?? false,
-    noNetworkApplication: () => scenarios.noNetworkApplication ?? options.noNetworkApplication ?? false,
     slowDownFirstPoll: () => faults.slowDownFirstPoll(),
+  };
+  const ciba = new CibaServer({
+    ...cibaShared,
+    applicationId: options.applicationId,
+    noNetworkApplication: () => scenarios.noNetworkApplication ?? options.noNetworkApplication ?? false,
   });
   if (options.stateFile !== undefined) {
     const saved = await readState(options.stateFile);
@@ -97,15 +101,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   });
   // The `camara` operator profile: the same subscribers, its own CIBA state and client authentication.
   const camaraProfile = new CamaraProfileServer({
+    ...cibaShared,
     clientId: options.applicationId,
-    publicKey,
-    now,
-    subscribers,
-    violation: (kind, msisdn) => stats.violation(kind, msisdn),
-    numericStrings: options.numericStrings ?? false,
-    omitInterval: options.omitInterval ?? false,
     noNetworkApplication: () => false,
-    slowDownFirstPoll: () => faults.slowDownFirstPoll(),
   });
   const requestLog = options.requestLog === undefined ? undefined : await RequestLog.open(options.requestLog);
   const server = new SimulatorServer({
