@@ -11,12 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowIdReusePolicy,
-  type Client,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { WorkflowIdReusePolicy, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { resolveProfile, resolveTaskQueue, settingText, timeoutSettings } from '../common/settings.js';
 import type { Profile } from '../domain/profiles.js';
@@ -50,6 +45,7 @@ import type { networkAssess } from '../workflows/assess.js';
 import { startBatch, type BatchHandle, type StartBatchOptions } from './batch.js';
 import { clientDefaults, purposeSettingOf, resolveSubjectKey } from './index.js';
 import {
+  runToAttach,
   callerSearchAttributes,
   checkIdPolicies,
   checkStartRunOptions,
@@ -244,16 +240,13 @@ export async function startAssess(
         ].join('\n\n'),
     });
   } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
     // This request id already ran: attach to that run rather than assess twice.
-    const existing = client.workflow.getHandle<typeof networkAssess>(workflowId);
-    if (
-      options.workflowIdConflictPolicy === 'FAIL' &&
-      (await existing.describe()).status.name === 'RUNNING'
-    ) {
-      throw err;
-    }
-    handle = existing;
+    handle = await runToAttach<typeof networkAssess>(
+      client,
+      workflowId,
+      err,
+      options.workflowIdConflictPolicy,
+    );
   }
   return Object.assign(handle, { policy: loaded });
 }

@@ -9,12 +9,7 @@
  * This file starts a batch; the input's pages are batch-input.ts (one page on the wire:
  * batch-send.ts), a handle to a batch batch-handle.ts, the errors batch-errors.ts.
  */
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowIdReusePolicy,
-  type Client,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { WorkflowIdReusePolicy, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { BatchItem, BatchOptions } from '../domain/batch.js';
 import { NetcheckBatchId } from '../domain/search-attributes.js';
 import { resolveTaskQueue, timeoutSettings } from '../common/settings.js';
@@ -28,6 +23,7 @@ import { isApi, parsePurposeSetting, type Api } from '../domain/operations.js';
 import { batchCheck } from '../workflows/batch.js';
 import { clientDefaults, purposeSettingOf, resolveSubjectKey, type ClientDefaults } from './index.js';
 import {
+  runToAttach,
   callerSearchAttributes,
   checkIdPolicies,
   checkStartRunOptions,
@@ -220,10 +216,7 @@ export async function startBatch(
     });
   } catch (err) {
     // The batch ran before and is closed: attach to it (if it had this input), send nothing.
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    const existing = client.workflow.getHandle<typeof batchCheck>(batchId);
-    if (workflowIdConflictPolicy === 'FAIL' && (await existing.describe()).status.name === 'RUNNING')
-      throw err;
+    const existing = await runToAttach<typeof batchCheck>(client, batchId, err, workflowIdConflictPolicy);
     await ensureSameInput(existing, fingerprint);
     return getBatch(client, batchId);
   }

@@ -10,12 +10,7 @@
  * `sim-swap=FraudPreventionAndDetection,device-status=NotApplicable`), then from the operation.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowIdReusePolicy,
-  type Client,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { WorkflowIdReusePolicy, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { resolveTaskQueue, settingText, timeoutSettings } from '../common/settings.js';
 import { ensureEncryptionMatches } from '../codec/policy.js';
@@ -44,6 +39,7 @@ import type { networkCheck } from '../workflows/network-check.js';
 import { statusQuery } from '../workflows/queries.js';
 import { resolveSubjectKey, subjectOf } from './subject.js';
 import {
+  runToAttach,
   callerSearchAttributes,
   checkIdPolicies,
   checkStartRunOptions,
@@ -257,17 +253,8 @@ export async function startCheck(
         ].join('\n\n'),
     });
   } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-    // This request id already ran (and closed): attach to that run rather than check twice —
-    // unless the caller asked to hear about one still running (FAIL).
-    const existing = client.workflow.getHandle<typeof networkCheck>(workflowId);
-    if (
-      options.workflowIdConflictPolicy === 'FAIL' &&
-      (await existing.describe()).status.name === 'RUNNING'
-    ) {
-      throw err;
-    }
-    return existing;
+    // This request id already ran: attach to that run rather than check twice.
+    return runToAttach<typeof networkCheck>(client, workflowId, err, options.workflowIdConflictPolicy);
   }
 }
 

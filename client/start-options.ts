@@ -3,8 +3,10 @@
  * attributes and memo beside netcheck's, the summary and details the Temporal UI shows, the
  * task priority, and what happens when the workflow id is taken.
  */
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import {
   TypedSearchAttributes,
+  type Workflow,
   type Priority,
   type SearchAttributePair,
   type WorkflowIdConflictPolicy,
@@ -117,4 +119,21 @@ export function checkIdPolicies(options: {
       `workflowIdConflictPolicy must be one of ${CONFLICT_POLICIES.join(', ')} (got ${JSON.stringify(conflict)})`,
     );
   }
+}
+
+/**
+ * The run to attach to when a start found its workflow id taken (Temporal's
+ * WorkflowExecutionAlreadyStartedError): a closed run always (a request id runs once), a running
+ * one unless the caller chose `FAIL` (then the error). Any other error is thrown again.
+ */
+export async function runToAttach<T extends Workflow>(
+  client: Client,
+  workflowId: string,
+  err: unknown,
+  conflictPolicy: string | undefined,
+): Promise<WorkflowHandle<T>> {
+  if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  const existing = client.workflow.getHandle<T>(workflowId);
+  if (conflictPolicy === 'FAIL' && (await existing.describe()).status.name === 'RUNNING') throw err;
+  return existing;
 }
