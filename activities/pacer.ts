@@ -4,6 +4,7 @@
  * and the priorities both serve waiting requests by. The leased pacer (rate-lease.ts) shares
  * the priorities; a bulk chunk's own share of the rate is a `RequestPacer` too.
  */
+import { ConfigurationError } from '../domain/errors.js';
 
 /**
  * Paced requests keep this much more than 1 s between a request and the one `limit` places
@@ -52,7 +53,7 @@ export function createPacer(
   } = {},
 ) {
   if (!(perSecond > 0) || !Number.isFinite(perSecond)) {
-    throw new RangeError(`maxRequestsPerSecond must be a positive number (got ${perSecond})`);
+    throw new ConfigurationError([`maxRequestsPerSecond must be a positive number (got ${perSecond})`]);
   }
   const n = Math.max(1, Math.floor(perSecond));
   const windowMs = Math.max(1000, 1000 / perSecond) + PACING_MARGIN_MS;

@@ -8,7 +8,6 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { BatchItem, BatchPageItem } from '../domain/batch.js';
 import { canonicalJson } from '../domain/canonical-json.js';
 import { boundedItem, dedupeKey, PageBuilder } from '../domain/batch-pages.js';
-import { InvalidRequestError } from '../domain/errors.js';
 import { isE164 } from '../domain/msisdn.js';
 import { defaultPurpose, isOperation } from '../domain/operations.js';
 import type { batchCheck } from '../workflows/batch.js';
@@ -114,14 +113,7 @@ export async function sendPages(
       await workflow.cancel();
       throw new BatchTooLargeError(opts.maxItems, workflow.workflowId);
     }
-    let entry: BatchPageItem;
-    try {
-      entry = boundedItem(withDefaults(item, opts.defaults), index);
-    } catch (err) {
-      // More operations on one item than there are: the input is wrong, not the batch.
-      if (err instanceof TypeError) throw new InvalidRequestError(err.message, { cause: err });
-      throw err;
-    }
+    const entry = boundedItem(withDefaults(item, opts.defaults), index);
     if (isE164(entry.msisdn)) {
       entry.subject = subjectOf(entry.msisdn, opts.key);
       for (const operation of opts.dedupe && Array.isArray(entry.operations) ? entry.operations : []) {

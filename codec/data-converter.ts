@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
+import { ConfigurationError } from '../domain/errors.js';
 import { loadEncryption, type KeyRing } from './keyring.js';
 import { EncryptionCodec, KeylessCodec } from './payload-codec.js';
 import { PAYLOAD_CONVERTER_MARKER } from './payload-converter.js';
@@ -35,7 +36,9 @@ export function netcheckFailureConverterPath(): string {
     const candidate = fileURLToPath(new URL(name, import.meta.url));
     if (existsSync(candidate)) return candidate;
   }
-  throw new Error('netcheck codec/failure-converter not found: is the package installed completely?');
+  throw new ConfigurationError([
+    'netcheck codec/failure-converter not found: the package is installed incompletely; install it again (npm ci)',
+  ]);
 }
 
 /**
@@ -50,7 +53,9 @@ export function netcheckPayloadConverterPath(): string {
     const candidate = fileURLToPath(new URL(name, import.meta.url));
     if (existsSync(candidate)) return candidate;
   }
-  throw new Error('netcheck codec/payload-converter not found: is the package installed completely?');
+  throw new ConfigurationError([
+    'netcheck codec/payload-converter not found: the package is installed incompletely; install it again (npm ci)',
+  ]);
 }
 
 /**

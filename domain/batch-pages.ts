@@ -17,6 +17,7 @@ import {
   type Operation,
 } from './operations.js';
 import type { CheckRequest } from './types.js';
+import { InvalidRequestError } from './errors.js';
 import { checkRequestProblem } from './validate.js';
 
 /**
@@ -115,7 +116,8 @@ export function dedupeKey(item: BatchItem, operation: string): string | undefine
 /**
  * An item as the client sends it: fields over FIELD_LIMITS cut to one character over the limit
  * (so the batch still sees them as too long and records why), operations without repeats.
- * Throws a TypeError for more than MAX_OPERATIONS_PER_ITEM operations.
+ * Throws InvalidRequestError for more than MAX_OPERATIONS_PER_ITEM operations (the input is
+ * wrong, not the batch).
  */
 export function boundedItem(item: BatchItem, index: number): BatchPageItem {
   const cut = (value: unknown, limit: number) =>
@@ -124,7 +126,7 @@ export function boundedItem(item: BatchItem, index: number): BatchPageItem {
     ? [...new Set(item.operations.map((o) => cut(o, FIELD_LIMITS.operation) as Operation))]
     : item.operations;
   if (Array.isArray(operations) && operations.length > MAX_OPERATIONS_PER_ITEM) {
-    throw new TypeError(
+    throw new InvalidRequestError(
       `item ${index} has ${operations.length} operations; at most ${MAX_OPERATIONS_PER_ITEM} (there are ${Object.keys(OPERATIONS).length} operations)`,
     );
   }

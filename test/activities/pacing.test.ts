@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createPacer, PACING_MARGIN_MS } from '../../activities/http.js';
+import { ConfigurationError } from '../../domain/errors.js';
 
 /** Most of `times` (ms) within any span shorter than `windowMs`. */
 function maxInWindow(times: number[], windowMs: number): number {
@@ -48,8 +49,8 @@ describe('createPacer (http.maxRequestsPerSecond)', () => {
   });
 
   it('refuses a limit that is not a positive number', () => {
-    expect(() => createPacer(0)).toThrow(RangeError);
-    expect(() => createPacer(Number.NaN)).toThrow(RangeError);
+    expect(() => createPacer(0)).toThrow(ConfigurationError);
+    expect(() => createPacer(Number.NaN)).toThrow(/maxRequestsPerSecond must be a positive number/);
   });
 });
 

@@ -4,6 +4,7 @@
  * a whole batch driven the way the workflow drives it.
  */
 import { ApplicationFailure } from '@temporalio/common';
+import { InvalidRequestError } from '../../domain/errors.js';
 import { describe, expect, it } from 'vitest';
 import type { BatchItem, BatchPage, BatchPageItem, StoredRecord } from '../../domain/batch.js';
 import { BATCH_DEFAULTS, batchOptionsProblem, resolveBatchOptions } from '../../domain/batch-options.js';
@@ -91,7 +92,9 @@ describe('input items and pages', () => {
     const repeated = boundedItem({ msisdn: '+1', operations: ['sim-swap', 'sim-swap', 'carrier'] }, 0);
     expect(repeated.operations).toEqual(['sim-swap', 'carrier']);
     const many = Array.from({ length: 17 }, (_, i) => `op-${i}`) as never[];
-    expect(() => boundedItem({ msisdn: '+1', operations: many }, 7)).toThrow(/item 7 has 17 operations/);
+    const tooMany = () => boundedItem({ msisdn: '+1', operations: many }, 7);
+    expect(tooMany).toThrow(InvalidRequestError);
+    expect(tooMany).toThrow(/item 7 has 17 operations/);
   });
 
   it('builds pages by count and by bytes, the same way every time', () => {
