@@ -9,6 +9,7 @@ import { defineConfig } from 'vitest/config';
 const UNIT = [
   'test/activities/**/*.test.ts',
   'test/batch/bulk-state.test.ts',
+  'test/batch/input.test.ts',
   'test/batch/send-page.test.ts',
   'test/batch/state.test.ts',
   'test/cli/defaults.test.ts',

@@ -76,7 +76,8 @@ export function withDefaults(item: BatchItem, defaults: ClientDefaults): BatchIt
   if (out.purpose === undefined && setting !== undefined) {
     // Only where a purpose is sent at all (carrier sends none); each check then sends the one
     // its API family takes from the setting (resolvePurpose).
-    const needs = (Array.isArray(item.operations) ? item.operations : []).some(
+    // `out`, not `item`: an item that is not an object (null, say) is recorded invalid, not thrown on.
+    const needs = (Array.isArray(out.operations) ? out.operations : []).some(
       (op) => isOperation(op) && defaultPurpose(op, out.api ?? 'camara') !== undefined,
     );
     if (needs) out.purpose = setting;

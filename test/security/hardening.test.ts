@@ -42,6 +42,8 @@ describe('the Vonage base URL transport', () => {
     const found = problems({ ...base, VONAGE_API_BASE_URL: 'http://api.vonage.example' });
     expect(found).toHaveLength(1);
     expect(found[0]).toMatch(/plain http:\/\/ to another host.*unencrypted.*NETCHECK_ALLOW_INSECURE_HTTP=1/);
+    // A subdomain of localhost may resolve through DNS to anyone: not loopback.
+    expect(problems({ ...base, VONAGE_API_BASE_URL: 'http://vonage.localhost:9090' })).toHaveLength(1);
     expect(() =>
       createVonageClient({ applicationId: 'app', privateKey, baseUrl: 'http://10.1.2.3:9090' }),
     ).toThrow(/NETCHECK_ALLOW_INSECURE_HTTP/);

@@ -28,6 +28,7 @@ describe('isLoopbackHost', () => {
     '[::1]',
     '0:0:0:0:0:0:0:1',
     '::ffff:127.0.0.1',
+    '[::ffff:7f00:1]',
   ])('%s is loopback', (host) => expect(isLoopbackHost(host)).toBe(true));
 
   it.each([
@@ -39,6 +40,8 @@ describe('isLoopbackHost', () => {
     'example.com',
     '::ffff:10.0.0.1',
     '::2',
+    'foo.localhost',
+    '[::ffff:a00:1]',
   ])('%s is not', (host) => expect(isLoopbackHost(host)).toBe(false));
 });
 
