@@ -51,13 +51,13 @@ export function requestPriority(kind: EndpointKind): 'low' | 'high' {
  */
 export async function postJsonWithAccessToken(
   http: HttpClient,
-  url: URL,
+  url: string,
   path: string,
   json: unknown,
   accessToken: string,
   correlationId: string,
 ): Promise<VonageAnswer> {
-  const answer = await http.postJson(url, json, {
+  const answer = await http.postJson(new URL(url), json, {
     headers: { authorization: `Bearer ${accessToken}`, 'x-correlator': correlationId },
     signal: activitySignal(),
     pacer: requestPacer(),
@@ -208,7 +208,7 @@ export function createVonageClient(deps: ActivityDeps): VonageClient {
       return { endpoint: { kind, path }, answer, secrets: [jwt] };
     },
     postJsonWithToken: (path, json, accessToken, correlationId) =>
-      postJsonWithAccessToken(http, urlOf(path), path, json, accessToken, correlationId),
+      postJsonWithAccessToken(http, baseUrl + path, path, json, accessToken, correlationId),
     close: () => http.close(),
   };
 }

@@ -203,7 +203,7 @@ export function createCamaraClient(
       );
     },
     postJsonWithToken: (path, json, accessToken, correlationId) =>
-      postJsonWithAccessToken(http, new URL(apiRoot + path), path, json, accessToken, correlationId),
+      postJsonWithAccessToken(http, apiRoot + path, path, json, accessToken, correlationId),
     close: () => http.close(),
   };
   return {
