@@ -6,7 +6,7 @@
  * caller passes (the activity's cancellation signal inside Temporal). Which request goes when
  * is the pacers' job (pacer.ts, rate-lease.ts); the transport only takes their turns.
  */
-import { CancelledFailure, type ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { Pool } from 'undici';
 import { causeChain, netcheckFailure } from '../domain/index.js';
 import type { HttpAnswer } from './errors.js';
@@ -144,6 +144,31 @@ export function transportFailure(err: unknown, path: string): ApplicationFailure
     `POST ${path} failed without an HTTP answer (${code}: ${shortMessage(err)}); this is retryable`,
     { details },
   );
+}
+
+/** Transport errors that come before the request is written: nothing reached the provider. */
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+]);
+
+/**
+ * Whether a failed request may have reached the provider with its answer lost: a failure without
+ * an HTTP answer (TIMEOUT, NETWORK_ERROR from transportFailure) other than one that comes before
+ * anything is sent (a refused or timed-out connect, a name that did not resolve, a closed client).
+ * An HTTP answer, however bad, was heard: false.
+ */
+export function mayHaveReachedProvider(err: unknown): boolean {
+  if (!(err instanceof ApplicationFailure) || (err.type !== 'TIMEOUT' && err.type !== 'NETWORK_ERROR'))
+    return false;
+  const details = err.details?.[0] as { errorCode?: unknown } | undefined;
+  const code = details?.errorCode;
+  return typeof code === 'string' && !NOT_SENT_CODES.has(code);
 }
 
 function parseBody(text: string, contentType: string | undefined): unknown {

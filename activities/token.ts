@@ -26,7 +26,7 @@ import {
 } from './context.js';
 import type { VonageClient } from './client.js';
 import { classifyHttpError, numberVariants, parseProviderError, protocolError } from './errors.js';
-import { cancellationFailure } from './http.js';
+import { cancellationFailure, mayHaveReachedProvider } from './http.js';
 import {
   requireCorrelationId,
   requireMsisdn,
@@ -122,11 +122,17 @@ export async function runPollLoop(start: PollLoopState, ports: PollLoopPorts): P
       const hinted: unknown = err instanceof ApplicationFailure ? err.nextRetryDelay : undefined;
       const next = afterFault(
         plan,
-        { consecutive: faults, ...(typeof hinted === 'number' ? { retryAfterMs: hinted } : {}) },
+        {
+          consecutive: faults,
+          ...(typeof hinted === 'number' ? { retryAfterMs: hinted } : {}),
+          ...(mayHaveReachedProvider(err) ? { answerMayBeLost: true } : {}),
+        },
         ports.now(), // the failed request went out no later
       );
-      if (next.action !== 'poll') {
-        if (next.action === 'authorize' && next.plan) state = { ...state, plan: next.plan };
+      if (next.action !== 'poll' || next.report) {
+        // Past the window (authorize again), or a pace assumed changed: the caller records it first.
+        if (next.action !== 'use-token' && next.plan) state = { ...state, plan: next.plan };
+        if (next.action === 'poll') ports.record(state);
         return handBack();
       }
       state = { ...state, plan: next.plan };

@@ -14,7 +14,8 @@
  *        │            ▼  (wait until the plan's `notBefore`; never poll at or after the deadline)
  *        │          poll ─┬─ pending:   next poll ≥ answer + max(interval, 1 s)
  *        │                ├─ slow_down: interval += 5 s, next poll ≥ answer + interval
- *        │                ├─ fault:     next poll ≥ max(pace, backoff, Retry-After)
+ *        │                ├─ fault:     next poll ≥ max(pace, backoff, Retry-After); with no
+ *        │                │             answer heard (a timeout, a reset), as slow_down too
  *        └── expired, redeemed, or the next poll due past the deadline (≤ maxAuthorizations
  *            bc-authorize requests in all; then AUTHORIZATION_EXPIRED) ─ token ─► the check
  *
@@ -281,18 +282,25 @@ export function afterAnswer(
  * What follows a poll request that failed with a transient fault at `at`, the `consecutive`-th
  * in a row: poll again after the pace, the backoff and any `Retry-After`, if that is before the
  * deadline. (The request went out no later than `at`: the pace counts from there.)
+ *
+ * `answerMayBeLost`: the request may have reached the provider and its answer never came back
+ * (a timeout or a reset after sending). That answer may have been `slow_down`, so the next poll
+ * assumes it was (CIBA §11: +5 s for every later poll), and the changed pace is reported before
+ * anyone polls (rule 2), like a `slow_down` heard. Slower than needed at worst, never early.
  */
 export function afterFault(
   plan: PollPlan,
-  fault: { consecutive: number; retryAfterMs?: number },
+  fault: { consecutive: number; retryAfterMs?: number; answerMayBeLost?: boolean },
   at: number,
 ): Next {
+  const intervalSeconds = plan.intervalSeconds + (fault.answerMayBeLost ? SLOW_DOWN_SECONDS : 0);
   const delay = Math.max(
-    paceMs(plan.intervalSeconds),
+    paceMs(intervalSeconds),
     backoffMs(POLL_FAULT_RETRY, fault.consecutive),
     fault.retryAfterMs ?? 0,
   );
-  return decide({ ...plan, notBefore: at + delay });
+  if (!fault.answerMayBeLost) return decide({ ...plan, notBefore: at + delay });
+  return decide({ ...plan, intervalSeconds, notBefore: at + delay, answerLost: true }, true);
 }
 
 /**

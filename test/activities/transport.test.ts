@@ -5,7 +5,8 @@ import { CancelledFailure, type LogLevel, type LogMetadata, type Logger } from '
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createActivities, createVonageClient, type NetcheckActivities } from '../../activities/index.js';
-import { createHttpClient, transportFailure } from '../../activities/http.js';
+import { createHttpClient, mayHaveReachedProvider, transportFailure } from '../../activities/http.js';
+import { netcheckFailure } from '../../domain/errors.js';
 import { scopeFor, type PollTokenInput } from '../../domain/index.js';
 import {
   failureOf,
@@ -95,6 +96,31 @@ describe('transport failures are retryable', () => {
     const failure = transportFailure(Object.assign(new Error('boom'), { code }), '/oauth2/token');
     expect(failure.type).toBe(expected);
     expect(failure.nonRetryable).toBe(false);
+  });
+
+  // What the CIBA policy reads after a failed token poll: could the provider have handled it
+  // (and its answer, maybe slow_down, been lost)? Only when something was sent.
+  it.each([
+    ['UND_ERR_HEADERS_TIMEOUT', true],
+    ['UND_ERR_BODY_TIMEOUT', true],
+    ['ETIMEDOUT', true],
+    ['ECONNRESET', true],
+    ['UND_ERR_SOCKET', true],
+    ['UND_ERR_CONNECT_TIMEOUT', false],
+    ['ECONNREFUSED', false],
+    ['ENOTFOUND', false],
+    ['EAI_AGAIN', false],
+  ])('%s: may have reached the provider = %s', (code, expected) => {
+    const failure = transportFailure(Object.assign(new Error('boom'), { code }), '/oauth2/token');
+    expect(mayHaveReachedProvider(failure)).toBe(expected);
+  });
+
+  it('an HTTP answer, a closed client or another error never counts as a lost answer', () => {
+    expect(mayHaveReachedProvider(netcheckFailure('UPSTREAM_UNAVAILABLE', 'HTTP 503'))).toBe(false);
+    expect(
+      mayHaveReachedProvider(netcheckFailure('NETWORK_ERROR', 'not sent', { details: { endpoint: '/x' } })),
+    ).toBe(false);
+    expect(mayHaveReachedProvider(new Error('ECONNRESET'))).toBe(false);
   });
 
   it('finds the code of an AggregateError (happy eyeballs) or a cause', () => {

@@ -41,6 +41,8 @@ import {
   type PollPlan,
 } from '../../domain/ciba-flow.js';
 import { netcheckFailure } from '../../domain/errors.js';
+import { runPollLoop, type PollLoopPorts } from '../../activities/token.js';
+import type { PollOutcome } from '../../domain/types.js';
 
 const T0 = 1_800_000_000_000;
 const plan = (extra: Partial<PollPlan> = {}): PollPlan => ({
@@ -251,6 +253,30 @@ describe('after a transient fault', () => {
       plan: { deadlineMs: T0 + 60_000, intervalSeconds: 3, notBefore: T0 + 3_000, answerLost: true },
     });
     expect(afterFault(plan({ deadlineMs: T0 + 2_000 }), { consecutive: 1 }, T0).action).toBe('authorize');
+  });
+
+  it('with no answer heard (it may have been slow_down): +5 s from now, an answer lost, reported first', () => {
+    const next = afterFault(plan({ intervalSeconds: 2 }), { consecutive: 1, answerMayBeLost: true }, T0);
+    expect(next).toEqual({
+      action: 'poll',
+      plan: {
+        deadlineMs: T0 + 60_000,
+        intervalSeconds: 2 + SLOW_DOWN_SECONDS,
+        notBefore: T0 + (2 + SLOW_DOWN_SECONDS) * 1000,
+        answerLost: true,
+      },
+      report: true,
+    });
+    // A longer backoff or Retry-After still wins; past the deadline, authorize again.
+    const hinted = afterFault(
+      plan({ intervalSeconds: 2 }),
+      { consecutive: 1, answerMayBeLost: true, retryAfterMs: 20_000 },
+      T0,
+    );
+    expect(pollPlanOf(hinted).notBefore).toBe(T0 + 20_000);
+    expect(
+      afterFault(plan({ deadlineMs: T0 + 5_000 }), { consecutive: 1, answerMayBeLost: true }, T0).action,
+    ).toBe('authorize');
   });
 });
 
@@ -530,6 +556,76 @@ function flowWithKill(opts: {
 }
 
 describe('whole flows on a virtual clock', () => {
+  /**
+   * The polling loop (activities/token.ts) against the provider, on a virtual clock, with the
+   * provider's answers scripted: `lost`, the provider handled the poll and answered `slow_down`
+   * but the answer never came back (a headers timeout); `refused`, the connect was refused and
+   * the provider saw nothing.
+   */
+  async function loopFlow(intervalSeconds: number, answers: Array<PollAnswer | 'lost' | 'refused'>) {
+    const script = answers.filter((a) => a !== 'refused').map((a) => (a === 'lost' ? 'slow_down' : a));
+    const provider = new Provider(T0, intervalSeconds, script);
+    let clock = T0;
+    let sent = 0;
+    const failure = (code: 'TIMEOUT' | 'NETWORK_ERROR', errorCode: string) =>
+      netcheckFailure(code, 'POST /oauth2/token failed without an answer', {
+        details: { endpoint: '/oauth2/token', errorCode },
+      });
+    const ports: PollLoopPorts = {
+      poll: (): Promise<PollOutcome> => {
+        const scripted = answers[sent++];
+        if (scripted === 'refused') return Promise.reject(failure('NETWORK_ERROR', 'ECONNREFUSED'));
+        const answer = provider.poll(clock);
+        if (scripted === 'lost') {
+          clock += 1_000; // the client gave up waiting for the answer
+          return Promise.reject(failure('TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT'));
+        }
+        clock += LATENCY_MS;
+        return Promise.resolve(
+          answer === 'token' ? { outcome: 'token', sealedToken: 's' } : { outcome: answer },
+        );
+      },
+      waitUntil: (at) => {
+        clock = Math.max(clock, at);
+        return Promise.resolve();
+      },
+      record: () => undefined,
+      now: () => clock,
+    };
+    let next: Next = afterAuthorization(
+      { expiresIn: 300, interval: intervalSeconds, answeredAt: T0 },
+      { now: T0, requestedAt: T0 },
+    );
+    const loops: PollOutcome[] = [];
+    while (next.action === 'poll' && loops.length < 10) {
+      const outcome = await runPollLoop({ plan: next.plan, polls: 0 }, ports);
+      loops.push(outcome);
+      next = afterOutcome(next.plan, outcome, clock);
+    }
+    return { provider, next, loops };
+  }
+
+  it('a poll whose answer is lost after it was sent: the next one assumes slow_down and is not early', async () => {
+    const { provider, next, loops } = await loopFlow(2, ['pending', 'lost', 'pending', 'token']);
+    expect(next.action).toBe('use-token');
+    expect(provider.early).toBe(0);
+    expect(provider.polls.map((p) => p.answer)).toEqual(['pending', 'slow_down', 'pending', 'token']);
+    // The loop handed the assumed pace back (the caller records it before the next poll).
+    expect(loops[0]).toMatchObject({
+      outcome: 'pending',
+      intervalSeconds: 2 + SLOW_DOWN_SECONDS,
+      answerLost: true,
+    });
+  });
+
+  it('a refused connect sent nothing: the pace stays, in the same loop', async () => {
+    const { provider, next, loops } = await loopFlow(2, ['pending', 'refused', 'token']);
+    expect(next.action).toBe('use-token');
+    expect(provider.early).toBe(0);
+    expect(loops).toHaveLength(1);
+    expect(loops[0]).toMatchObject({ outcome: 'token' });
+  });
+
   it('without a crash: one pending, then the token, one interval apart, never early', () => {
     const { provider, next } = flowWithKill({
       intervalSeconds: 6,
