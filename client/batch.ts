@@ -20,6 +20,7 @@ import { InvalidRequestError } from '../domain/errors.js';
 import { batchPriority } from '../domain/priority.js';
 import { configuredCheckTimeout, resolveExecutionTimeout, type DurationInput } from '../domain/timeouts.js';
 import { isApi, parsePurposeSetting, type Api } from '../domain/operations.js';
+import type { Profile } from '../domain/profiles.js';
 import { batchCheck } from '../workflows/batch.js';
 import { clientDefaults, purposeSettingOf, resolveSubjectKey, type ClientDefaults } from './index.js';
 import {
@@ -60,6 +61,12 @@ export interface StartBatchOptions extends Omit<BatchOptions, 'checkTimeout'>, S
   batchId: string;
   /** Task queue of the netcheck workers (default NETCHECK_TASK_QUEUE or "netcheck"). */
   taskQueue?: string;
+  /**
+   * The operator profile whose workers run the batch (docs/profiles.md): without `taskQueue` or
+   * NETCHECK_TASK_QUEUE, its default task queue (`netcheck-camara` for camara). Default
+   * NETCHECK_PROFILE, else vonage.
+   */
+  profile?: Profile;
   /** Key of the subject hash (default NETCHECK_SUBJECT_KEY, at least 32 bytes). */
   subjectKey?: string | Uint8Array;
   /**
@@ -107,6 +114,7 @@ export async function startBatch(
   const {
     batchId,
     taskQueue,
+    profile,
     subjectKey,
     pageSize = DEFAULT_PAGE_ITEMS,
     api,
@@ -166,7 +174,7 @@ export async function startBatch(
       (envPurpose !== undefined ? { purpose: envPurpose } : envPurposes ? { purposes: envPurposes } : {})),
   };
   const key = resolveSubjectKey(subjectKey);
-  const queue = resolveTaskQueue(taskQueue);
+  const queue = resolveTaskQueue(taskQueue, undefined, profile);
   // Fail closed: a client without keys sends no page to workers that encrypt (ConfigurationError).
   await ensureEncryptionMatches(client, queue);
   // The first page identifies the input: the same batch id with other input is refused.

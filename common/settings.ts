@@ -15,7 +15,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ConfigurationError } from '../domain/errors.js';
+import { ConfigurationError, InvalidRequestError } from '../domain/errors.js';
 import { API_NAMES, isApi, parsePurposeSetting } from '../domain/operations.js';
 import {
   DEFAULT_PROFILE,
@@ -883,12 +883,20 @@ export function resolveTaskQueue(explicit?: string, env: Env = process.env, prof
   if (rawSetting('NETCHECK_TASK_QUEUE', env) !== undefined) {
     return readSetting('NETCHECK_TASK_QUEUE', env) ?? DEFAULT_TASK_QUEUE;
   }
-  return profileTaskQueue(profile ?? resolveProfile(undefined, env), DEFAULT_TASK_QUEUE);
+  return profileTaskQueue(resolveProfile(profile, env), DEFAULT_TASK_QUEUE);
 }
 
 /** The operator profile: `explicit` (--profile, an option), else NETCHECK_PROFILE, else `vonage`. */
 export function resolveProfile(explicit?: Profile, env: Env = process.env): Profile {
-  if (explicit !== undefined) return explicit;
+  if (explicit !== undefined) {
+    // A caller's option (the CLI's --profile is checked by commander already).
+    if (!isProfile(explicit)) {
+      throw new InvalidRequestError(
+        `profile must be one of ${PROFILE_NAMES.join(', ')} (got ${JSON.stringify(String(explicit).slice(0, 40))})`,
+      );
+    }
+    return explicit;
+  }
   const value = readSetting('NETCHECK_PROFILE', env);
   return isProfile(value) ? value : DEFAULT_PROFILE;
 }

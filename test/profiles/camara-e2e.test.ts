@@ -5,7 +5,7 @@
  * <op> --profile camara`, which finds the profile's default task queue), a batch and a bulk batch.
  * Every result has the operation's one shape and records the profile and API version.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { checkNumber } from '../../client/index.js';
 import { startBatch } from '../../client/batch.js';
 import type { BatchItem, BatchRecord } from '../../domain/batch.js';
@@ -125,12 +125,13 @@ describe('the camara profile end to end', () => {
   for (const bulk of [false, true]) {
     it(`${bulk ? 'bulk' : 'batch'}: one record per operation, each with the profile`, async () => {
       const items: BatchItem[] = [{ msisdn: swapped, operations: [...CAMARA_OPERATION_NAMES], ref: 'x' }];
+      // The per-check batch finds the profile's task queue from `profile` alone, as the CLI does.
+      vi.stubEnv('NETCHECK_TASK_QUEUE', undefined);
       const handle = await startBatch(env.client, items, {
         batchId: `camara-${bulk ? 'bulk' : 'batch'}-${uniqueTaskQueue('b')}`,
-        taskQueue,
+        ...(bulk ? { taskQueue, bulk: true } : { profile: 'camara' as const }),
         subjectKey,
-        ...(bulk ? { bulk: true } : {}),
-      });
+      }).finally(() => vi.unstubAllEnvs());
       const records: BatchRecord[] = [];
       for await (const record of handle.results({ pollIntervalMs: 200 })) records.push(record);
       expect(records).toHaveLength(CAMARA_OPERATION_NAMES.length);

@@ -14,13 +14,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { projectRoot } from '../../cli/stack/temporal-cli.js';
-import { ConfigurationError } from '../../domain/errors.js';
+import { ConfigurationError, InvalidRequestError } from '../../domain/errors.js';
+import type { Profile } from '../../domain/profiles.js';
 import * as settings from '../../common/settings.js';
 import {
   DEFAULT_TASK_QUEUE,
   environmentProblems,
   readSecret,
   readSetting,
+  resolveProfile,
   resolveTaskQueue,
   SETTING_NAMES,
   SETTINGS,
@@ -357,6 +359,17 @@ describe('NETCHECK_SIMULATOR_HOST: plain http to the bundled simulator alone', (
     expect(loadConfig(env({ NETCHECK_SIMULATOR_HOST: '' })).simulatorHost).toBeUndefined();
     expect(() => loadConfig(env({ NETCHECK_SIMULATOR_HOST: 'http://simulator' }))).toThrow(
       /host name such as simulator/,
+    );
+  });
+});
+
+describe('the operator profile a caller names', () => {
+  it("picks the profile's default task queue, and a name that is not a profile is an InvalidRequestError", () => {
+    expect(resolveTaskQueue(undefined, {}, 'camara')).toBe('netcheck-camara');
+    expect(resolveTaskQueue(undefined, { NETCHECK_TASK_QUEUE: 'q' }, 'camara')).toBe('q');
+    expect(() => resolveProfile('carrier' as Profile, {})).toThrow(InvalidRequestError);
+    expect(() => resolveTaskQueue(undefined, {}, 'x' as Profile)).toThrow(
+      /profile must be one of vonage, camara/,
     );
   });
 });
