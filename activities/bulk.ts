@@ -28,7 +28,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure } from '@temporalio/common';
 import type { BulkChunkInput, BulkChunkProgress, BulkCheck, BulkOutcome } from '../domain/bulk.js';
 import { errorCodeOf, failsRun, netcheckFailure, type ErrorCode } from '../domain/errors.js';
-import { CAMARA_OPERATIONS, type CamaraOperation } from '../domain/operations.js';
+import { CAMARA_OPERATION_NAMES, CAMARA_OPERATIONS, type CamaraOperation } from '../domain/operations.js';
 import type {
   Authorization,
   AuthorizeInput,
@@ -121,12 +121,10 @@ function recordedOutcomes(details: unknown, size: number): Map<number, BulkOutco
 }
 
 export function makeBulkChunk(steps: BulkSteps) {
-  const camaraCalls: Record<CamaraOperation, (input: CheckCallInput) => Promise<CheckData>> = {
-    'sim-swap': steps[CAMARA_OPERATIONS['sim-swap'].activity],
-    'sim-swap-date': steps[CAMARA_OPERATIONS['sim-swap-date'].activity],
-    'device-connectivity': steps[CAMARA_OPERATIONS['device-connectivity'].activity],
-    'device-roaming': steps[CAMARA_OPERATIONS['device-roaming'].activity],
-  };
+  // Each CAMARA operation's step, by the operation table (domain/operations.ts).
+  const camaraCalls = Object.fromEntries(
+    CAMARA_OPERATION_NAMES.map((operation) => [operation, steps[CAMARA_OPERATIONS[operation].activity]]),
+  ) as Record<CamaraOperation, (input: CheckCallInput) => Promise<CheckData>>;
 
   return async function bulkChunk(input: BulkChunkInput): Promise<BulkChunkProgress> {
     const problem = inputProblem(input);

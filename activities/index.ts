@@ -34,6 +34,16 @@ export type { ActivityDeps, VonageClient } from './client.js';
 export { HTTP_DEFAULTS, type HttpObserver, type HttpOptions } from './http.js';
 export { createTokenSealer, type SealContext, type TokenSealer } from './seal.js';
 
+/** Every step of `steps`, heartbeating while it runs remotely (the same names, the same types). */
+function eachWithHeartbeat<T extends Record<string, (...args: never[]) => Promise<unknown>>>(steps: T): T {
+  return Object.fromEntries(
+    Object.entries(steps).map(([name, step]) => [
+      name,
+      withHeartbeat(step as (...args: unknown[]) => Promise<unknown>),
+    ]),
+  ) as unknown as T;
+}
+
 /**
  * The activities, by the names workflows call them (`OPERATIONS[op].activity` for the checks),
  * plus `close()`, which closes the client's HTTP pools (call it on worker shutdown). `close` is
@@ -57,21 +67,7 @@ export function createActivities(deps: ActivityDeps | VonageClient) {
   } satisfies ActivityContract;
   // Every step heartbeats while it runs remotely (activities/context.ts), so a worker that dies is
   // noticed within the workflow's short heartbeat timeout, not the start-to-close one.
-  const heartbeating = {
-    authorize: withHeartbeat(steps.authorize),
-    pollToken: withHeartbeat(steps.pollToken),
-    [CAMARA_OPERATIONS['sim-swap'].activity]: withHeartbeat(steps[CAMARA_OPERATIONS['sim-swap'].activity]),
-    [CAMARA_OPERATIONS['sim-swap-date'].activity]: withHeartbeat(
-      steps[CAMARA_OPERATIONS['sim-swap-date'].activity],
-    ),
-    [CAMARA_OPERATIONS['device-connectivity'].activity]: withHeartbeat(
-      steps[CAMARA_OPERATIONS['device-connectivity'].activity],
-    ),
-    [CAMARA_OPERATIONS['device-roaming'].activity]: withHeartbeat(
-      steps[CAMARA_OPERATIONS['device-roaming'].activity],
-    ),
-    identityInsights: withHeartbeat(steps.identityInsights),
-  } satisfies ActivityContract;
+  const heartbeating = eachWithHeartbeat(steps) satisfies ActivityContract;
   // Bulk mode: chunks of whole flows made of the same steps, in process (activities/bulk.ts); a
   // chunk heartbeats its own progress, so it calls the plain steps.
   // Assessments over Identity Insights: one request for every signal a policy needs.
