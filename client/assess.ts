@@ -38,7 +38,7 @@ import {
   PolicyError,
   type LoadedPolicy,
 } from '../domain/policy-parse.js';
-import { NetcheckApi, NetcheckOperation, NetcheckSubject } from '../domain/search-attributes.js';
+import { runSearchAttributes } from '../domain/search-attributes.js';
 import type { CheckOptions } from '../domain/types.js';
 import { resolveExecutionTimeout, type DurationInput } from '../domain/timeouts.js';
 import type { networkAssess } from '../workflows/assess.js';
@@ -46,7 +46,7 @@ import { startBatch, type BatchHandle, type StartBatchOptions } from './batch.js
 import { clientDefaults, purposeSettingOf, resolveSubjectKey } from './index.js';
 import {
   runToAttach,
-  callerSearchAttributes,
+  singleRunFields,
   checkIdPolicies,
   checkStartRunOptions,
   type StartRunOptions,
@@ -216,18 +216,9 @@ export async function startAssess(
     handle = await client.workflow.start<typeof networkAssess>('networkAssess', {
       taskQueue,
       workflowId,
-      workflowIdReusePolicy: options.workflowIdReusePolicy ?? WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      workflowIdConflictPolicy: options.workflowIdConflictPolicy ?? 'USE_EXISTING',
+      ...singleRunFields(options, runSearchAttributes({ operation: ASSESS_OPERATION, api, subject })),
       workflowExecutionTimeout: executionTimeout,
       args: [input],
-      typedSearchAttributes: [
-        { key: NetcheckOperation, value: ASSESS_OPERATION },
-        { key: NetcheckApi, value: api },
-        { key: NetcheckSubject, value: subject },
-        ...callerSearchAttributes(options),
-      ],
-      ...(options.memo !== undefined ? { memo: options.memo } : {}),
-      ...(options.priority !== undefined ? { priority: options.priority } : {}),
       staticSummary: options.staticSummary ?? `assess · ${api} · ${masked} · ${policyLabel}`,
       staticDetails:
         options.staticDetails ??

@@ -30,7 +30,7 @@ import {
   type Purpose,
   type PurposeMap,
 } from '../domain/operations.js';
-import { NetcheckApi, NetcheckOperation, NetcheckSubject } from '../domain/search-attributes.js';
+import { runSearchAttributes } from '../domain/search-attributes.js';
 import type { CheckOptions, CheckRequest, CheckResult } from '../domain/types.js';
 import type { Profile } from '../domain/profiles.js';
 import { resolveExecutionTimeout, type DurationInput } from '../domain/timeouts.js';
@@ -40,7 +40,7 @@ import { statusQuery } from '../workflows/queries.js';
 import { resolveSubjectKey, subjectOf } from './subject.js';
 import {
   runToAttach,
-  callerSearchAttributes,
+  singleRunFields,
   checkIdPolicies,
   checkStartRunOptions,
   type StartRunOptions,
@@ -219,8 +219,7 @@ export async function startCheck(
       taskQueue,
       workflowId,
       // By default the same request id never checks twice, even after the first run closed.
-      workflowIdReusePolicy: options.workflowIdReusePolicy ?? WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      workflowIdConflictPolicy: options.workflowIdConflictPolicy ?? 'USE_EXISTING',
+      ...singleRunFields(options, runSearchAttributes({ operation, api, subject })),
       workflowExecutionTimeout: executionTimeout,
       args: [
         {
@@ -232,14 +231,6 @@ export async function startCheck(
           subject,
         },
       ],
-      typedSearchAttributes: [
-        { key: NetcheckOperation, value: operation },
-        { key: NetcheckApi, value: api },
-        { key: NetcheckSubject, value: subject },
-        ...callerSearchAttributes(options),
-      ],
-      ...(options.memo !== undefined ? { memo: options.memo } : {}),
-      ...(options.priority !== undefined ? { priority: options.priority } : {}),
       staticSummary: options.staticSummary ?? `${operation} · ${api} · ${masked}`,
       staticDetails:
         options.staticDetails ??

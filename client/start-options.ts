@@ -3,7 +3,12 @@
  * attributes and memo beside netcheck's, the summary and details the Temporal UI shows, the
  * task priority, and what happens when the workflow id is taken.
  */
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  type Client,
+  type WorkflowHandle,
+  type WorkflowOptions,
+} from '@temporalio/client';
 import {
   TypedSearchAttributes,
   type Workflow,
@@ -14,7 +19,7 @@ import {
 } from '@temporalio/common';
 import { InvalidRequestError } from '../domain/errors.js';
 import { priorityProblem } from '../domain/priority.js';
-import { SEARCH_ATTRIBUTES } from '../domain/search-attributes.js';
+import { SEARCH_ATTRIBUTES, type RunSearchAttributes } from '../domain/search-attributes.js';
 
 export interface StartRunOptions {
   /**
@@ -136,4 +141,28 @@ export async function runToAttach<T extends Workflow>(
   const existing = client.workflow.getHandle<T>(workflowId);
   if (conflictPolicy === 'FAIL' && (await existing.describe()).status.name === 'RUNNING') throw err;
   return existing;
+}
+
+/**
+ * A single run's start fields on the caller's terms (a check, an assessment): by default a
+ * request id runs once and a running one is attached to; netcheck's search attributes, then the
+ * caller's; the caller's memo and priority when given.
+ */
+export function singleRunFields(
+  options: StartRunOptions & {
+    workflowIdReusePolicy?: Exclude<WorkflowIdReusePolicy, 'TERMINATE_IF_RUNNING'>;
+    workflowIdConflictPolicy?: Extract<WorkflowIdConflictPolicy, 'USE_EXISTING' | 'FAIL'>;
+  },
+  netcheck: RunSearchAttributes,
+): Pick<
+  WorkflowOptions,
+  'workflowIdReusePolicy' | 'workflowIdConflictPolicy' | 'typedSearchAttributes' | 'memo' | 'priority'
+> {
+  return {
+    workflowIdReusePolicy: options.workflowIdReusePolicy ?? 'REJECT_DUPLICATE',
+    workflowIdConflictPolicy: options.workflowIdConflictPolicy ?? 'USE_EXISTING',
+    typedSearchAttributes: [...netcheck, ...callerSearchAttributes(options)],
+    ...(options.memo !== undefined ? { memo: options.memo } : {}),
+    ...(options.priority !== undefined ? { priority: options.priority } : {}),
+  };
 }

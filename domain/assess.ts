@@ -35,7 +35,8 @@ import {
   type Verdict,
 } from './policy.js';
 import { maskMsisdn } from './msisdn.js';
-import { batchChildSearchAttributes, type ChildStart } from './batch-child.js';
+import type { ChildStart } from './batch-child.js';
+import { runSearchAttributes } from './search-attributes.js';
 import { isProfile, PROFILE_NAMES, type Profile } from './profiles.js';
 import type { CheckError, CheckOptions, CheckRequest, CheckResult } from './types.js';
 
@@ -373,7 +374,12 @@ export function assessChildStart(
   return {
     workflowId,
     input,
-    searchAttributes: batchChildSearchAttributes(ASSESS_OPERATION, api, batchId, check.subject),
+    searchAttributes: runSearchAttributes({
+      operation: ASSESS_OPERATION,
+      api,
+      batchId,
+      subject: check.subject,
+    }),
     staticSummary: `assess · ${api} · ${masked} · batch ${batchId} #${index}`,
     staticDetails: [
       `**Assessment** of ${masked} over ${api}`,

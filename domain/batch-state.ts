@@ -19,7 +19,8 @@ import type {
 import { maskMsisdn } from './msisdn.js';
 import { assessItemProblem, type AssessmentResult } from './assess.js';
 import { DEFAULT_API } from './operations.js';
-import { batchChildSearchAttributes, type ChildStart } from './batch-child.js';
+import type { ChildStart } from './batch-child.js';
+import { runSearchAttributes } from './search-attributes.js';
 import type { CheckError, CheckRequest, CheckResult, NetworkCheckInput } from './types.js';
 import { checkRequestProblem } from './validate.js';
 import { PATCH_FIELD_LIMITS } from './patches.js';
@@ -346,7 +347,12 @@ export class BatchState {
     return {
       workflowId: checkId(this.batchId, index, request.operation),
       input,
-      searchAttributes: batchChildSearchAttributes(request.operation, api, this.batchId, check.subject),
+      searchAttributes: runSearchAttributes({
+        operation: request.operation,
+        api,
+        batchId: this.batchId,
+        subject: check.subject,
+      }),
       staticSummary: `${request.operation} · ${api} · ${masked} · batch ${this.batchId} #${index}`,
       staticDetails: [
         `**Operation:** ${request.operation}`,

@@ -23,3 +23,26 @@ export const SEARCH_ATTRIBUTES = [
   NetcheckApi,
   NetcheckVerdict,
 ] as const;
+
+/** The search attributes netcheck sets on a run it starts (a check, an assessment, a batch child). */
+export type RunSearchAttributes = Array<
+  | { key: typeof NetcheckOperation; value: string }
+  | { key: typeof NetcheckApi; value: string }
+  | { key: typeof NetcheckBatchId; value: string }
+  | { key: typeof NetcheckSubject; value: string }
+>;
+
+/** A run's operation and API, its batch when it is a batch's child, its subject when there is one. */
+export function runSearchAttributes(run: {
+  operation: string;
+  api: string;
+  batchId?: string;
+  subject?: string;
+}): RunSearchAttributes {
+  return [
+    { key: NetcheckOperation, value: run.operation },
+    { key: NetcheckApi, value: run.api },
+    ...(run.batchId !== undefined ? [{ key: NetcheckBatchId, value: run.batchId }] : []),
+    ...(run.subject ? [{ key: NetcheckSubject, value: run.subject }] : []),
+  ];
+}
