@@ -32,13 +32,7 @@ export function bundleEncodesFailures(codePath: string): boolean {
  * it to `bundleWorkflowCode({ failureConverterPath })` too, or workflow failure messages stay clear.
  */
 export function netcheckFailureConverterPath(): string {
-  for (const name of ['./failure-converter.cjs', './failure-converter.cts']) {
-    const candidate = fileURLToPath(new URL(name, import.meta.url));
-    if (existsSync(candidate)) return candidate;
-  }
-  throw new ConfigurationError([
-    'netcheck codec/failure-converter not found: the package is installed incompletely; install it again (npm ci)',
-  ]);
+  return codecModulePath('failure-converter', ['cjs', 'cts']);
 }
 
 /**
@@ -49,12 +43,17 @@ export function netcheckFailureConverterPath(): string {
  * bundler loads it.
  */
 export function netcheckPayloadConverterPath(): string {
-  for (const name of ['./payload-converter.js', './payload-converter.ts']) {
-    const candidate = fileURLToPath(new URL(name, import.meta.url));
+  return codecModulePath('payload-converter', ['js', 'ts']);
+}
+
+/** A module beside this one, compiled (dist/) or source (a checkout): the first extension found. */
+function codecModulePath(name: string, extensions: readonly string[]): string {
+  for (const extension of extensions) {
+    const candidate = fileURLToPath(new URL(`./${name}.${extension}`, import.meta.url));
     if (existsSync(candidate)) return candidate;
   }
   throw new ConfigurationError([
-    'netcheck codec/payload-converter not found: the package is installed incompletely; install it again (npm ci)',
+    `netcheck's codec/${name} is missing: the package is installed incompletely; install netcheck again`,
   ]);
 }
 
