@@ -33,6 +33,7 @@ import {
   spellings,
   startRecordingProxy,
   withDecodedBase64,
+  withoutMsisdnColumn,
   type RecordingProxy,
 } from './support.js';
 import { makeKeys } from '../support/keys.js';
@@ -393,21 +394,4 @@ function walkPayloads(node: unknown, visit: (payload: Payload) => void, key = ''
     if (Array.isArray(v)) v.forEach((item) => walkPayloads(item, visit, k));
     else walkPayloads(v, visit, k);
   }
-}
-
-/** A result file without its msisdn column (CSV) or field (JSON lines): the user's own input, echoed. */
-function withoutMsisdnColumn(file: string): string {
-  const text = readFileSync(file, 'utf8');
-  if (file.endsWith('.csv')) {
-    const rows = parseCsv<Record<string, string>>(text, { columns: true });
-    return JSON.stringify(rows.map(({ msisdn: _m, ...rest }) => rest));
-  }
-  return text
-    .trim()
-    .split('\n')
-    .map((l) => {
-      const { msisdn: _m, ...rest } = JSON.parse(l) as Record<string, unknown>;
-      return JSON.stringify(rest);
-    })
-    .join('\n');
 }

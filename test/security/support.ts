@@ -1,12 +1,15 @@
 /**
  * Support for the no-leak proof: a recording proxy in front of the simulator (it learns every
  * credential the worker sends or receives: application JWTs, access tokens), the spellings of a
- * phone number to look for, and history text with every base64 field decoded next to it.
+ * phone number to look for, history text with every base64 field decoded next to it, and a result
+ * file without the numbers the user put in.
  */
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 // @temporalio/proto is CommonJS without named exports for Node's ESM loader.
 import proto from '@temporalio/proto';
+import { parse as parseCsv } from 'csv-parse/sync';
 
 export interface RecordingProxy {
   url: string;
@@ -98,4 +101,21 @@ export function withDecodedBase64(text: string): string {
 /** The needles found in `haystack`, for a readable assertion. */
 export function found(haystack: string, needles: Iterable<string>): string[] {
   return [...needles].filter((n) => n.length > 0 && haystack.includes(n));
+}
+
+/** A result file without its msisdn column (CSV) or field (JSON lines): the user's own input, echoed. */
+export function withoutMsisdnColumn(file: string): string {
+  const text = readFileSync(file, 'utf8');
+  if (file.endsWith('.csv')) {
+    const rows = parseCsv<Record<string, string>>(text, { columns: true });
+    return JSON.stringify(rows.map(({ msisdn: _m, ...rest }) => rest));
+  }
+  return text
+    .trim()
+    .split('\n')
+    .map((l) => {
+      const { msisdn: _m, ...rest } = JSON.parse(l) as Record<string, unknown>;
+      return JSON.stringify(rest);
+    })
+    .join('\n');
 }
