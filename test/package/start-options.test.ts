@@ -73,16 +73,21 @@ describe('a check started with the caller’s options', () => {
     }
   });
 
-  it('a request id whose run failed attaches to it by default, and runs again on request', async () => {
+  /** Starts of one request (one number, one request id) on a queue no worker polls, with more options each time. */
+  function sameRequest() {
     const requestId = randomUUID();
     const taskQueue = uniqueTaskQueue('parked');
     const msisdn = uniqueNumber();
-    const start = (options: Parameters<typeof startCheck>[2] = {}) =>
+    return (options: Parameters<typeof startCheck>[2] = {}) =>
       startCheck(
         ctx.env.client,
         { msisdn, operation: 'sim-swap', maxAge: 24 },
         { taskQueue, subjectKey, requestId, ...options },
       );
+  }
+
+  it('a request id whose run failed attaches to it by default, and runs again on request', async () => {
+    const start = sameRequest();
     const first = await start();
     await first.terminate('a failed run (say, CONFIGURATION), fixed since');
     const firstRun = (await first.describe()).runId;
@@ -101,15 +106,7 @@ describe('a check started with the caller’s options', () => {
   });
 
   it('a running request id is attached to by default, and refused with workflowIdConflictPolicy FAIL', async () => {
-    const requestId = randomUUID();
-    const taskQueue = uniqueTaskQueue('parked');
-    const msisdn = uniqueNumber();
-    const start = (options: Parameters<typeof startCheck>[2] = {}) =>
-      startCheck(
-        ctx.env.client,
-        { msisdn, operation: 'sim-swap', maxAge: 24 },
-        { taskQueue, subjectKey, requestId, ...options },
-      );
+    const start = sameRequest();
     const first = await start();
     try {
       const runId = (await first.describe()).runId;
