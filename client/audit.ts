@@ -26,7 +26,7 @@ import {
   type AssessInput,
 } from '../domain/assess.js';
 import { isApi, isOperation, resolvePurpose } from '../domain/operations.js';
-import { InvalidRequestError, isErrorCode } from '../domain/errors.js';
+import { causeChain, InvalidRequestError, isErrorCode } from '../domain/errors.js';
 import {
   NetcheckApi,
   NetcheckBatchId,
@@ -138,7 +138,7 @@ function outcomeOfStatus(name: string): AuditRecord['outcome'] {
 
 /** The netcheck error code in a failure chain (types are never encrypted), if any. */
 function failureCode(failure: Failure | null | undefined): string | undefined {
-  for (let f = failure, depth = 0; f && depth < 10; f = f.cause, depth++) {
+  for (const f of causeChain(failure, 10) as Failure[]) {
     const type = f.applicationFailureInfo?.type;
     if (isErrorCode(type)) return type;
     if (f.timeoutFailureInfo) return 'TIMEOUT';

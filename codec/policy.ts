@@ -22,7 +22,7 @@ import type { Client } from '@temporalio/client';
 // @temporalio/proto is CommonJS without named exports for Node's ESM loader.
 import proto from '@temporalio/proto';
 import { settingText } from '../common/settings.js';
-import { ConfigurationError as ConfigError } from '../domain/errors.js';
+import { causeChain, ConfigurationError as ConfigError } from '../domain/errors.js';
 import { KEY_ID_PATTERN, type KeyRing } from './keyring.js';
 import { codecEncryption, type CodecEncryption } from './payload-codec.js';
 
@@ -183,8 +183,8 @@ export function forgetQueueEncryption(client: Client): void {
 const NOT_ALLOWED = new Set([7 /* PERMISSION_DENIED */, 12 /* UNIMPLEMENTED */, 16 /* UNAUTHENTICATED */]);
 
 function grpcCode(err: unknown): number | undefined {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 4; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
+  for (const link of causeChain(err, 4)) {
+    const code = link instanceof Error ? (link as { code?: unknown }).code : undefined;
     if (typeof code === 'number') return code;
   }
   return undefined;

@@ -10,7 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { defaultPayloadConverter, METADATA_ENCODING_KEY, type Payload } from '@temporalio/common';
 import { loadDataConverter } from '@temporalio/common/lib/internal-non-workflow/index.js';
-import { describe, expect, it } from 'vitest';
+import type { Client } from '@temporalio/client';
+import { describe, expect, it, vi } from 'vitest';
+import { ensureEncryptionMatches } from '../../codec/policy.js';
+import { ConfigurationError } from '../../domain/errors.js';
 import {
   codecEncryption,
   dataConverterFromEnv,
@@ -344,5 +347,41 @@ describe("fail closed: a worker's codec marks what arrived unencrypted; the sand
     expect(plaintextMarkOf(sandboxConverter.fromPayload(decrypted!))).toBeUndefined();
     const [clear] = await client.decode([defaultPayloadConverter.toPayload(input)]);
     expect(plaintextMarkOf(sandboxConverter.fromPayload(clear!))).toBeUndefined();
+  });
+});
+
+describe('a keyless client that may not look at the task queue', () => {
+  /** A client without netcheck's codec whose DescribeTaskQueue fails with `code` under a wrapper, as gRPC errors come. */
+  const clientFailingWith = (code: number) =>
+    ({
+      options: { namespace: 'default', loadedDataConverter: { payloadCodecs: [] } },
+      workflowService: {
+        describeTaskQueue: () =>
+          Promise.reject(new Error('describe failed', { cause: Object.assign(new Error('grpc'), { code }) })),
+      },
+    }) as unknown as Client;
+
+  it('is refused with what to set when Temporal says it may not (PERMISSION_DENIED)', async () => {
+    vi.stubEnv('NETCHECK_ENCRYPTION', undefined);
+    try {
+      const refused = ensureEncryptionMatches(clientFailingWith(7), `q-${randomBytes(4).toString('hex')}`);
+      await expect(refused).rejects.toThrow(ConfigurationError);
+      await expect(refused).rejects.toThrow(
+        /cannot tell whether the workers .* encrypt.*NETCHECK_ENCRYPTION_KEYS/s,
+      );
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+
+  it('gets the error itself when Temporal is down (UNAVAILABLE), not a configuration error', async () => {
+    vi.stubEnv('NETCHECK_ENCRYPTION', undefined);
+    try {
+      const failed = ensureEncryptionMatches(clientFailingWith(14), `q-${randomBytes(4).toString('hex')}`);
+      await expect(failed).rejects.toThrow('describe failed');
+      await expect(failed).rejects.not.toThrow(ConfigurationError);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });
