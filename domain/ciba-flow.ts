@@ -293,14 +293,20 @@ export function afterFault(
   fault: { consecutive: number; retryAfterMs?: number; answerMayBeLost?: boolean },
   at: number,
 ): Next {
-  const intervalSeconds = plan.intervalSeconds + (fault.answerMayBeLost ? SLOW_DOWN_SECONDS : 0);
-  const delay = Math.max(
-    paceMs(intervalSeconds),
-    backoffMs(POLL_FAULT_RETRY, fault.consecutive),
-    fault.retryAfterMs ?? 0,
-  );
-  if (!fault.answerMayBeLost) return decide({ ...plan, notBefore: at + delay });
-  return decide({ ...plan, intervalSeconds, notBefore: at + delay, answerLost: true }, true);
+  const waitAtLeast = Math.max(backoffMs(POLL_FAULT_RETRY, fault.consecutive), fault.retryAfterMs ?? 0);
+  if (fault.answerMayBeLost) return decide(assumeSlowDown(plan, at, waitAtLeast), true);
+  return decide({ ...plan, notBefore: at + Math.max(paceMs(plan.intervalSeconds), waitAtLeast) });
+}
+
+/**
+ * The plan after an answer that may have been `slow_down` but was never heard: the interval + 5
+ * s (CIBA §11), the next poll that long after `from` (or `waitAtLeast`, if longer), and an
+ * answer lost (it may have been the token too). Slower than needed at worst, never early.
+ */
+function assumeSlowDown(plan: PollPlan, from: number, waitAtLeast = 0): PollPlan {
+  const intervalSeconds = plan.intervalSeconds + SLOW_DOWN_SECONDS;
+  const notBefore = from + Math.max(paceMs(intervalSeconds), waitAtLeast);
+  return { ...plan, intervalSeconds, notBefore, answerLost: true };
 }
 
 /**
@@ -356,11 +362,7 @@ export function resumeAfterLostRun(
   now: number,
 ): { action: 'resume'; plan: PollPlan } | { action: 'hand-back'; plan: PollPlan } {
   if (now < plan.notBefore) return { action: 'resume', plan: { ...plan, answerLost: true } };
-  const intervalSeconds = plan.intervalSeconds + SLOW_DOWN_SECONDS;
-  return {
-    action: 'hand-back',
-    plan: { ...plan, intervalSeconds, notBefore: now + paceMs(intervalSeconds), answerLost: true },
-  };
+  return { action: 'hand-back', plan: assumeSlowDown(plan, now) };
 }
 
 /**
